@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+import Tenancy
+
+/// Every setting of `kefu`, read from the environment. The README's configuration table lists
+/// the same variables with the same defaults; `Configuration.variables` is that table's source.
+struct Configuration: Sendable {
+    enum LogFormat: String, CaseIterable, Sendable { case text, json }
+
+    var host: String
+    var port: Int
+    var dataDirectory: URL
+    /// `nil` runs the private local cluster under `dataDirectory`.
+    var databaseEndpoint: DatabaseEndpoint?
+    var databasePoolSize: Int
+    var postgresBinDirectory: String?
+    var publicDirectory: URL
+    var migrationsDirectory: URL
+    var logLevel: Logger.Level
+    var logFormat: LogFormat
+    var maxBodyBytes: Int
+    var apiRateLimitPerMinute: Int
+    var seedDemoTenant: Bool
+    var shutdownGraceSeconds: Int
+    var nodeName: String
+
+    /// Reads and validates every variable; throws the first `ConfigurationError` or
+    /// `DatabaseError.invalidURL`.
+    init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        let env = EnvironmentReader(values: environment)
+        host = env.string("KEFU_HOST", default: "127.0.0.1")
+        port = try env.integer("KEFU_PORT", default: 8080, in: 1...65535, expected: "a port number from 1 to 65535")
+        dataDirectory = URL(fileURLWithPath: env.string("KEFU_DATA_DIR", default: ".kefu")).standardizedFileURL
+        if let url = env.string("DATABASE_URL") {
+            databaseEndpoint = try DatabaseEndpoint(url: url)
+        }
+        databasePoolSize = try env.integer("KEFU_DB_POOL_SIZE", default: 20, in: 2...1000)
+        postgresBinDirectory = env.string("KEFU_PG_BIN_DIR")
+        publicDirectory = try Self.resourceDirectory(env, variable: "KEFU_PUBLIC_DIR", name: "Public")
+        migrationsDirectory = try Self.resourceDirectory(env, variable: "KEFU_MIGRATIONS_DIR", name: "Migrations")
+        let levelText = env.string("KEFU_LOG_LEVEL", default: "info")
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw ConfigurationError(variable: "KEFU_LOG_LEVEL", value: levelText, expected: "one of trace, debug, info, notice, warning, error, critical")
+        }
+        logLevel = level
+        logFormat = try env.choice("KEFU_LOG_FORMAT", default: LogFormat.text)
+        maxBodyBytes = try env.integer("KEFU_MAX_BODY_BYTES", default: 1_048_576, in: 1024...1_073_741_824)
+        apiRateLimitPerMinute = try env.integer("KEFU_API_RATE_LIMIT", default: 600, in: 1...1_000_000)
+        seedDemoTenant = try env.boolean("KEFU_SEED_DEMO", default: true)
+        shutdownGraceSeconds = try env.integer("KEFU_SHUTDOWN_GRACE", default: 10, in: 0...3600)
+        nodeName = env.string("KEFU_NODE_NAME", default: ProcessInfo.processInfo.hostName + "-" + String(ProcessInfo.processInfo.processIdentifier))
+    }
+
+    /// `Public/` and `Migrations/` ship beside the sources: found in the working directory or
+    /// above the executable (`.build/debug/kefu` inside a checkout), unless configured.
+    private static func resourceDirectory(_ env: EnvironmentReader, variable: String, name: String) throws -> URL {
+        let fileManager = FileManager.default
+        if let configured = env.string(variable) {
+            var isDirectory: ObjCBool = false
+            guard fileManager.fileExists(atPath: configured, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ConfigurationError(variable: variable, value: configured, expected: "an existing directory")
+            }
+            return URL(fileURLWithPath: configured).standardizedFileURL
+        }
+        var candidates = [URL(fileURLWithPath: fileManager.currentDirectoryPath)]
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(directory)
+            directory = directory.deletingLastPathComponent()
+        }
+        for candidate in candidates {
+            let url = candidate.appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            if fileManager.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+                return url.standardizedFileURL
+            }
+        }
+        throw ConfigurationError(variable: variable, value: "", expected: "the path of Kefu's \(name)/ directory (none found in the working directory or beside the executable)")
+    }
+}

@@ -1,0 +1,57 @@
+import Admin
+import Hummingbird
+import Tenancy
+
+/// `/healthz` (the process answers) and `/readyz` (the database answers and its schema is the
+/// one this build expects). Load balancers route only to ready nodes.
+struct HealthController: Sendable {
+    struct Status: ResponseEncodable {
+        let status: String
+        let migrations: Int?
+    }
+
+    let database: Database
+    let migrator: Migrator
+    let readinessTimeout: Duration
+
+    func addRoutes(to router: Router<KefuRequestContext>) {
+        router.get("healthz") { _, _ in Status(status: "ok", migrations: nil) }
+        router.get("readyz", use: ready)
+    }
+
+    @Sendable func ready(request: Request, context: KefuRequestContext) async throws -> Status {
+        let status: MigrationStatus
+        do {
+            status = try await withTimeout(readinessTimeout) {
+                try await database.withoutTenant { connection in
+                    try await migrator.status(on: connection, logger: context.logger)
+                }
+            }
+        } catch is TimeoutError {
+            throw APIError.unavailable("the database did not answer within \(readinessTimeout)")
+        } catch let error as DatabaseError {
+            throw APIError.unavailable(error.description)
+        } catch {
+            throw APIError.unavailable("the database is unreachable: \(DatabaseError.describe(error))")
+        }
+        guard status.isCurrent else {
+            throw APIError.unavailable("\(status.pending.count) migration(s) pending, first \(status.pending[0].label); run `kefu migrate`")
+        }
+        return Status(status: "ready", migrations: status.applied.count)
+    }
+}
+
+struct TimeoutError: Error {}
+
+/// Runs `operation`, giving up with `TimeoutError` after `timeout`.
+func withTimeout<Result: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> Result) async throws -> Result {
+    try await withThrowingTaskGroup(of: Result.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            throw TimeoutError()
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}

@@ -1,0 +1,82 @@
+import Admin
+import Foundation
+import Hummingbird
+import Tenancy
+
+/// The one place where errors become HTTP answers: every error leaves as
+/// `application/problem+json` (RFC 9457) with a stable `code`. Unexpected errors are logged
+/// with the request id and answered as a bare 500: no SQL, no stack trace, no internals.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = KefuRequestContext
+    /// Used to tell 405 (the path exists with other methods) from 404.
+    let routes: RouteTableReference
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let problem = problem(for: error, request: request, context: context)
+            return Self.response(for: problem, path: request.uri.path, requestID: context.requestID)
+        }
+    }
+
+    private func problem(for error: any Error, request: Request, context: Context) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as TenantError:
+            switch error {
+            case .notFound: return .notFound(error.description)
+            case .slugTaken: return APIError(.conflict, code: "conflict", title: "Already exists", detail: error.description)
+            case .invalidSlug: return .validation(field: "slug", error.description)
+            case .invalidName: return .validation(field: "name", error.description)
+            }
+        case let error as any HTTPResponseError:
+            switch error.status {
+            case .notFound:
+                let allowed = routes.get()?.methods(forPath: request.uri.path) ?? []
+                return allowed.isEmpty ? .notFound() : .methodNotAllowed(allowed: allowed)
+            case .contentTooLarge:
+                return APIError(.contentTooLarge, code: "payload-too-large", title: "The request body is too large")
+            case .badRequest:
+                return .badRequest("The request could not be understood.")
+            case .unsupportedMediaType:
+                return .unsupportedMediaType(request.headers[.contentType])
+            case .tooManyRequests:
+                return .tooManyRequests(retryAfterSeconds: 1)
+            default:
+                if error.status.code >= 500 { break }
+                return APIError(error.status, code: "http-\(error.status.code)", title: error.status.reasonPhrase)
+            }
+        default:
+            break
+        }
+        context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+        return .internalError
+    }
+
+    /// The wire form of a problem; also used outside the router (static files, readiness).
+    static func response(for problem: APIError, path: String, requestID: String) -> Response {
+        struct Body: Encodable {
+            let type: String
+            let code: String
+            let title: String
+            let status: Int
+            let detail: String?
+            let instance: String
+            let requestId: String
+            let errors: [APIError.FieldError]?
+        }
+        let body = Body(
+            type: problem.type, code: problem.code, title: problem.title, status: problem.status.code,
+            detail: problem.detail, instance: path, requestId: requestID,
+            errors: problem.errors.isEmpty ? nil : problem.errors)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data()
+        var headers = problem.headers
+        headers[.contentType] = "application/problem+json"
+        headers[.cacheControl] = "no-store"
+        return Response(status: problem.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,78 @@
+import Admin
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Tenancy
+
+/// Kefu's version, reported by `kefu --version`, `/api/v1/info` and the OpenAPI document.
+enum KefuVersion {
+    static let current = "0.1.0"
+}
+
+/// What the HTTP application needs, created once by `kefu serve` (or a test).
+struct ApplicationDependencies: Sendable {
+    let configuration: Configuration
+    let database: Database
+    let migrator: Migrator
+    let logger: Logger
+}
+
+/// Assembles the router: middleware, static files, health, metrics and the `/api` routes.
+/// `kefu serve` and the tests both build the application through this function.
+func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics) throws -> Router<KefuRequestContext> {
+    let configuration = dependencies.configuration
+    let router = Router(context: KefuRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
+    let routeTable = RouteTableReference()
+    router.add(middleware: ProblemMiddleware(routes: routeTable))
+    router.add(middleware: FileMiddleware(configuration.publicDirectory.path, searchForIndexHtml: true, logger: dependencies.logger))
+
+    HealthController(database: dependencies.database, migrator: dependencies.migrator, readinessTimeout: .seconds(3))
+        .addRoutes(to: router)
+    MetricsController(metrics: metrics, database: dependencies.database).addRoutes(to: router)
+
+    let api = router.group("api")
+        .add(middleware: APIHeadersMiddleware())
+        .add(middleware: RateLimitMiddleware(limiter: RateLimiter(perMinute: configuration.apiRateLimitPerMinute)))
+    try OpenAPIController(document: openAPIDocument()).addRoutes(to: api)
+    let v1 = api.group("v1")
+    InfoController(version: KefuVersion.current).addRoutes(to: v1)
+
+    routeTable.set(RouteTable(router: router))
+    return router
+}
+
+/// The application `kefu serve` runs: the router on the configured address, with the
+/// database pool (and the local cluster, when this process owns it) as its services.
+func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePool: [any Service] = []) throws -> some ApplicationProtocol {
+    let metrics = ServerMetrics()
+    let router = try buildRouter(dependencies, metrics: metrics)
+    var app = Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(dependencies.configuration.host, port: dependencies.configuration.port),
+            serverName: "Kefu"),
+        logger: dependencies.logger)
+    // Services stop in reverse order: the server, then the pool, then what came before it.
+    app.addServices(servicesBeforePool)
+    app.addServices(dependencies.database.client)
+    if dependencies.configuration.seedDemoTenant {
+        let directory = TenantDirectory(database: dependencies.database)
+        let logger = dependencies.logger
+        app.beforeServerStarts {
+            if let tenant = try await directory.seedDemoIfEmpty() {
+                logger.info("created the demo tenant", metadata: ["slug": "\(tenant.slug)"])
+            }
+        }
+    }
+    return app
+}
+
+/// The OpenAPI document of every `/api` route this build registers.
+func openAPIDocument() -> JSONValue {
+    OpenAPIDocument.build(version: KefuVersion.current, paths: [
+        OpenAPIController.openAPIPaths,
+        InfoController.openAPIPaths,
+    ])
+}

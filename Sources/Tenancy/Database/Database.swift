@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// The serving database: a connection pool whose every connection runs as the restricted
+/// `kefu_app` role, and the only way serving code reaches PostgreSQL.
+///
+/// Every tenant-owned table has row-level security keyed on `app.tenant_id`, which
+/// `withTenant` sets for exactly one transaction (`set_config(..., true)`); outside such a
+/// transaction those tables look empty. The pool is a `Service`: add it to the service group.
+public final class Database: Sendable {
+    public let client: PostgresClient
+    public let maximumConnections: Int
+    let applicationName: String
+    let logger: Logger
+    private let leased = Atomic<Int>(0)
+
+    /// - Parameters:
+    ///   - role: the role each connection assumes at start; `nil` only for tools that own the schema.
+    public init(endpoint: DatabaseEndpoint, role: String? = Tenancy.servingRole, maximumConnections: Int, applicationName: String, logger: Logger) throws {
+        self.maximumConnections = maximumConnections
+        self.applicationName = applicationName
+        self.logger = logger
+        self.client = PostgresClient(
+            configuration: try endpoint.poolConfiguration(role: role, maximumConnections: maximumConnections, applicationName: applicationName),
+            backgroundLogger: logger
+        )
+    }
+
+    /// Runs `body` in one transaction scoped to `tenantID`: row-level security shows and accepts
+    /// only that tenant's rows. Commits when `body` returns, rolls back when it throws, and rethrows
+    /// `body`'s own error unchanged.
+    @discardableResult
+    public func withTenant<Result: Sendable>(
+        _ tenantID: UUID,
+        _ body: (TenantTransaction) async throws -> Result
+    ) async throws -> Result {
+        try await transaction { connection in
+            try await connection.query("SELECT set_config('app.tenant_id', \(tenantID.uuidString.lowercased()), true)", logger: logger)
+            return try await body(TenantTransaction(tenantID: tenantID, connection: connection, logger: logger))
+        }
+    }
+
+    /// Runs `body` in one transaction with no tenant set: for platform-wide tables such as
+    /// `tenants`. Tenant-owned tables are invisible here.
+    public func withoutTenant<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await transaction(body)
+    }
+
+    /// Connections currently lent out by this process.
+    public var connectionsInUse: Int { leased.load(ordering: .relaxed) }
+
+    /// Connections this node holds open to the server (in use or idle), counted by PostgreSQL.
+    public func openConnections() async throws -> Int {
+        try await withoutTenant { connection in
+            let rows = try await connection.query(
+                "SELECT count(*)::int FROM pg_stat_activity WHERE application_name = \(applicationName)", logger: logger)
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+    }
+
+    private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        leased.add(1, ordering: .relaxed)
+        defer { leased.subtract(1, ordering: .relaxed) }
+        return try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            let result: Result
+            do {
+                result = try await body(connection)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+            try await connection.query("COMMIT", logger: logger)
+            return result
+        }
+    }
+}
+
+/// One open transaction scoped to one tenant. Valid only inside `Database.withTenant`.
+public struct TenantTransaction {
+    public let tenantID: UUID
+    public let connection: PostgresConnection
+    public let logger: Logger
+
+    @discardableResult
+    public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
+        try await connection.query(query, logger: logger, file: file, line: line)
+    }
+}

@@ -1,0 +1,14 @@
+/// Tenancy owns Kefu's access to PostgreSQL and the walls between tenants.
+///
+/// It provides the serving `Database` (every query inside a tenant-scoped
+/// transaction, run as the restricted `kefu_app` role under row-level
+/// security), the migration runner, the private local cluster used when
+/// `DATABASE_URL` is unset, and the tenants themselves.
+///
+/// It must never hand out a connection that runs as the table owner for
+/// serving, and never build SQL by concatenating values: values are always
+/// bind parameters.
+public enum Tenancy {
+    /// The restricted role every serving connection runs as. Migrations create it.
+    public static let servingRole = "kefu_app"
+}

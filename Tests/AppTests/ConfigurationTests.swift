@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+import Tenancy
+@testable import App
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsAreDocumentedOnes() throws {
+        let configuration = try TestApplication.configuration()
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.databaseEndpoint == nil)
+        #expect(configuration.dataDirectory.lastPathComponent == ".kefu")
+        #expect(configuration.databasePoolSize == 20)
+        #expect(configuration.maxBodyBytes == 1_048_576)
+        #expect(configuration.apiRateLimitPerMinute == 600)
+        #expect(configuration.seedDemoTenant)
+    }
+
+    @Test(arguments: [
+        ("KEFU_PORT", "eighty", "invalid KEFU_PORT=\"eighty\": expected a port number from 1 to 65535"),
+        ("KEFU_PORT", "70000", "invalid KEFU_PORT=\"70000\": expected a port number from 1 to 65535"),
+        ("KEFU_DB_POOL_SIZE", "0", "invalid KEFU_DB_POOL_SIZE=\"0\": expected an integer from 2 to 1000"),
+        ("KEFU_SEED_DEMO", "maybe", "invalid KEFU_SEED_DEMO=\"maybe\": expected true or false"),
+        ("KEFU_LOG_FORMAT", "xml", "invalid KEFU_LOG_FORMAT=\"xml\": expected one of text, json"),
+        ("KEFU_LOG_LEVEL", "loud", "invalid KEFU_LOG_LEVEL=\"loud\": expected one of trace, debug, info, notice, warning, error, critical"),
+        ("KEFU_PUBLIC_DIR", "/nonexistent", "invalid KEFU_PUBLIC_DIR=\"/nonexistent\": expected an existing directory"),
+    ])
+    func anInvalidValueNamesTheVariableAndWhatItExpects(variable: String, value: String, message: String) {
+        do {
+            _ = try TestApplication.configuration([variable: value])
+            Issue.record("\(variable)=\(value) was accepted")
+        } catch {
+            #expect(String(describing: error) == message)
+        }
+    }
+
+    @Test func anInvalidDatabaseURLIsRefused() {
+        #expect(throws: DatabaseError.self) { try TestApplication.configuration(["DATABASE_URL": "http://nope"]) }
+    }
+}
