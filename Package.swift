@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
     ],
     targets: [
@@ -48,6 +49,7 @@ let package = Package(
                 "Tenancy",
                 "CArgon2",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -85,6 +87,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "AuthTests",
+            dependencies: ["Auth", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "AdminTests",
             dependencies: [
                 "Admin",
@@ -97,6 +104,7 @@ let package = Package(
             dependencies: [
                 "App", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
             ],
             swiftSettings: strict

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Auth
 import Tenancy
 
 /// `kefu`: the Kefu server and its administration commands.
@@ -29,6 +30,8 @@ struct Kefu: AsyncParsableCommand {
         } catch let error as DatabaseError {
             fail(error.description)
         } catch let error as TenantError {
+            fail(error.description)
+        } catch let error as AccountError {
             fail(error.description)
         } catch let error as CommandFailure {
             fail(error.message)

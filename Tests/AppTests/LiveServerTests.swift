@@ -53,8 +53,9 @@ import TestSupport
         let port = try await KefuProcess.freePort()
         let first = try KefuProcess(["serve"], environment: environment, port: port)
         try await first.waitUntilReady(timeout: .seconds(120))
-        let created = try await KefuProcess.run(["tenant", "create", "--slug", "acme", "--name", "Acme Ltd"], environment: environment)
+        let created = try await KefuProcess.run(["tenant", "create", "--slug", "acme", "--name", "Acme Ltd", "--owner-email", "boss@acme.example"], environment: environment)
         #expect(created.status == 0, "\(created.output)")
+        #expect(created.output.contains("owner password (shown only now): "))
         first.signal(SIGKILL)
         _ = try await first.waitForExit(timeout: .seconds(10))
 

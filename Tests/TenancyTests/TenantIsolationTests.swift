@@ -117,16 +117,4 @@ import TestSupport
             #expect(try await directory.find(slug: "nobody") == nil)
         }
     }
-
-    @Test func theDemoTenantIsSeededOnlyIntoAnEmptyInstallation() async throws {
-        try await TestDatabase.withServing { database, _ in
-            let directory = TenantDirectory(database: database)
-            let first = try await directory.seedDemoIfEmpty()
-            let second = try await directory.seedDemoIfEmpty()
-            let tenants = try await directory.list()
-            #expect(first?.slug == "demo")
-            #expect(second == nil)
-            #expect(tenants.count == 1)
-        }
-    }
 }

@@ -85,3 +85,11 @@ public struct APIError: Error, Sendable, Equatable {
         APIError(.serviceUnavailable, code: "unavailable", title: "Service unavailable", detail: detail)
     }
 }
+
+extension APIError {
+    public static func unauthenticated(_ detail: String) -> APIError {
+        var headers = HTTPFields()
+        headers[.wwwAuthenticate] = "Bearer"
+        return APIError(.unauthorized, code: "unauthenticated", title: "Authentication required", detail: detail, headers: headers)
+    }
+}

@@ -1,3 +1,4 @@
+import Auth
 import Hummingbird
 import NIOCore
 
@@ -10,6 +11,11 @@ public struct KefuRequestContext: RequestContext {
     public var requestID: String
     /// The TCP peer (the load balancer's address when behind one).
     public let remoteAddress: SocketAddress?
+
+    /// The signed-in caller, set by `AuthenticationMiddleware` when a valid session is presented.
+    public var principal: Principal?
+    /// Whether the session came from the browser cookie (mutations then need the CSRF token).
+    public var authenticatedByCookie = false
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -19,6 +19,12 @@ public enum OpenAPIDocument {
             "components": [
                 "schemas": [
                     "Problem": problemSchema,
+                    "User": UserView.schema,
+                ],
+                "securitySchemes": [
+                    "bearer": ["type": "http", "scheme": "bearer", "description": "A session token from /api/v1/auth/login."],
+                    "cookie": ["type": "apiKey", "in": "cookie", "name": "kefu_session",
+                               "description": "The browser session; mutations also need the X-CSRF-Token header."],
                 ],
                 "responses": [
                     "Problem": [
@@ -36,6 +42,17 @@ public enum OpenAPIDocument {
         "429": ["$ref": "#/components/responses/Problem"],
         "500": ["$ref": "#/components/responses/Problem"],
     ]
+
+    /// Signed in by bearer token or session cookie.
+    public static let signedIn: JSONValue = [["bearer": []], ["cookie": []]]
+
+    /// The responses of an operation that needs a session: 401 and 403 join the common ones.
+    public static func signedInResponses(_ responses: JSONValue) -> JSONValue {
+        commonErrorResponses.merging([
+            "401": ["$ref": "#/components/responses/Problem"],
+            "403": ["$ref": "#/components/responses/Problem"],
+        ]).merging(responses)
+    }
 
     /// A JSON request body referencing `schema`, with the errors strict decoding gives.
     public static func jsonBody(_ schema: JSONValue) -> JSONValue {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Auth
 import Tenancy
 
 /// `kefu tenant create|list`.
@@ -18,14 +19,25 @@ struct TenantCommand: AsyncParsableCommand {
         @Option(help: "Display name.")
         var name: String
 
+        @Option(help: "Email of the tenant's first owner.")
+        var ownerEmail: String
+
+        @Option(help: "The owner's password (at least 10 characters); generated and printed once when omitted.")
+        var ownerPassword: String?
+
         func run() async throws {
             try TenantError.validate(slug: slug, name: name)
             let environment = try CommandEnvironment.load(logLevelOverride: .warning)
-            let (slug, name) = (slug, name)
-            let tenant = try await environment.withDatabase(migrate: true) { database, _ in
-                try await TenantDirectory(database: database).create(slug: slug, name: name)
+            let (slug, name, email, password) = (slug, name, ownerEmail, ownerPassword)
+            let created = try await environment.withDatabase(migrate: true) { database, _ in
+                try await AccountDirectory(database: database, hasher: PasswordHasher())
+                    .createTenant(slug: slug, name: name, ownerEmail: email, ownerPassword: password)
             }
-            print("created tenant \(tenant.slug) (\(tenant.name)) id \(tenant.id.uuidString.lowercased())")
+            print("created tenant \(created.tenant.slug) (\(created.tenant.name)) id \(created.tenant.id.uuidString.lowercased())")
+            print("owner \(created.owner.email)")
+            if let generated = created.generatedPassword {
+                print("owner password (shown only now): \(generated)")
+            }
         }
     }
 

@@ -21,6 +21,7 @@ struct Configuration: Sendable {
     var maxBodyBytes: Int
     var apiRateLimitPerMinute: Int
     var seedDemoTenant: Bool
+    var secureCookies: Bool
     var shutdownGraceSeconds: Int
     var nodeName: String
 
@@ -47,6 +48,7 @@ struct Configuration: Sendable {
         maxBodyBytes = try env.integer("KEFU_MAX_BODY_BYTES", default: 1_048_576, in: 1024...1_073_741_824)
         apiRateLimitPerMinute = try env.integer("KEFU_API_RATE_LIMIT", default: 600, in: 1...1_000_000)
         seedDemoTenant = try env.boolean("KEFU_SEED_DEMO", default: true)
+        secureCookies = try env.boolean("KEFU_COOKIE_SECURE", default: false)
         shutdownGraceSeconds = try env.integer("KEFU_SHUTDOWN_GRACE", default: 10, in: 0...3600)
         nodeName = env.string("KEFU_NODE_NAME", default: ProcessInfo.processInfo.hostName + "-" + String(ProcessInfo.processInfo.processIdentifier))
     }

@@ -1,4 +1,5 @@
 import Admin
+import Auth
 import Foundation
 import Hummingbird
 import Tenancy
@@ -30,6 +31,19 @@ struct ProblemMiddleware: RouterMiddleware {
             case .slugTaken: return APIError(.conflict, code: "conflict", title: "Already exists", detail: error.description)
             case .invalidSlug: return .validation(field: "slug", error.description)
             case .invalidName: return .validation(field: "name", error.description)
+            }
+        case let error as AccountError:
+            switch error {
+            case .invalidCredentials:
+                return APIError(.unauthorized, code: "invalid-credentials", title: "Sign-in failed", detail: error.description)
+            case .accountDisabled:
+                return APIError(.forbidden, code: "account-disabled", title: "Account disabled", detail: error.description)
+            case .emailTaken:
+                return APIError(.conflict, code: "conflict", title: "Already exists", detail: error.description)
+            case .invalidEmail:
+                return .validation(field: "email", error.description)
+            case .weakPassword(let violation):
+                return .validation(field: "password", violation.description)
             }
         case let error as any HTTPResponseError:
             switch error.status {

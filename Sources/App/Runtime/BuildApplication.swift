@@ -1,4 +1,5 @@
 import Admin
+import Auth
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -15,6 +16,18 @@ struct ApplicationDependencies: Sendable {
     let database: Database
     let migrator: Migrator
     let logger: Logger
+    let hasher: PasswordHasher
+
+    init(configuration: Configuration, database: Database, migrator: Migrator, logger: Logger, hasher: PasswordHasher = PasswordHasher()) {
+        self.configuration = configuration
+        self.database = database
+        self.migrator = migrator
+        self.logger = logger
+        self.hasher = hasher
+    }
+
+    var sessions: SessionStore { SessionStore(database: database) }
+    var accounts: AccountDirectory { AccountDirectory(database: database, hasher: hasher) }
 }
 
 /// Assembles the router: middleware, static files, health, metrics and the `/api` routes.
@@ -32,12 +45,19 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
         .addRoutes(to: router)
     MetricsController(metrics: metrics, database: dependencies.database).addRoutes(to: router)
 
+    let sessions = dependencies.sessions
     let api = router.group("api")
         .add(middleware: APIHeadersMiddleware())
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(perMinute: configuration.apiRateLimitPerMinute)))
+        .add(middleware: AuthenticationMiddleware(sessions: sessions))
     try OpenAPIController(document: openAPIDocument()).addRoutes(to: api)
     let v1 = api.group("v1")
     InfoController(version: KefuVersion.current).addRoutes(to: v1)
+    AuthController(
+        login: LoginService(database: dependencies.database, hasher: dependencies.hasher, sessions: sessions),
+        sessions: sessions, maxBodyBytes: configuration.maxBodyBytes, secureCookies: configuration.secureCookies
+    ).addRoutes(to: v1)
+    MeController(accounts: dependencies.accounts, sessions: sessions).addRoutes(to: v1)
 
     routeTable.set(RouteTable(router: router))
     return router
@@ -58,11 +78,22 @@ func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePoo
     app.addServices(servicesBeforePool)
     app.addServices(dependencies.database.client)
     if dependencies.configuration.seedDemoTenant {
-        let directory = TenantDirectory(database: dependencies.database)
+        let accounts = dependencies.accounts
         let logger = dependencies.logger
+        let address = "http://\(dependencies.configuration.host):\(dependencies.configuration.port)"
         app.beforeServerStarts {
-            if let tenant = try await directory.seedDemoIfEmpty() {
-                logger.info("created the demo tenant", metadata: ["slug": "\(tenant.slug)"])
+            if let created = try await accounts.seedDemoIfEmpty() {
+                logger.info("created the demo tenant", metadata: ["slug": "\(created.tenant.slug)"])
+                // Shown once: only the hash is stored.
+                print("""
+
+                    Kefu demo tenant created. Sign in at \(address) with
+                      tenant:   \(created.tenant.slug)
+                      email:    \(created.owner.email)
+                      password: \(created.generatedPassword ?? "(as given)")
+                    This password is shown only now.
+
+                    """)
             }
         }
     }
@@ -74,5 +105,7 @@ func openAPIDocument() -> JSONValue {
     OpenAPIDocument.build(version: KefuVersion.current, paths: [
         OpenAPIController.openAPIPaths,
         InfoController.openAPIPaths,
+        AuthController.openAPIPaths,
+        MeController.openAPIPaths,
     ])
 }

@@ -14,7 +14,7 @@ public final class Database: Sendable {
     public let client: PostgresClient
     public let maximumConnections: Int
     let applicationName: String
-    let logger: Logger
+    public let logger: Logger
     private let leased = Atomic<Int>(0)
 
     /// - Parameters:

@@ -1,0 +1,47 @@
+import Auth
+import Hummingbird
+import HTTPTypes
+
+/// Finds the caller's session: `Authorization: Bearer <token>` for API clients, the
+/// `kefu_session` cookie for browsers. A cookie-authenticated mutation must also send the
+/// `X-CSRF-Token` header equal to the `kefu_csrf` cookie (double submit), which another site's
+/// page cannot read. Routes decide what access they need; see `AccessControl`.
+public struct AuthenticationMiddleware: RouterMiddleware {
+    public typealias Context = KefuRequestContext
+    public static let sessionCookie = "kefu_session"
+    public static let csrfCookie = "kefu_csrf"
+    public static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+
+    let sessions: SessionStore
+
+    public init(sessions: SessionStore) {
+        self.sessions = sessions
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let authorization = request.headers[.authorization] {
+            guard authorization.lowercased().hasPrefix("bearer ") else {
+                throw APIError.unauthenticated("Use Authorization: Bearer <token>.")
+            }
+            let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+            guard let principal = try await sessions.authenticate(token) else {
+                throw APIError.unauthenticated("The token is unknown, revoked or expired.")
+            }
+            context.principal = principal
+        } else if let cookie = request.cookies[Self.sessionCookie]?.value {
+            if let principal = try await sessions.authenticate(cookie) {
+                if ![.get, .head, .options].contains(request.method) {
+                    let expected = request.cookies[Self.csrfCookie]?.value
+                    guard let expected, !expected.isEmpty, request.headers[Self.csrfHeader] == expected else {
+                        throw APIError(.forbidden, code: "csrf-failed", title: "CSRF check failed",
+                                       detail: "Send the kefu_csrf cookie's value in the X-CSRF-Token header.")
+                    }
+                }
+                context.principal = principal
+                context.authenticatedByCookie = true
+            }
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,155 @@
+import Auth
+import Foundation
+import Hummingbird
+
+/// Login and logout: `POST /api/v1/auth/login`, `/auth/logout`, `/auth/logout-all`.
+public struct AuthController: Sendable {
+    let login: LoginService
+    let sessions: SessionStore
+    let maxBodyBytes: Int
+    /// Set the `Secure` attribute on cookies (when served over TLS).
+    let secureCookies: Bool
+
+    public init(login: LoginService, sessions: SessionStore, maxBodyBytes: Int, secureCookies: Bool) {
+        self.login = login
+        self.sessions = sessions
+        self.maxBodyBytes = maxBodyBytes
+        self.secureCookies = secureCookies
+    }
+
+    struct LoginRequest: APIRequestBody {
+        let tenant: String
+        let email: String
+        let password: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case tenant, email, password }
+
+        func validate() throws {
+            var errors: [APIError.FieldError] = []
+            if tenant.isEmpty || tenant.count > 63 { errors.append(.init(field: "tenant", message: "give the tenant's slug")) }
+            if email.isEmpty || email.count > 254 { errors.append(.init(field: "email", message: "give an email address")) }
+            if password.isEmpty || password.count > PasswordPolicy.maximumLength { errors.append(.init(field: "password", message: "give the password")) }
+            if !errors.isEmpty { throw APIError.validation(errors) }
+        }
+    }
+
+    struct LoginResponse: ResponseEncodable {
+        let token: String
+        let expiresAt: Date
+        let user: UserView
+    }
+
+    public func addRoutes(to group: RouterGroup<KefuRequestContext>) {
+        group.on(.post, "auth/login", access: .everyone, use: self.login)
+        group.on(.post, "auth/logout", access: .signedIn, use: logout)
+        group.on(.post, "auth/logout-all", access: .signedIn, use: logoutEverywhere)
+    }
+
+    @Sendable func login(request: Request, context: KefuRequestContext) async throws -> Response {
+        let body = try await request.decodeJSON(LoginRequest.self, limit: maxBodyBytes)
+        let result = try await login.login(
+            tenantSlug: body.tenant, email: body.email, password: body.password,
+            ip: context.clientIP, userAgent: request.headers[.userAgent] ?? "")
+        var response = try LoginResponse(token: result.token.value, expiresAt: result.expiresAt, user: UserView(result.user))
+            .response(from: request, context: context)
+        let maxAge = Int(sessions.lifetimes.absoluteLifetime)
+        var generator = SystemRandomNumberGenerator()
+        let csrf = (0..<4).map { _ in String(UInt64.random(in: .min ... .max, using: &generator), radix: 36) }.joined()
+        response.setCookie(.init(name: AuthenticationMiddleware.sessionCookie, value: result.token.value, maxAge: maxAge, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax))
+        response.setCookie(.init(name: AuthenticationMiddleware.csrfCookie, value: csrf, maxAge: maxAge, path: "/", secure: secureCookies, httpOnly: false, sameSite: .lax))
+        return response
+    }
+
+    @Sendable func logout(request: Request, context: KefuRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        try await sessions.revoke(principal.sessionID, of: principal)
+        return clearedCookies()
+    }
+
+    @Sendable func logoutEverywhere(request: Request, context: KefuRequestContext) async throws -> Response {
+        try await sessions.revokeAll(of: context.requirePrincipal())
+        return clearedCookies()
+    }
+
+    private func clearedCookies() -> Response {
+        var response = Response(status: .noContent)
+        for name in [AuthenticationMiddleware.sessionCookie, AuthenticationMiddleware.csrfCookie] {
+            response.setCookie(.init(name: name, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: name == AuthenticationMiddleware.sessionCookie, sameSite: .lax))
+        }
+        return response
+    }
+
+    public static let openAPIPaths: JSONValue = [
+        "/api/v1/auth/login": [
+            "post": [
+                "operationId": "login",
+                "summary": "Sign in with tenant, email and password",
+                "description": "Returns a bearer token and sets the HttpOnly kefu_session cookie and the kefu_csrf cookie. An unknown tenant, unknown email and wrong password all answer 401 invalid-credentials.",
+                "tags": ["auth"],
+                "x-permission": "none",
+                "requestBody": OpenAPIDocument.jsonBody([
+                    "type": "object", "additionalProperties": false,
+                    "required": ["tenant", "email", "password"],
+                    "properties": ["tenant": ["type": "string"], "email": ["type": "string"], "password": ["type": "string"]],
+                ]),
+                "responses": OpenAPIDocument.responsesWithBody([
+                    "200": ["description": "Signed in", "content": ["application/json": ["schema": [
+                        "type": "object", "required": ["token", "expiresAt", "user"],
+                        "properties": ["token": ["type": "string"], "expiresAt": ["type": "string", "format": "date-time"], "user": ["$ref": "#/components/schemas/User"]],
+                    ]]]],
+                    "401": ["$ref": "#/components/responses/Problem"],
+                    "403": ["$ref": "#/components/responses/Problem"],
+                ]),
+            ],
+        ],
+        "/api/v1/auth/logout": [
+            "post": [
+                "operationId": "logout", "summary": "End this session", "tags": ["auth"], "x-permission": "signed-in",
+                "security": OpenAPIDocument.signedIn,
+                "responses": OpenAPIDocument.signedInResponses(["204": ["description": "Signed out"]]),
+            ],
+        ],
+        "/api/v1/auth/logout-all": [
+            "post": [
+                "operationId": "logoutEverywhere", "summary": "End every session of the caller", "tags": ["auth"], "x-permission": "signed-in",
+                "security": OpenAPIDocument.signedIn,
+                "responses": OpenAPIDocument.signedInResponses(["204": ["description": "Signed out everywhere"]]),
+            ],
+        ],
+    ]
+}
+
+/// A user as the API shows it: never the password hash.
+struct UserView: Codable, Sendable {
+    let id: UUID
+    let email: String
+    let displayName: String
+    let status: String
+    let roleId: UUID
+    let maxConcurrentChats: Int
+    let createdAt: Date
+
+    init(_ user: User) {
+        id = user.id
+        email = user.email
+        displayName = user.displayName
+        status = user.status
+        roleId = user.roleID
+        maxConcurrentChats = user.maxConcurrentChats
+        createdAt = user.createdAt
+    }
+
+    static let schema: JSONValue = [
+        "type": "object",
+        "required": ["id", "email", "displayName", "status", "roleId", "maxConcurrentChats", "createdAt"],
+        "properties": [
+            "id": ["type": "string", "format": "uuid"],
+            "email": ["type": "string"],
+            "displayName": ["type": "string"],
+            "status": ["type": "string", "enum": ["active", "disabled"]],
+            "roleId": ["type": "string", "format": "uuid"],
+            "maxConcurrentChats": ["type": "integer"],
+            "createdAt": ["type": "string", "format": "date-time"],
+        ],
+    ]
+}

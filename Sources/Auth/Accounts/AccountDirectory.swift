@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Tenancy
+
+/// Creates tenants with their built-in roles and first owner, and finds users.
+public struct AccountDirectory: Sendable {
+    public static let demoOwnerEmail = "owner@demo.kefu.local"
+
+    let database: Database
+    let hasher: PasswordHasher
+    let policy = PasswordPolicy()
+
+    public init(database: Database, hasher: PasswordHasher) {
+        self.database = database
+        self.hasher = hasher
+    }
+
+    /// A tenant just created, with its owner; `generatedPassword` is set when none was given
+    /// and is shown exactly once.
+    public struct CreatedTenant: Sendable {
+        public let tenant: Tenant
+        public let owner: User
+        public let generatedPassword: String?
+    }
+
+    /// Creates a tenant, its built-in roles and its owner in one transaction.
+    /// Throws `TenantError` or `AccountError` naming what is wrong; nothing is created then.
+    public func createTenant(slug: String, name: String, ownerEmail: String, ownerPassword: String?) async throws -> CreatedTenant {
+        try TenantError.validate(slug: slug, name: name)
+        try AccountError.validate(email: ownerEmail)
+        let password = ownerPassword ?? Self.generatePassword()
+        do {
+            try policy.check(password, email: ownerEmail)
+        } catch let violation as PasswordPolicy.Violation {
+            throw AccountError.weakPassword(violation)
+        }
+        let passwordHash = try await hasher.hash(password)
+        let logger = database.logger
+        let (tenant, owner) = try await database.withoutTenant { connection in
+            let tenant = try await TenantDirectory.insert(slug: slug, name: name, on: connection, logger: logger)
+            var ownerRole = UUID()
+            for role in BuiltinRole.allCases {
+                let permissions = role.permissions.map(\.rawValue).sorted()
+                let rows = try await connection.query("""
+                    INSERT INTO roles (tenant_id, name, permissions, builtin)
+                    VALUES (\(tenant.id), \(role.displayName), \(permissions), \(role.rawValue)) RETURNING id
+                    """, logger: logger)
+                for try await id in rows.decode(UUID.self) where role == .owner { ownerRole = id }
+            }
+            let owner = try await Self.insertUser(
+                tenantID: tenant.id, email: ownerEmail, displayName: "Owner", passwordHash: passwordHash,
+                roleID: ownerRole, on: connection, logger: logger)
+            return (tenant, owner)
+        }
+        return CreatedTenant(tenant: tenant, owner: owner, generatedPassword: ownerPassword == nil ? password : nil)
+    }
+
+    /// Creates the `demo` tenant and its owner when the installation has no tenant at all.
+    public func seedDemoIfEmpty() async throws -> CreatedTenant? {
+        guard try await TenantDirectory(database: database).isEmpty() else { return nil }
+        do {
+            return try await createTenant(slug: "demo", name: "Demo", ownerEmail: Self.demoOwnerEmail, ownerPassword: nil)
+        } catch TenantError.slugTaken {
+            return nil // another node seeded it first
+        }
+    }
+
+    static func insertUser(
+        tenantID: UUID, email: String, displayName: String, passwordHash: String, roleID: UUID,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> User {
+        do {
+            let rows = try await connection.query("""
+                INSERT INTO users (tenant_id, email, display_name, password_hash, role_id)
+                VALUES (\(tenantID), \(email), \(displayName), \(passwordHash), \(roleID))
+                RETURNING \(unescaped: userColumns)
+                """, logger: logger)
+            guard let user = try await decodeUsers(rows).first else { throw AccountError.invalidEmail }
+            return user
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw AccountError.emailTaken
+        }
+    }
+
+    static let userColumns = "id, tenant_id, email, display_name, status, role_id, max_concurrent_chats, created_at"
+
+    static func decodeUsers(_ rows: PostgresRowSequence) async throws -> [User] {
+        var users: [User] = []
+        for try await (id, tenantID, email, name, status, roleID, maxChats, createdAt) in rows.decode((UUID, UUID, String, String, String, UUID, Int, Date).self) {
+            users.append(User(id: id, tenantID: tenantID, email: email, displayName: name, status: status, roleID: roleID, maxConcurrentChats: maxChats, createdAt: createdAt))
+        }
+        return users
+    }
+
+    /// 20 characters from an alphabet without look-alikes: about 113 bits.
+    static func generatePassword() -> String {
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<20).map { _ in alphabet.randomElement(using: &generator)! })
+    }
+}
+
+extension AccountDirectory {
+    /// The user `id` of `tenantID`, or `nil`.
+    public func user(_ id: UUID, tenantID: UUID) async throws -> User? {
+        try await database.withTenant(tenantID) { tx in
+            try await Self.decodeUsers(tx.query("SELECT \(unescaped: Self.userColumns) FROM users WHERE id = \(id)")).first
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Tenancy
+
+/// Password login. An unknown tenant, an unknown email and a wrong password give the same
+/// answer after the same work (a dummy hash is verified), so the answer reveals nothing.
+public struct LoginService: Sendable {
+    public struct Result: Sendable {
+        public let token: SessionToken
+        public let expiresAt: Date
+        public let user: User
+    }
+
+    let database: Database
+    let hasher: PasswordHasher
+    let sessions: SessionStore
+
+    public init(database: Database, hasher: PasswordHasher, sessions: SessionStore) {
+        self.database = database
+        self.hasher = hasher
+        self.sessions = sessions
+    }
+
+    /// Checks the credentials and starts a session.
+    /// Throws `AccountError.invalidCredentials` or `.accountDisabled`.
+    public func login(tenantSlug: String, email: String, password: String, ip: String, userAgent: String) async throws -> Result {
+        guard let tenant = try await TenantDirectory(database: database).find(slug: tenantSlug.lowercased()), tenant.status == "active" else {
+            try await hasher.verifyAgainstDummy(password)
+            throw AccountError.invalidCredentials
+        }
+        let stored = try await database.withTenant(tenant.id) { tx in
+            let rows = try await tx.query("SELECT id, password_hash FROM users WHERE lower(email) = lower(\(email))")
+            for try await row in rows.decode((UUID, String).self) { return Optional(row) }
+            return nil
+        }
+        guard let (userID, passwordHash) = stored else {
+            try await hasher.verifyAgainstDummy(password)
+            throw AccountError.invalidCredentials
+        }
+        guard try await hasher.verify(password, against: passwordHash) else {
+            throw AccountError.invalidCredentials
+        }
+        let rehashed = hasher.needsRehash(passwordHash) ? try await hasher.hash(password) : nil
+        let sessions = sessions
+        return try await database.withTenant(tenant.id) { tx in
+            if let rehashed {
+                try await tx.query("UPDATE users SET password_hash = \(rehashed) WHERE id = \(userID)")
+            }
+            let rows = try await tx.query("SELECT \(unescaped: AccountDirectory.userColumns) FROM users WHERE id = \(userID)")
+            guard let user = try await AccountDirectory.decodeUsers(rows).first else { throw AccountError.invalidCredentials }
+            guard user.status == "active" else { throw AccountError.accountDisabled }
+            let (token, expiresAt) = try await sessions.create(userID: user.id, ip: ip, userAgent: userAgent, in: tx)
+            return Result(token: token, expiresAt: expiresAt, user: user)
+        }
+    }
+}

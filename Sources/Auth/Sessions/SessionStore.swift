@@ -1,0 +1,120 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Tenancy
+
+/// Sessions behind browser cookies and bearer tokens: created at login, checked on every
+/// request, ended by logout, idle time or absolute lifetime.
+public struct SessionStore: Sendable {
+    /// How long a session lives: `idleTimeout` since its last use, `absoluteLifetime` at most.
+    public struct Lifetimes: Sendable {
+        public var idleTimeout: TimeInterval
+        public var absoluteLifetime: TimeInterval
+
+        public init(idleTimeout: TimeInterval = 24 * 3600, absoluteLifetime: TimeInterval = 14 * 24 * 3600) {
+            self.idleTimeout = idleTimeout
+            self.absoluteLifetime = absoluteLifetime
+        }
+    }
+
+    /// A session as its owner sees it in the list of their sessions.
+    public struct Session: Sendable, Equatable, Codable {
+        public let id: UUID
+        public let createdAt: Date
+        public let lastSeenAt: Date
+        public let expiresAt: Date
+        public let ip: String
+        public let userAgent: String
+    }
+
+    let database: Database
+    public let lifetimes: Lifetimes
+
+    public init(database: Database, lifetimes: Lifetimes = Lifetimes()) {
+        self.database = database
+        self.lifetimes = lifetimes
+    }
+
+    /// Starts a session for `userID`, inside the caller's tenant transaction.
+    func create(userID: UUID, ip: String, userAgent: String, in transaction: TenantTransaction) async throws -> (token: SessionToken, expiresAt: Date) {
+        let token = SessionToken(tenantID: transaction.tenantID)
+        let expiresAt = Date().addingTimeInterval(lifetimes.absoluteLifetime)
+        try await transaction.query("""
+            INSERT INTO sessions (tenant_id, user_id, token_hash, expires_at, ip, user_agent)
+            VALUES (\(transaction.tenantID), \(userID), \(token.hash), \(expiresAt), \(ip), \(String(userAgent.prefix(500))))
+            """)
+        return (token, expiresAt)
+    }
+
+    /// The principal behind a presented token, or `nil` when the token is unknown, revoked,
+    /// expired (idle or absolute), or its user is disabled. Refreshes the idle clock.
+    public func authenticate(_ presented: String) async throws -> Principal? {
+        guard let token = SessionToken(parsing: presented) else { return nil }
+        let idle = lifetimes.idleTimeout
+        return try await database.withTenant(token.tenantID) { tx in
+            let rows = try await tx.query("""
+                SELECT s.id, s.user_id, r.permissions
+                FROM sessions s
+                JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
+                JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role_id
+                JOIN tenants t ON t.id = s.tenant_id
+                WHERE s.token_hash = \(token.hash) AND s.revoked_at IS NULL AND s.expires_at > now()
+                  AND s.last_seen_at > now() - make_interval(secs => \(idle))
+                  AND u.status = 'active' AND t.status = 'active'
+                """)
+            for try await (sessionID, userID, permissions) in rows.decode((UUID, UUID, [String]).self) {
+                // Refresh at most once a minute: a write per request would cost more than it tells.
+                try await tx.query("""
+                    UPDATE sessions SET last_seen_at = now()
+                    WHERE tenant_id = \(tx.tenantID) AND id = \(sessionID) AND last_seen_at < now() - interval '1 minute'
+                    """)
+                return Principal(
+                    tenantID: tx.tenantID, userID: userID, sessionID: sessionID,
+                    permissions: Set(permissions.compactMap(Permission.init(rawValue:))))
+            }
+            return nil
+        }
+    }
+
+    /// The caller's live sessions, newest first.
+    public func list(for principal: Principal) async throws -> [Session] {
+        try await database.withTenant(principal.tenantID) { tx in
+            let rows = try await tx.query("""
+                SELECT id, created_at, last_seen_at, expires_at, ip, user_agent FROM sessions
+                WHERE user_id = \(principal.userID) AND revoked_at IS NULL AND expires_at > now()
+                ORDER BY created_at DESC
+                """)
+            var sessions: [Session] = []
+            for try await (id, created, seen, expires, ip, agent) in rows.decode((UUID, Date, Date, Date, String, String).self) {
+                sessions.append(Session(id: id, createdAt: created, lastSeenAt: seen, expiresAt: expires, ip: ip, userAgent: agent))
+            }
+            return sessions
+        }
+    }
+
+    /// Revokes one of the caller's own sessions; false when there is no such live session.
+    @discardableResult
+    public func revoke(_ sessionID: UUID, of principal: Principal) async throws -> Bool {
+        try await database.withTenant(principal.tenantID) { tx in
+            let rows = try await tx.query("""
+                UPDATE sessions SET revoked_at = now()
+                WHERE user_id = \(principal.userID) AND id = \(sessionID) AND revoked_at IS NULL RETURNING id
+                """)
+            for try await _ in rows.decode(UUID.self) { return true }
+            return false
+        }
+    }
+
+    /// Revokes every session of the caller (logout everywhere); returns how many.
+    @discardableResult
+    public func revokeAll(of principal: Principal) async throws -> Int {
+        try await database.withTenant(principal.tenantID) { tx in
+            let rows = try await tx.query("""
+                WITH revoked AS (UPDATE sessions SET revoked_at = now() WHERE user_id = \(principal.userID) AND revoked_at IS NULL RETURNING 1)
+                SELECT count(*)::int FROM revoked
+                """)
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+    }
+}
