@@ -11,7 +11,7 @@ struct Kefu: AsyncParsableCommand {
         abstract: "Kefu, the self-hosted customer-service platform.",
         discussion: "Settings come from KEFU_* environment variables and DATABASE_URL; see the README.",
         version: KefuVersion.current,
-        subcommands: [ServeCommand.self, MigrateCommand.self, TenantCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, TenantCommand.self, AuditCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 

@@ -11,20 +11,10 @@ import TestSupport
 @testable import App
 
 @Suite struct AuthAPITests {
-    static let password = "violet-harbour-42"
+    static let password = TestApplication.password
 
-    /// Creates tenant `acme` with owner boss@acme.example, then runs `test`.
     func withTenant(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await TestApplication.run { client, endpoint in
-            let database = try Database(endpoint: endpoint, maximumConnections: 2, applicationName: "kefu-test-setup", logger: TestDatabase.logger)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.client.run() }
-                _ = try await AccountDirectory(database: database, hasher: PasswordHasher())
-                    .createTenant(slug: "acme", name: "Acme", ownerEmail: "boss@acme.example", ownerPassword: Self.password)
-                group.cancelAll()
-            }
-            try await test(client)
-        }
+        try await TestApplication.runWithTenant(test)
     }
 
     func login(_ client: any TestClientProtocol, password: String = Self.password, tenant: String = "acme") async throws -> TestResponse {

@@ -21,7 +21,7 @@ import TestSupport
         try await TestApplication.run { client, _ in
             do {
                 let response = try await client.execute(uri: "/readyz", method: .get)
-                #expect(response.status == .ok)
+                #expect(response.status == .ok, "\(response.text)")
                 let body = try response.json()
                 #expect(body["status"] as? String == "ready")
                 #expect(body["migrations"] as? Int == (try TestDatabase.migrations().count))

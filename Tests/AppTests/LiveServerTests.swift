@@ -65,6 +65,11 @@ import TestSupport
         let listed = try await KefuProcess.run(["tenant", "list"], environment: environment)
         #expect(listed.output.contains("acme\tAcme Ltd"))
         #expect(listed.output.contains("demo\tDemo"))
+        let checkpoint = try await KefuProcess.run(["audit", "checkpoint"], environment: environment)
+        #expect(checkpoint.output.contains("acme: signed seq"))
+        let verified = try await KefuProcess.run(["audit", "verify", "--tenant", "acme"], environment: environment)
+        #expect(verified.status == 0)
+        #expect(verified.output.contains("acme: ok, 2 entries, 1 signed checkpoints verified"))
         second.signal(SIGTERM)
         #expect(try await second.waitForExit(timeout: .seconds(60)) == 0)
         // The owner stopped the cluster on its way out.

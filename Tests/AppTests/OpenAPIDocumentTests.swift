@@ -1,3 +1,4 @@
+import Auth
 import Foundation
 import Hummingbird
 import OpenAPIKit
@@ -22,7 +23,7 @@ import TestSupport
         try await TestDatabase.withServing { database, _ in
             let dependencies = ApplicationDependencies(
                 configuration: try TestApplication.configuration(), database: database,
-                migrator: Migrator(migrations: try TestDatabase.migrations()), logger: TestDatabase.logger)
+                migrator: Migrator(migrations: try TestDatabase.migrations()), logger: TestDatabase.logger, auditSigner: AuditSigner(privateKey: .init()))
             let router = try buildRouter(dependencies, metrics: ServerMetrics())
             let document = try decodedDocument()
             let apiRoutes = RouteTable(router: router).entries.filter { $0.openAPIPath.hasPrefix("/api/") }

@@ -5,6 +5,7 @@ import Logging
 import Tenancy
 import TestSupport
 @testable import Admin
+@testable import Auth
 @testable import App
 
 /// Builds the real router (`buildRouter`, as `kefu serve` does) on a fresh migrated database.
@@ -13,6 +14,8 @@ enum TestApplication {
         var environment = [
             "KEFU_PUBLIC_DIR": TestDatabase.repositoryRoot.appendingPathComponent("Public").path,
             "KEFU_MIGRATIONS_DIR": TestDatabase.migrationsDirectory.path,
+            // The suite runs many Argon2 hashes in parallel on two cores: give the database time.
+            "KEFU_READY_TIMEOUT": "30",
         ]
         environment.merge(overrides) { $1 }
         return try Configuration(environment: environment)
@@ -27,13 +30,40 @@ enum TestApplication {
         try await TestDatabase.withServing { database, endpoint in
             let configuration = try configuration(environment)
             let migrator = Migrator(migrations: try TestDatabase.migrations())
-            let dependencies = ApplicationDependencies(configuration: configuration, database: database, migrator: migrator, logger: TestDatabase.logger)
+            let dependencies = ApplicationDependencies(configuration: configuration, database: database, migrator: migrator, logger: TestDatabase.logger, auditSigner: AuditSigner(privateKey: .init()))
             let router = try buildRouter(dependencies, metrics: ServerMetrics())
             extraRoutes(router)
             let app = Application(router: router, logger: TestDatabase.logger)
             try await app.test(.router) { client in
                 try await test(client, endpoint)
             }
+        }
+    }
+}
+
+extension TestApplication {
+    static let password = "violet-harbour-42"
+
+    /// Runs `test` against the application with tenant `acme`: owner boss@acme.example and
+    /// agent agent@acme.example (who lacks the admin permissions), both with `password`.
+    static func runWithTenant(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await run { client, endpoint in
+            let database = try Database(endpoint: endpoint, maximumConnections: 2, applicationName: "kefu-test-setup", logger: TestDatabase.logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await database.client.run() }
+                let hasher = PasswordHasher()
+                let created = try await AccountDirectory(database: database, hasher: hasher)
+                    .createTenant(slug: "acme", name: "Acme", ownerEmail: "boss@acme.example", ownerPassword: password)
+                let hash = try await hasher.hash(password)
+                try await database.withTenant(created.tenant.id) { tx in
+                    var agentRole = UUID()
+                    for try await id in try await tx.query("SELECT id FROM roles WHERE builtin = 'agent'").decode(UUID.self) { agentRole = id }
+                    _ = try await AccountDirectory.insertUser(tenantID: tx.tenantID, email: "agent@acme.example", displayName: "Agent",
+                                                              passwordHash: hash, roleID: agentRole, on: tx.connection, logger: tx.logger)
+                }
+                group.cancelAll()
+            }
+            try await test(client)
         }
     }
 }

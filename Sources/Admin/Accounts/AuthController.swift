@@ -62,12 +62,12 @@ public struct AuthController: Sendable {
 
     @Sendable func logout(request: Request, context: KefuRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        try await sessions.revoke(principal.sessionID, of: principal)
+        try await sessions.revoke(principal.sessionID, of: principal, origin: context.origin(request))
         return clearedCookies()
     }
 
     @Sendable func logoutEverywhere(request: Request, context: KefuRequestContext) async throws -> Response {
-        try await sessions.revokeAll(of: context.requirePrincipal())
+        try await sessions.revokeAll(of: context.requirePrincipal(), origin: context.origin(request))
         return clearedCookies()
     }
 

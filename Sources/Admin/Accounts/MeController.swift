@@ -57,7 +57,7 @@ public struct MeController: Sendable {
     @Sendable func revokeSession(request: Request, context: KefuRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
-              try await sessions.revoke(id, of: principal)
+              try await sessions.revoke(id, of: principal, origin: context.origin(request))
         else { throw APIError.notFound("No such session of yours.") }
         return Response(status: .noContent)
     }

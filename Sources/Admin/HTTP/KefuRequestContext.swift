@@ -27,4 +27,9 @@ public struct KefuRequestContext: RequestContext {
     public var clientIP: String {
         remoteAddress?.ipAddress ?? "unknown"
     }
+
+    /// The caller's address and user agent, for the audit log.
+    public func origin(_ request: Request) -> RequestOrigin {
+        RequestOrigin(ip: clientIP, userAgent: request.headers[.userAgent] ?? "")
+    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Auth
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -28,7 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
                 maximumConnections: configuration.databasePoolSize,
                 applicationName: "kefu-\(configuration.nodeName)",
                 logger: logger)
-            let dependencies = ApplicationDependencies(configuration: configuration, database: database, migrator: migrator, logger: logger)
+            let dependencies = ApplicationDependencies(
+                configuration: configuration, database: database, migrator: migrator, logger: logger,
+                auditSigner: try AuditSigner.loadOrCreate(in: configuration.dataDirectory))
             let app = try buildApplication(
                 dependencies,
                 servicesBeforePool: bootstrap.ownsLocalCluster ? [LocalClusterService(bootstrap: bootstrap)] : [])

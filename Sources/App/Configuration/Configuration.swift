@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import Tenancy
@@ -22,6 +23,10 @@ struct Configuration: Sendable {
     var apiRateLimitPerMinute: Int
     var seedDemoTenant: Bool
     var secureCookies: Bool
+    /// Other nodes' audit-signing public keys, trusted when verifying checkpoints.
+    var auditTrustedKeys: [Curve25519.Signing.PublicKey]
+    var auditCheckpointSeconds: Int
+    var readinessTimeoutSeconds: Int
     var shutdownGraceSeconds: Int
     var nodeName: String
 
@@ -49,6 +54,15 @@ struct Configuration: Sendable {
         apiRateLimitPerMinute = try env.integer("KEFU_API_RATE_LIMIT", default: 600, in: 1...1_000_000)
         seedDemoTenant = try env.boolean("KEFU_SEED_DEMO", default: true)
         secureCookies = try env.boolean("KEFU_COOKIE_SECURE", default: false)
+        auditTrustedKeys = try (env.string("KEFU_AUDIT_TRUSTED_KEYS") ?? "").split(separator: ",").map { text in
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard let data = Data(base64Encoded: trimmed), let key = try? Curve25519.Signing.PublicKey(rawRepresentation: data) else {
+                throw ConfigurationError(variable: "KEFU_AUDIT_TRUSTED_KEYS", value: String(text), expected: "comma-separated base64 Ed25519 public keys (kefu audit public-key)")
+            }
+            return key
+        }
+        auditCheckpointSeconds = try env.integer("KEFU_AUDIT_CHECKPOINT_SECONDS", default: 300, in: 0...86400)
+        readinessTimeoutSeconds = try env.integer("KEFU_READY_TIMEOUT", default: 3, in: 1...300)
         shutdownGraceSeconds = try env.integer("KEFU_SHUTDOWN_GRACE", default: 10, in: 0...3600)
         nodeName = env.string("KEFU_NODE_NAME", default: ProcessInfo.processInfo.hostName + "-" + String(ProcessInfo.processInfo.processIdentifier))
     }

@@ -17,13 +17,20 @@ struct ApplicationDependencies: Sendable {
     let migrator: Migrator
     let logger: Logger
     let hasher: PasswordHasher
+    let auditSigner: AuditSigner
 
-    init(configuration: Configuration, database: Database, migrator: Migrator, logger: Logger, hasher: PasswordHasher = PasswordHasher()) {
+    init(configuration: Configuration, database: Database, migrator: Migrator, logger: Logger,
+         auditSigner: AuditSigner, hasher: PasswordHasher = PasswordHasher()) {
         self.configuration = configuration
         self.database = database
         self.migrator = migrator
         self.logger = logger
+        self.auditSigner = auditSigner
         self.hasher = hasher
+    }
+
+    var auditVerifier: AuditVerifier {
+        AuditVerifier(database: database, trustedKeys: [auditSigner.publicKey] + configuration.auditTrustedKeys)
     }
 
     var sessions: SessionStore { SessionStore(database: database) }
@@ -41,7 +48,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     router.add(middleware: ProblemMiddleware(routes: routeTable))
     router.add(middleware: FileMiddleware(configuration.publicDirectory.path, searchForIndexHtml: true, logger: dependencies.logger))
 
-    HealthController(database: dependencies.database, migrator: dependencies.migrator, readinessTimeout: .seconds(3))
+    HealthController(database: dependencies.database, migrator: dependencies.migrator, readinessTimeout: .seconds(configuration.readinessTimeoutSeconds))
         .addRoutes(to: router)
     MetricsController(metrics: metrics, database: dependencies.database).addRoutes(to: router)
 
@@ -58,6 +65,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
         sessions: sessions, maxBodyBytes: configuration.maxBodyBytes, secureCookies: configuration.secureCookies
     ).addRoutes(to: v1)
     MeController(accounts: dependencies.accounts, sessions: sessions).addRoutes(to: v1)
+    AuditController(log: AuditLog(database: dependencies.database), verifier: dependencies.auditVerifier).addRoutes(to: v1)
 
     routeTable.set(RouteTable(router: router))
     return router
@@ -77,6 +85,11 @@ func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePoo
     // Services stop in reverse order: the server, then the pool, then what came before it.
     app.addServices(servicesBeforePool)
     app.addServices(dependencies.database.client)
+    if dependencies.configuration.auditCheckpointSeconds > 0 {
+        app.addServices(AuditCheckpointService(
+            database: dependencies.database, signer: dependencies.auditSigner,
+            interval: .seconds(dependencies.configuration.auditCheckpointSeconds), logger: dependencies.logger))
+    }
     if dependencies.configuration.seedDemoTenant {
         let accounts = dependencies.accounts
         let logger = dependencies.logger
@@ -107,5 +120,6 @@ func openAPIDocument() -> JSONValue {
         InfoController.openAPIPaths,
         AuthController.openAPIPaths,
         MeController.openAPIPaths,
+        AuditController.openAPIPaths,
     ])
 }

@@ -39,6 +39,11 @@ public struct AccountDirectory: Sendable {
         let logger = database.logger
         let (tenant, owner) = try await database.withoutTenant { connection in
             let tenant = try await TenantDirectory.insert(slug: slug, name: name, on: connection, logger: logger)
+            try await AuditLog.startChain(tenantID: tenant.id, on: connection, logger: logger)
+            try await AuditLog.append(
+                AuditEvent(action: "tenant.created", actor: .system, targetType: "tenant", targetID: tenant.id.uuidString.lowercased(),
+                           changes: ["slug": .init(from: nil, to: slug), "name": .init(from: nil, to: name)]),
+                tenantID: tenant.id, on: connection, logger: logger)
             var ownerRole = UUID()
             for role in BuiltinRole.allCases {
                 let permissions = role.permissions.map(\.rawValue).sorted()
@@ -51,6 +56,11 @@ public struct AccountDirectory: Sendable {
             let owner = try await Self.insertUser(
                 tenantID: tenant.id, email: ownerEmail, displayName: "Owner", passwordHash: passwordHash,
                 roleID: ownerRole, on: connection, logger: logger)
+            try await AuditLog.append(
+                AuditEvent(action: "user.created", actor: .system, targetType: "user", targetID: owner.id.uuidString.lowercased(),
+                           changes: ["email": .init(from: nil, to: owner.email), "role": .init(from: nil, to: BuiltinRole.owner.rawValue),
+                                     "password": .redacted]),
+                tenantID: tenant.id, on: connection, logger: logger)
             return (tenant, owner)
         }
         return CreatedTenant(tenant: tenant, owner: owner, generatedPassword: ownerPassword == nil ? password : nil)

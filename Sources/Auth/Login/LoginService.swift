@@ -34,11 +34,17 @@ public struct LoginService: Sendable {
             for try await row in rows.decode((UUID, String).self) { return Optional(row) }
             return nil
         }
+        let attempt = AuditEvent(action: "auth.login_failed", actor: .system, targetType: "email",
+                                 targetID: email.lowercased(), ip: ip, userAgent: userAgent)
         guard let (userID, passwordHash) = stored else {
             try await hasher.verifyAgainstDummy(password)
+            try await AuditLog(database: database).append(attempt, tenantID: tenant.id)
             throw AccountError.invalidCredentials
         }
         guard try await hasher.verify(password, against: passwordHash) else {
+            var failed = attempt
+            failed.actor = .user(userID)
+            try await AuditLog(database: database).append(failed, tenantID: tenant.id)
             throw AccountError.invalidCredentials
         }
         let rehashed = hasher.needsRehash(passwordHash) ? try await hasher.hash(password) : nil
@@ -51,6 +57,10 @@ public struct LoginService: Sendable {
             guard let user = try await AccountDirectory.decodeUsers(rows).first else { throw AccountError.invalidCredentials }
             guard user.status == "active" else { throw AccountError.accountDisabled }
             let (token, expiresAt) = try await sessions.create(userID: user.id, ip: ip, userAgent: userAgent, in: tx)
+            try await AuditLog.append(
+                AuditEvent(action: "auth.login", actor: .user(user.id), targetType: "user", targetID: user.id.uuidString.lowercased(),
+                           changes: rehashed == nil ? [:] : ["password_hash": .redacted], ip: ip, userAgent: userAgent),
+                in: tx)
             return Result(token: token, expiresAt: expiresAt, user: user)
         }
     }

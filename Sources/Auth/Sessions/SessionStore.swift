@@ -3,6 +3,17 @@ import Logging
 import PostgresNIO
 import Tenancy
 
+/// Where a request came from, for the audit log.
+public struct RequestOrigin: Sendable, Equatable {
+    public var ip: String
+    public var userAgent: String
+
+    public init(ip: String = "", userAgent: String = "") {
+        self.ip = ip
+        self.userAgent = userAgent
+    }
+}
+
 /// Sessions behind browser cookies and bearer tokens: created at login, checked on every
 /// request, ended by logout, idle time or absolute lifetime.
 public struct SessionStore: Sendable {
@@ -92,29 +103,41 @@ public struct SessionStore: Sendable {
         }
     }
 
-    /// Revokes one of the caller's own sessions; false when there is no such live session.
+    /// Revokes one of the caller's own sessions (audited as a logout when it is the current one);
+    /// false when there is no such live session.
     @discardableResult
-    public func revoke(_ sessionID: UUID, of principal: Principal) async throws -> Bool {
+    public func revoke(_ sessionID: UUID, of principal: Principal, origin: RequestOrigin = .init()) async throws -> Bool {
         try await database.withTenant(principal.tenantID) { tx in
             let rows = try await tx.query("""
                 UPDATE sessions SET revoked_at = now()
                 WHERE user_id = \(principal.userID) AND id = \(sessionID) AND revoked_at IS NULL RETURNING id
                 """)
-            for try await _ in rows.decode(UUID.self) { return true }
-            return false
+            var revoked = false
+            for try await _ in rows.decode(UUID.self) { revoked = true }
+            if revoked {
+                try await AuditLog.append(AuditEvent(
+                    action: sessionID == principal.sessionID ? "auth.logout" : "session.revoked", actor: .user(principal.userID),
+                    targetType: "session", targetID: sessionID.uuidString.lowercased(), ip: origin.ip, userAgent: origin.userAgent), in: tx)
+            }
+            return revoked
         }
     }
 
     /// Revokes every session of the caller (logout everywhere); returns how many.
     @discardableResult
-    public func revokeAll(of principal: Principal) async throws -> Int {
+    public func revokeAll(of principal: Principal, origin: RequestOrigin = .init()) async throws -> Int {
         try await database.withTenant(principal.tenantID) { tx in
             let rows = try await tx.query("""
                 WITH revoked AS (UPDATE sessions SET revoked_at = now() WHERE user_id = \(principal.userID) AND revoked_at IS NULL RETURNING 1)
                 SELECT count(*)::int FROM revoked
                 """)
-            for try await count in rows.decode(Int.self) { return count }
-            return 0
+            var count = 0
+            for try await value in rows.decode(Int.self) { count = value }
+            try await AuditLog.append(AuditEvent(
+                action: "auth.logout_all", actor: .user(principal.userID), targetType: "user",
+                targetID: principal.userID.uuidString.lowercased(), changes: ["sessions": .init(from: String(count), to: "0")],
+                ip: origin.ip, userAgent: origin.userAgent), in: tx)
+            return count
         }
     }
 }
