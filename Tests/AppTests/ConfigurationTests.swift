@@ -23,6 +23,10 @@ import Tenancy
         ("KEFU_SEED_DEMO", "maybe", "invalid KEFU_SEED_DEMO=\"maybe\": expected true or false"),
         ("KEFU_LOG_FORMAT", "xml", "invalid KEFU_LOG_FORMAT=\"xml\": expected one of text, json"),
         ("KEFU_LOG_LEVEL", "loud", "invalid KEFU_LOG_LEVEL=\"loud\": expected one of trace, debug, info, notice, warning, error, critical"),
+        ("KEFU_TLS_CERT", "/nonexistent/cert.pem", "invalid KEFU_TLS_CERT=\"/nonexistent/cert.pem\": expected a readable PEM file"),
+        ("KEFU_TLS_KEY", "/etc/hostname", "invalid KEFU_TLS_CERT=\"\": expected a PEM file (KEFU_TLS_CERT and KEFU_TLS_KEY go together)"),
+        ("KEFU_TLS_REDIRECT_PORT", "80", "invalid KEFU_TLS_REDIRECT_PORT=\"80\": expected KEFU_TLS_CERT and KEFU_TLS_KEY to be set too"),
+        ("KEFU_AUDIT_TRUSTED_KEYS", "not-a-key", "invalid KEFU_AUDIT_TRUSTED_KEYS=\"not-a-key\": expected comma-separated base64 Ed25519 public keys (kefu audit public-key)"),
         ("KEFU_PUBLIC_DIR", "/nonexistent", "invalid KEFU_PUBLIC_DIR=\"/nonexistent\": expected an existing directory"),
     ])
     func anInvalidValueNamesTheVariableAndWhatItExpects(variable: String, value: String, message: String) {

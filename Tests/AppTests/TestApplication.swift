@@ -46,8 +46,8 @@ extension TestApplication {
 
     /// Runs `test` against the application with tenant `acme`: owner boss@acme.example and
     /// agent agent@acme.example (who lacks the admin permissions), both with `password`.
-    static func runWithTenant(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await run { client, endpoint in
+    static func runWithTenant(environment: [String: String] = [:], _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await run(environment: environment) { client, endpoint in
             let database = try Database(endpoint: endpoint, maximumConnections: 2, applicationName: "kefu-test-setup", logger: TestDatabase.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await database.client.run() }

@@ -8,6 +8,14 @@ import Tenancy
 struct Configuration: Sendable {
     enum LogFormat: String, CaseIterable, Sendable { case text, json }
 
+    /// HTTPS (and WSS) from a certificate chain and key in PEM files.
+    struct TLSSettings: Sendable, Equatable {
+        var certificatePath: String
+        var keyPath: String
+        /// A plain-HTTP port that redirects every request to HTTPS, if set.
+        var redirectPort: Int?
+    }
+
     var host: String
     var port: Int
     var dataDirectory: URL
@@ -27,6 +35,9 @@ struct Configuration: Sendable {
     var auditTrustedKeys: [Curve25519.Signing.PublicKey]
     var auditCheckpointSeconds: Int
     var readinessTimeoutSeconds: Int
+    var tls: TLSSettings?
+    var loginFailuresPerAccount: Int
+    var loginFailuresPerIP: Int
     var shutdownGraceSeconds: Int
     var nodeName: String
 
@@ -63,8 +74,34 @@ struct Configuration: Sendable {
         }
         auditCheckpointSeconds = try env.integer("KEFU_AUDIT_CHECKPOINT_SECONDS", default: 300, in: 0...86400)
         readinessTimeoutSeconds = try env.integer("KEFU_READY_TIMEOUT", default: 3, in: 1...300)
+        loginFailuresPerAccount = try env.integer("KEFU_LOGIN_FAILURES_PER_ACCOUNT", default: 5, in: 1...1000)
+        loginFailuresPerIP = try env.integer("KEFU_LOGIN_FAILURES_PER_IP", default: 20, in: 1...100_000)
+        tls = try Self.tlsSettings(env)
+        if tls != nil { secureCookies = true }
         shutdownGraceSeconds = try env.integer("KEFU_SHUTDOWN_GRACE", default: 10, in: 0...3600)
         nodeName = env.string("KEFU_NODE_NAME", default: ProcessInfo.processInfo.hostName + "-" + String(ProcessInfo.processInfo.processIdentifier))
+    }
+
+    private static func tlsSettings(_ env: EnvironmentReader) throws -> TLSSettings? {
+        let certificate = env.string("KEFU_TLS_CERT")
+        let key = env.string("KEFU_TLS_KEY")
+        guard certificate != nil || key != nil else {
+            if let redirect = env.string("KEFU_TLS_REDIRECT_PORT") {
+                throw ConfigurationError(variable: "KEFU_TLS_REDIRECT_PORT", value: redirect, expected: "KEFU_TLS_CERT and KEFU_TLS_KEY to be set too")
+            }
+            return nil
+        }
+        for (variable, value) in [("KEFU_TLS_CERT", certificate), ("KEFU_TLS_KEY", key)] {
+            guard let value else {
+                throw ConfigurationError(variable: variable, value: "", expected: "a PEM file (KEFU_TLS_CERT and KEFU_TLS_KEY go together)")
+            }
+            guard FileManager.default.isReadableFile(atPath: value) else {
+                throw ConfigurationError(variable: variable, value: value, expected: "a readable PEM file")
+            }
+        }
+        let redirect = env.string("KEFU_TLS_REDIRECT_PORT") == nil ? nil
+            : try env.integer("KEFU_TLS_REDIRECT_PORT", default: 0, in: 1...65535, expected: "a port number from 1 to 65535")
+        return TLSSettings(certificatePath: certificate!, keyPath: key!, redirectPort: redirect)
     }
 
     /// `Public/` and `Migrations/` ship beside the sources: found in the working directory or

@@ -45,6 +45,8 @@ struct ProblemMiddleware: RouterMiddleware {
             case .weakPassword(let violation):
                 return .validation(field: "password", violation.description)
             }
+        case let error as LoginThrottle.Throttled:
+            return .tooManyRequests(retryAfterSeconds: error.retryAfterSeconds)
         case let error as any HTTPResponseError:
             switch error.status {
             case .notFound:

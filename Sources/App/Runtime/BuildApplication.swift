@@ -1,6 +1,9 @@
 import Admin
 import Auth
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import ServiceLifecycle
 import Tenancy
@@ -43,6 +46,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     let configuration = dependencies.configuration
     let router = Router(context: KefuRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(hstsMaxAge: configuration.tls == nil ? nil : 31_536_000))
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     let routeTable = RouteTableReference()
     router.add(middleware: ProblemMiddleware(routes: routeTable))
@@ -53,6 +57,8 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     MetricsController(metrics: metrics, database: dependencies.database).addRoutes(to: router)
 
     let sessions = dependencies.sessions
+    let loginThrottle = LoginThrottle(limits: .init(
+        failuresPerAccount: configuration.loginFailuresPerAccount, failuresPerIP: configuration.loginFailuresPerIP))
     let api = router.group("api")
         .add(middleware: APIHeadersMiddleware())
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(perMinute: configuration.apiRateLimitPerMinute)))
@@ -61,7 +67,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     let v1 = api.group("v1")
     InfoController(version: KefuVersion.current).addRoutes(to: v1)
     AuthController(
-        login: LoginService(database: dependencies.database, hasher: dependencies.hasher, sessions: sessions),
+        login: LoginService(database: dependencies.database, hasher: dependencies.hasher, sessions: sessions, throttle: loginThrottle),
         sessions: sessions, maxBodyBytes: configuration.maxBodyBytes, secureCookies: configuration.secureCookies
     ).addRoutes(to: v1)
     MeController(accounts: dependencies.accounts, sessions: sessions).addRoutes(to: v1)
@@ -76,12 +82,15 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
 func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePool: [any Service] = []) throws -> some ApplicationProtocol {
     let metrics = ServerMetrics()
     let router = try buildRouter(dependencies, metrics: metrics)
+    let configuration = dependencies.configuration
     var app = Application(
         router: router,
-        configuration: .init(
-            address: .hostname(dependencies.configuration.host, port: dependencies.configuration.port),
-            serverName: "Kefu"),
+        server: try serverBuilder(configuration),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Kefu"),
         logger: dependencies.logger)
+    if let redirectPort = configuration.tls?.redirectPort {
+        app.addServices(HTTPSRedirect.application(host: configuration.host, port: redirectPort, httpsPort: configuration.port, logger: dependencies.logger))
+    }
     // Services stop in reverse order: the server, then the pool, then what came before it.
     app.addServices(servicesBeforePool)
     app.addServices(dependencies.database.client)
@@ -111,6 +120,18 @@ func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePoo
         }
     }
     return app
+}
+
+/// Plain HTTP/1.1, or HTTPS when `KEFU_TLS_CERT` and `KEFU_TLS_KEY` are set.
+func serverBuilder(_ configuration: Configuration) throws -> HTTPServerBuilder {
+    guard let tls = configuration.tls else { return .http1() }
+    do {
+        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
+        return try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+    } catch {
+        throw ConfigurationError(variable: "KEFU_TLS_CERT", value: tls.certificatePath, expected: "a PEM certificate chain matching the PEM key in KEFU_TLS_KEY (\(error))")
+    }
 }
 
 /// The OpenAPI document of every `/api` route this build registers.

@@ -15,16 +15,31 @@ public struct LoginService: Sendable {
     let database: Database
     let hasher: PasswordHasher
     let sessions: SessionStore
+    let throttle: LoginThrottle
 
-    public init(database: Database, hasher: PasswordHasher, sessions: SessionStore) {
+    public init(database: Database, hasher: PasswordHasher, sessions: SessionStore, throttle: LoginThrottle = LoginThrottle()) {
         self.database = database
         self.hasher = hasher
         self.sessions = sessions
+        self.throttle = throttle
     }
 
     /// Checks the credentials and starts a session.
-    /// Throws `AccountError.invalidCredentials` or `.accountDisabled`.
+    /// Throws `AccountError.invalidCredentials` or `.accountDisabled`, or
+    /// `LoginThrottle.Throttled` (without checking the password) after too many failures.
     public func login(tenantSlug: String, email: String, password: String, ip: String, userAgent: String) async throws -> Result {
+        try throttle.check(tenant: tenantSlug, email: email, ip: ip)
+        do {
+            let result = try await attempt(tenantSlug: tenantSlug, email: email, password: password, ip: ip, userAgent: userAgent)
+            throttle.recordSuccess(tenant: tenantSlug, email: email)
+            return result
+        } catch AccountError.invalidCredentials {
+            throttle.recordFailure(tenant: tenantSlug, email: email, ip: ip)
+            throw AccountError.invalidCredentials
+        }
+    }
+
+    private func attempt(tenantSlug: String, email: String, password: String, ip: String, userAgent: String) async throws -> Result {
         guard let tenant = try await TenantDirectory(database: database).find(slug: tenantSlug.lowercased()), tenant.status == "active" else {
             try await hasher.verifyAgainstDummy(password)
             throw AccountError.invalidCredentials
