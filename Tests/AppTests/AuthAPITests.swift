@@ -124,7 +124,7 @@ import TestSupport
 
     @Test func aMissingPermissionIs403() throws {
         var context = KefuRequestContext(source: .init(channel: EmbeddedChannel(), logger: TestDatabase.logger))
-        context.principal = Principal(tenantID: UUID(), userID: UUID(), sessionID: UUID(), permissions: BuiltinRole.agent.permissions)
+        context.principal = Principal(tenantID: UUID(), userID: UUID(), credential: .session(UUID()), permissions: BuiltinRole.agent.permissions)
         #expect(throws: APIError.self) { try context.authorize(.permission(.usersManage)) }
         #expect(try context.authorize(.permission(.conversationsReply)) != nil)
         do {

@@ -57,19 +57,21 @@ import Testing
     }
 }
 
-@Suite struct SessionTokenTests {
-    @Test func carriesItsTenantAnd256RandomBits() {
+@Suite struct OpaqueTokenTests {
+    @Test(arguments: OpaqueToken.Kind.allCases)
+    func carriesItsKindTenantAnd256RandomBits(kind: OpaqueToken.Kind) {
         let tenant = UUID()
-        let token = SessionToken(tenantID: tenant)
-        #expect(token.value.hasPrefix("kfs_"))
-        let parsed = SessionToken(parsing: token.value)
+        let token = OpaqueToken(kind, tenantID: tenant)
+        #expect(token.value.hasPrefix(kind.rawValue))
+        let parsed = OpaqueToken(parsing: token.value)
+        #expect(parsed?.kind == kind)
         #expect(parsed?.tenantID == tenant)
         #expect(parsed?.hash == token.hash)
-        #expect(SessionToken(tenantID: tenant).value != token.value)
+        #expect(OpaqueToken(kind, tenantID: tenant).value != token.value)
     }
 
-    @Test(arguments: ["", "kfs_", "kfs_!!!!", "Bearer x", "kfs_" + String(repeating: "A", count: 200)])
+    @Test(arguments: ["", "kfs_", "kft_", "kfs_!!!!", "Bearer x", "kfx_" + String(repeating: "A", count: 64), "kfs_" + String(repeating: "A", count: 200)])
     func refusesWhatIsNotAToken(text: String) {
-        #expect(SessionToken(parsing: text) == nil)
+        #expect(OpaqueToken(parsing: text) == nil)
     }
 }

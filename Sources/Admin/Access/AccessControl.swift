@@ -5,8 +5,10 @@ import Hummingbird
 public enum Access: Sendable {
     /// Anyone (login, server info).
     case everyone
-    /// Any signed-in user (their own profile and sessions).
+    /// Any signed-in caller: a login session or an API token (their own profile).
     case signedIn
+    /// A user's own login session, not an API token (their sessions, password, second factor).
+    case session
     /// A signed-in user whose role has this permission.
     case permission(Permission)
 
@@ -15,6 +17,7 @@ public enum Access: Sendable {
         switch self {
         case .everyone: "none"
         case .signedIn: "signed-in"
+        case .session: "session"
         case .permission(let permission): permission.rawValue
         }
     }
@@ -45,8 +48,19 @@ extension KefuRequestContext {
         case .signedIn:
             guard let principal else { throw APIError.unauthenticated("Sign in first.") }
             return principal
+        case .session:
+            guard let principal else { throw APIError.unauthenticated("Sign in first.") }
+            guard principal.sessionID != nil else {
+                throw APIError(.forbidden, code: "session-required", title: "A login session is required",
+                               detail: "API tokens cannot do this; sign in as the user.")
+            }
+            return principal
         case .permission(let permission):
             guard let principal else { throw APIError.unauthenticated("Sign in first.") }
+            if principal.twoFactorEnrolmentRequired {
+                throw APIError(.forbidden, code: "two-factor-enrolment-required", title: "Two-factor authentication required",
+                               detail: "This tenant requires two-factor authentication for your role: enrol at /api/v1/me/two-factor first.")
+            }
             guard principal.has(permission) else {
                 throw APIError(.forbidden, code: "forbidden", title: "Permission denied",
                                detail: "This needs the \(permission.rawValue) permission.")

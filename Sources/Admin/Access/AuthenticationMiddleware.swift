@@ -2,8 +2,8 @@ import Auth
 import Hummingbird
 import HTTPTypes
 
-/// Finds the caller's session: `Authorization: Bearer <token>` for API clients, the
-/// `kefu_session` cookie for browsers. A cookie-authenticated mutation must also send the
+/// Finds the caller: `Authorization: Bearer <token>` (a session or an API token) for API
+/// clients, the `kefu_session` cookie for browsers. A cookie-authenticated mutation must also send the
 /// `X-CSRF-Token` header equal to the `kefu_csrf` cookie (double submit), which another site's
 /// page cannot read. Routes decide what access they need; see `AccessControl`.
 public struct AuthenticationMiddleware: RouterMiddleware {
@@ -12,10 +12,10 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     public static let csrfCookie = "kefu_csrf"
     public static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
 
-    let sessions: SessionStore
+    let authenticator: Authenticator
 
-    public init(sessions: SessionStore) {
-        self.sessions = sessions
+    public init(authenticator: Authenticator) {
+        self.authenticator = authenticator
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -25,12 +25,12 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                 throw APIError.unauthenticated("Use Authorization: Bearer <token>.")
             }
             let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-            guard let principal = try await sessions.authenticate(token) else {
+            guard let principal = try await authenticator.authenticate(bearer: token) else {
                 throw APIError.unauthenticated("The token is unknown, revoked or expired.")
             }
             context.principal = principal
         } else if let cookie = request.cookies[Self.sessionCookie]?.value {
-            if let principal = try await sessions.authenticate(cookie) {
+            if let principal = try await authenticator.sessions.authenticate(cookie) {
                 if ![.get, .head, .options].contains(request.method) {
                     let expected = request.cookies[Self.csrfCookie]?.value
                     guard let expected, !expected.isEmpty, request.headers[Self.csrfHeader] == expected else {

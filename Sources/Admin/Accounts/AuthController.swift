@@ -21,14 +21,16 @@ public struct AuthController: Sendable {
         let tenant: String
         let email: String
         let password: String
+        let totp: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case tenant, email, password }
+        enum CodingKeys: String, CodingKey, CaseIterable { case tenant, email, password, totp }
 
         func validate() throws {
             var errors: [APIError.FieldError] = []
             if tenant.isEmpty || tenant.count > 63 { errors.append(.init(field: "tenant", message: "give the tenant's slug")) }
             if email.isEmpty || email.count > 254 { errors.append(.init(field: "email", message: "give an email address")) }
             if password.isEmpty || password.count > PasswordPolicy.maximumLength { errors.append(.init(field: "password", message: "give the password")) }
+            if let totp, totp.count > 32 { errors.append(.init(field: "totp", message: "give the 6-digit code or a recovery code")) }
             if !errors.isEmpty { throw APIError.validation(errors) }
         }
     }
@@ -41,14 +43,14 @@ public struct AuthController: Sendable {
 
     public func addRoutes(to group: RouterGroup<KefuRequestContext>) {
         group.on(.post, "auth/login", access: .everyone, use: self.login)
-        group.on(.post, "auth/logout", access: .signedIn, use: logout)
-        group.on(.post, "auth/logout-all", access: .signedIn, use: logoutEverywhere)
+        group.on(.post, "auth/logout", access: .session, use: logout)
+        group.on(.post, "auth/logout-all", access: .session, use: logoutEverywhere)
     }
 
     @Sendable func login(request: Request, context: KefuRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(LoginRequest.self, limit: maxBodyBytes)
         let result = try await login.login(
-            tenantSlug: body.tenant, email: body.email, password: body.password,
+            tenantSlug: body.tenant, email: body.email, password: body.password, totp: body.totp,
             ip: context.clientIP, userAgent: request.headers[.userAgent] ?? "")
         var response = try LoginResponse(token: result.token.value, expiresAt: result.expiresAt, user: UserView(result.user))
             .response(from: request, context: context)
@@ -62,7 +64,9 @@ public struct AuthController: Sendable {
 
     @Sendable func logout(request: Request, context: KefuRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        try await sessions.revoke(principal.sessionID, of: principal, origin: context.origin(request))
+        if let sessionID = principal.sessionID {
+            try await sessions.revoke(sessionID, of: principal, origin: context.origin(request))
+        }
         return clearedCookies()
     }
 
@@ -84,13 +88,14 @@ public struct AuthController: Sendable {
             "post": [
                 "operationId": "login",
                 "summary": "Sign in with tenant, email and password",
-                "description": "Returns a bearer token and sets the HttpOnly kefu_session cookie and the kefu_csrf cookie. An unknown tenant, unknown email and wrong password all answer 401 invalid-credentials.",
+                "description": "Returns a bearer token and sets the HttpOnly kefu_session cookie and the kefu_csrf cookie. An unknown tenant, unknown email and wrong password all answer 401 invalid-credentials. An account with two-factor authentication answers 401 two-factor-required until `totp` carries the authenticator's code or a recovery code (401 two-factor-invalid when wrong or reused).",
                 "tags": ["auth"],
                 "x-permission": "none",
                 "requestBody": OpenAPIDocument.jsonBody([
                     "type": "object", "additionalProperties": false,
                     "required": ["tenant", "email", "password"],
-                    "properties": ["tenant": ["type": "string"], "email": ["type": "string"], "password": ["type": "string"]],
+                    "properties": ["tenant": ["type": "string"], "email": ["type": "string"], "password": ["type": "string"],
+                                   "totp": ["type": "string", "description": "The authenticator's 6-digit code or a recovery code"]],
                 ]),
                 "responses": OpenAPIDocument.responsesWithBody([
                     "200": ["description": "Signed in", "content": ["application/json": ["schema": [
@@ -104,52 +109,17 @@ public struct AuthController: Sendable {
         ],
         "/api/v1/auth/logout": [
             "post": [
-                "operationId": "logout", "summary": "End this session", "tags": ["auth"], "x-permission": "signed-in",
+                "operationId": "logout", "summary": "End this session", "tags": ["auth"], "x-permission": "session",
                 "security": OpenAPIDocument.signedIn,
                 "responses": OpenAPIDocument.signedInResponses(["204": ["description": "Signed out"]]),
             ],
         ],
         "/api/v1/auth/logout-all": [
             "post": [
-                "operationId": "logoutEverywhere", "summary": "End every session of the caller", "tags": ["auth"], "x-permission": "signed-in",
+                "operationId": "logoutEverywhere", "summary": "End every session of the caller", "tags": ["auth"], "x-permission": "session",
                 "security": OpenAPIDocument.signedIn,
                 "responses": OpenAPIDocument.signedInResponses(["204": ["description": "Signed out everywhere"]]),
             ],
-        ],
-    ]
-}
-
-/// A user as the API shows it: never the password hash.
-struct UserView: Codable, Sendable {
-    let id: UUID
-    let email: String
-    let displayName: String
-    let status: String
-    let roleId: UUID
-    let maxConcurrentChats: Int
-    let createdAt: Date
-
-    init(_ user: User) {
-        id = user.id
-        email = user.email
-        displayName = user.displayName
-        status = user.status
-        roleId = user.roleID
-        maxConcurrentChats = user.maxConcurrentChats
-        createdAt = user.createdAt
-    }
-
-    static let schema: JSONValue = [
-        "type": "object",
-        "required": ["id", "email", "displayName", "status", "roleId", "maxConcurrentChats", "createdAt"],
-        "properties": [
-            "id": ["type": "string", "format": "uuid"],
-            "email": ["type": "string"],
-            "displayName": ["type": "string"],
-            "status": ["type": "string", "enum": ["active", "disabled"]],
-            "roleId": ["type": "string", "format": "uuid"],
-            "maxConcurrentChats": ["type": "integer"],
-            "createdAt": ["type": "string", "format": "date-time"],
         ],
     ]
 }

@@ -16,6 +16,11 @@ public struct MeController: Sendable {
         let user: UserView
         let tenantId: UUID
         let permissions: [String]
+        /// `session` or `token`: what the caller signed in with.
+        let credential: String
+        /// The tenant requires 2FA for this user's role and it is not enrolled yet: the role's
+        /// permissions wait until it is.
+        let twoFactorEnrolmentRequired: Bool
     }
 
     struct SessionList: ResponseEncodable {
@@ -33,8 +38,8 @@ public struct MeController: Sendable {
 
     public func addRoutes(to group: RouterGroup<KefuRequestContext>) {
         group.on(.get, "me", access: .signedIn, use: me)
-        group.on(.get, "sessions", access: .signedIn, use: listSessions)
-        group.on(.delete, "sessions/{id}", access: .signedIn, use: revokeSession)
+        group.on(.get, "sessions", access: .session, use: listSessions)
+        group.on(.delete, "sessions/{id}", access: .session, use: revokeSession)
     }
 
     @Sendable func me(request: Request, context: KefuRequestContext) async throws -> Me {
@@ -42,7 +47,9 @@ public struct MeController: Sendable {
         guard let user = try await accounts.user(principal.userID, tenantID: principal.tenantID) else {
             throw APIError.unauthenticated("The account no longer exists.")
         }
-        return Me(user: UserView(user), tenantId: principal.tenantID, permissions: principal.permissions.map(\.rawValue).sorted())
+        return Me(user: UserView(user), tenantId: principal.tenantID, permissions: principal.permissions.map(\.rawValue).sorted(),
+                  credential: principal.sessionID == nil ? "token" : "session",
+                  twoFactorEnrolmentRequired: principal.twoFactorEnrolmentRequired)
     }
 
     @Sendable func listSessions(request: Request, context: KefuRequestContext) async throws -> SessionList {
@@ -78,16 +85,18 @@ public struct MeController: Sendable {
                 "operationId": "getMe", "summary": "The signed-in user, tenant and permissions", "tags": ["account"],
                 "x-permission": "signed-in", "security": OpenAPIDocument.signedIn,
                 "responses": OpenAPIDocument.signedInResponses(["200": ["description": "The caller", "content": ["application/json": ["schema": [
-                    "type": "object", "required": ["user", "tenantId", "permissions"],
+                    "type": "object", "required": ["user", "tenantId", "permissions", "credential", "twoFactorEnrolmentRequired"],
                     "properties": ["user": ["$ref": "#/components/schemas/User"], "tenantId": ["type": "string", "format": "uuid"],
-                                   "permissions": ["type": "array", "items": ["type": "string"]]],
+                                   "permissions": ["type": "array", "items": ["type": "string"]],
+                                   "credential": ["type": "string", "enum": ["session", "token"]],
+                                   "twoFactorEnrolmentRequired": ["type": "boolean"]],
                 ]]]]]),
             ],
         ],
         "/api/v1/sessions": [
             "get": [
                 "operationId": "listSessions", "summary": "The caller's live sessions", "tags": ["account"],
-                "x-permission": "signed-in", "security": OpenAPIDocument.signedIn,
+                "x-permission": "session", "security": OpenAPIDocument.signedIn,
                 "responses": OpenAPIDocument.signedInResponses(["200": ["description": "Sessions, newest first", "content": ["application/json": ["schema": [
                     "type": "object", "required": ["items"], "properties": ["items": ["type": "array", "items": sessionSchema]],
                 ]]]]]),
@@ -96,7 +105,7 @@ public struct MeController: Sendable {
         "/api/v1/sessions/{id}": [
             "delete": [
                 "operationId": "revokeSession", "summary": "Revoke one of the caller's sessions", "tags": ["account"],
-                "x-permission": "signed-in", "security": OpenAPIDocument.signedIn,
+                "x-permission": "session", "security": OpenAPIDocument.signedIn,
                 "parameters": [["name": "id", "in": "path", "required": true, "schema": ["type": "string", "format": "uuid"]]],
                 "responses": OpenAPIDocument.signedInResponses([
                     "204": ["description": "Revoked"],

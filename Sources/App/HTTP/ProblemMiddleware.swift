@@ -44,7 +44,13 @@ struct ProblemMiddleware: RouterMiddleware {
                 return .validation(field: "email", error.description)
             case .weakPassword(let violation):
                 return .validation(field: "password", violation.description)
+            case .secondFactorRequired:
+                return APIError(.unauthorized, code: "two-factor-required", title: "Two-factor code required", detail: error.description)
+            case .secondFactorInvalid:
+                return APIError(.unauthorized, code: "two-factor-invalid", title: "Two-factor code rejected", detail: error.description)
             }
+        case let error as AdministrationError:
+            return Self.problem(for: error)
         case let error as LoginThrottle.Throttled:
             return .tooManyRequests(retryAfterSeconds: error.retryAfterSeconds)
         case let error as any HTTPResponseError:
@@ -69,6 +75,23 @@ struct ProblemMiddleware: RouterMiddleware {
         }
         context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
         return .internalError
+    }
+
+    static func problem(for error: AdministrationError) -> APIError {
+        let detail = error.description
+        switch error {
+        case .notFound: return .notFound(detail)
+        case .invalid(let field, let message): return .validation(field: field, message)
+        case .permissionEscalation: return APIError(.forbidden, code: "permission-escalation", title: "Cannot grant permissions you lack", detail: detail)
+        case .ownerRequired: return APIError(.forbidden, code: "owner-required", title: "Only owners can do this", detail: detail)
+        case .lastOwner: return APIError(.conflict, code: "last-owner", title: "The last owner must stay", detail: detail)
+        case .builtinRole: return APIError(.conflict, code: "builtin-role", title: "Built-in roles are fixed", detail: detail)
+        case .roleInUse: return APIError(.conflict, code: "role-in-use", title: "The role is in use", detail: detail)
+        case .nameTaken: return APIError(.conflict, code: "conflict", title: "Already exists", detail: detail)
+        case .enrolTwoFactorFirst: return APIError(.conflict, code: "enrol-two-factor-first", title: "Enable two-factor authentication first", detail: detail)
+        case .twoFactorRequired: return APIError(.conflict, code: "two-factor-required-by-tenant", title: "Two-factor authentication is required", detail: detail)
+        case .twoFactorState: return APIError(.conflict, code: "two-factor-state", title: "Not possible in the current two-factor state", detail: detail)
+        }
     }
 
     /// The wire form of a problem; also used outside the router (static files, readiness).

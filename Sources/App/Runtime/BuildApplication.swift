@@ -38,6 +38,7 @@ struct ApplicationDependencies: Sendable {
 
     var sessions: SessionStore { SessionStore(database: database) }
     var accounts: AccountDirectory { AccountDirectory(database: database, hasher: hasher) }
+    var authenticator: Authenticator { Authenticator(sessions: sessions, tokens: ApiTokenStore(database: database)) }
 }
 
 /// Assembles the router: middleware, static files, health, metrics and the `/api` routes.
@@ -62,7 +63,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     let api = router.group("api")
         .add(middleware: APIHeadersMiddleware())
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(perMinute: configuration.apiRateLimitPerMinute)))
-        .add(middleware: AuthenticationMiddleware(sessions: sessions))
+        .add(middleware: AuthenticationMiddleware(authenticator: dependencies.authenticator))
     try OpenAPIController(document: openAPIDocument()).addRoutes(to: api)
     let v1 = api.group("v1")
     InfoController(version: KefuVersion.current).addRoutes(to: v1)
@@ -71,6 +72,16 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
         sessions: sessions, maxBodyBytes: configuration.maxBodyBytes, secureCookies: configuration.secureCookies
     ).addRoutes(to: v1)
     MeController(accounts: dependencies.accounts, sessions: sessions).addRoutes(to: v1)
+    let database = dependencies.database
+    let bodyLimit = configuration.maxBodyBytes
+    AccountSecurityController(
+        accounts: dependencies.accounts, twoFactor: TwoFactorService(database: database, hasher: dependencies.hasher), maxBodyBytes: bodyLimit
+    ).addRoutes(to: v1)
+    UsersController(users: UserAdministration(database: database, hasher: dependencies.hasher), maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    RolesController(roles: RoleAdministration(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    TeamsController(teams: TeamAdministration(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    TokensController(tokens: ApiTokenStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    SecuritySettingsController(settings: SecuritySettingsStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     AuditController(log: AuditLog(database: dependencies.database), verifier: dependencies.auditVerifier).addRoutes(to: v1)
 
     routeTable.set(RouteTable(router: router))
@@ -141,6 +152,12 @@ func openAPIDocument() -> JSONValue {
         InfoController.openAPIPaths,
         AuthController.openAPIPaths,
         MeController.openAPIPaths,
+        AccountSecurityController.openAPIPaths,
+        UsersController.openAPIPaths,
+        RolesController.openAPIPaths,
+        TeamsController.openAPIPaths,
+        TokensController.openAPIPaths,
+        SecuritySettingsController.openAPIPaths,
         AuditController.openAPIPaths,
     ])
 }

@@ -93,12 +93,26 @@ public struct AccountDirectory: Sendable {
         }
     }
 
-    static let userColumns = "id, tenant_id, email, display_name, status, role_id, max_concurrent_chats, created_at"
+    /// The columns `decodeUsers` reads, from `users` (also in RETURNING).
+    static let userColumns = """
+        users.id, users.tenant_id, users.email, users.display_name, users.status, users.role_id, users.max_concurrent_chats,
+        coalesce((SELECT array_agg(m.team_id ORDER BY m.team_id) FROM team_members m
+                  WHERE m.tenant_id = users.tenant_id AND m.user_id = users.id), '{}'),
+        users.totp_enabled_at IS NOT NULL, users.created_at,
+        (extract(epoch FROM users.created_at) * 1000000)::bigint
+        """
 
     static func decodeUsers(_ rows: PostgresRowSequence) async throws -> [User] {
-        var users: [User] = []
-        for try await (id, tenantID, email, name, status, roleID, maxChats, createdAt) in rows.decode((UUID, UUID, String, String, String, UUID, Int, Date).self) {
-            users.append(User(id: id, tenantID: tenantID, email: email, displayName: name, status: status, roleID: roleID, maxConcurrentChats: maxChats, createdAt: createdAt))
+        try await decodeUserRows(rows).map(\.item)
+    }
+
+    static func decodeUserRows(_ rows: PostgresRowSequence) async throws -> [(item: User, cursor: PageCursor)] {
+        var users: [(item: User, cursor: PageCursor)] = []
+        for try await (id, tenantID, email, name, status, roleID, maxChats, teams, twoFactor, createdAt, micros)
+            in rows.decode((UUID, UUID, String, String, String, UUID, Int, [UUID], Bool, Date, Int64).self) {
+            let user = User(id: id, tenantID: tenantID, email: email, displayName: name, status: status, roleID: roleID,
+                            maxConcurrentChats: maxChats, teamIDs: teams, twoFactorEnabled: twoFactor, createdAt: createdAt)
+            users.append((user, PageCursor(createdAtMicros: micros, id: id)))
         }
         return users
     }

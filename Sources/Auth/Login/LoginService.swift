@@ -7,7 +7,7 @@ import Tenancy
 /// answer after the same work (a dummy hash is verified), so the answer reveals nothing.
 public struct LoginService: Sendable {
     public struct Result: Sendable {
-        public let token: SessionToken
+        public let token: OpaqueToken
         public let expiresAt: Date
         public let user: User
     }
@@ -27,19 +27,21 @@ public struct LoginService: Sendable {
     /// Checks the credentials and starts a session.
     /// Throws `AccountError.invalidCredentials` or `.accountDisabled`, or
     /// `LoginThrottle.Throttled` (without checking the password) after too many failures.
-    public func login(tenantSlug: String, email: String, password: String, ip: String, userAgent: String) async throws -> Result {
+    /// An account with two-factor authentication also needs `totp`: the authenticator's current
+    /// code (each accepted once) or one of its unused recovery codes.
+    public func login(tenantSlug: String, email: String, password: String, totp: String? = nil, ip: String, userAgent: String) async throws -> Result {
         try throttle.check(tenant: tenantSlug, email: email, ip: ip)
         do {
-            let result = try await attempt(tenantSlug: tenantSlug, email: email, password: password, ip: ip, userAgent: userAgent)
+            let result = try await attempt(tenantSlug: tenantSlug, email: email, password: password, totp: totp, ip: ip, userAgent: userAgent)
             throttle.recordSuccess(tenant: tenantSlug, email: email)
             return result
-        } catch AccountError.invalidCredentials {
+        } catch let error as AccountError where error == .invalidCredentials || error == .secondFactorInvalid {
             throttle.recordFailure(tenant: tenantSlug, email: email, ip: ip)
-            throw AccountError.invalidCredentials
+            throw error
         }
     }
 
-    private func attempt(tenantSlug: String, email: String, password: String, ip: String, userAgent: String) async throws -> Result {
+    private func attempt(tenantSlug: String, email: String, password: String, totp: String?, ip: String, userAgent: String) async throws -> Result {
         guard let tenant = try await TenantDirectory(database: database).find(slug: tenantSlug.lowercased()), tenant.status == "active" else {
             try await hasher.verifyAgainstDummy(password)
             throw AccountError.invalidCredentials
@@ -64,19 +66,33 @@ public struct LoginService: Sendable {
         }
         let rehashed = hasher.needsRehash(passwordHash) ? try await hasher.hash(password) : nil
         let sessions = sessions
-        return try await database.withTenant(tenant.id) { tx in
-            if let rehashed {
-                try await tx.query("UPDATE users SET password_hash = \(rehashed) WHERE id = \(userID)")
+        do {
+            return try await database.withTenant(tenant.id) { tx in
+                if let rehashed {
+                    try await tx.query("UPDATE users SET password_hash = \(rehashed) WHERE id = \(userID)")
+                }
+                let rows = try await tx.query("SELECT \(unescaped: AccountDirectory.userColumns) FROM users WHERE id = \(userID)")
+                guard let user = try await AccountDirectory.decodeUsers(rows).first else { throw AccountError.invalidCredentials }
+                guard user.status == "active" else { throw AccountError.accountDisabled }
+                var changes: [String: AuditChange] = rehashed == nil ? [:] : ["password_hash": .redacted]
+                if user.twoFactorEnabled {
+                    guard let totp, !totp.isEmpty else { throw AccountError.secondFactorRequired }
+                    let method = try await TwoFactorService.verifyAtLogin(userID: userID, code: totp, in: tx, now: Date())
+                    changes["secondFactor"] = .init(from: nil, to: method.rawValue)
+                }
+                let (token, expiresAt) = try await sessions.create(userID: user.id, ip: ip, userAgent: userAgent, in: tx)
+                try await AuditLog.append(
+                    AuditEvent(action: "auth.login", actor: .user(user.id), targetType: "user", targetID: user.id.uuidString.lowercased(),
+                               changes: changes, ip: ip, userAgent: userAgent),
+                    in: tx)
+                return Result(token: token, expiresAt: expiresAt, user: user)
             }
-            let rows = try await tx.query("SELECT \(unescaped: AccountDirectory.userColumns) FROM users WHERE id = \(userID)")
-            guard let user = try await AccountDirectory.decodeUsers(rows).first else { throw AccountError.invalidCredentials }
-            guard user.status == "active" else { throw AccountError.accountDisabled }
-            let (token, expiresAt) = try await sessions.create(userID: user.id, ip: ip, userAgent: userAgent, in: tx)
-            try await AuditLog.append(
-                AuditEvent(action: "auth.login", actor: .user(user.id), targetType: "user", targetID: user.id.uuidString.lowercased(),
-                           changes: rehashed == nil ? [:] : ["password_hash": .redacted], ip: ip, userAgent: userAgent),
-                in: tx)
-            return Result(token: token, expiresAt: expiresAt, user: user)
+        } catch AccountError.secondFactorInvalid {
+            var failed = attempt
+            failed.action = "auth.second_factor_failed"
+            failed.actor = .user(userID)
+            try await AuditLog(database: database).append(failed, tenantID: tenant.id)
+            throw AccountError.secondFactorInvalid
         }
     }
 }

@@ -19,6 +19,11 @@ public enum Permission: String, CaseIterable, Sendable, Codable, Comparable {
 
     public static func < (left: Permission, right: Permission) -> Bool { left.rawValue < right.rawValue }
 
+    /// The permissions named in `names`; names this build does not know are dropped.
+    public static func set(_ names: [String]) -> Set<Permission> {
+        Set(names.compactMap(Permission.init(rawValue:)))
+    }
+
     /// Permissions that make a role an administrator's (the tenant may require 2FA for them).
     public var isAdministrative: Bool {
         switch self {

@@ -47,8 +47,8 @@ public struct SessionStore: Sendable {
     }
 
     /// Starts a session for `userID`, inside the caller's tenant transaction.
-    func create(userID: UUID, ip: String, userAgent: String, in transaction: TenantTransaction) async throws -> (token: SessionToken, expiresAt: Date) {
-        let token = SessionToken(tenantID: transaction.tenantID)
+    func create(userID: UUID, ip: String, userAgent: String, in transaction: TenantTransaction) async throws -> (token: OpaqueToken, expiresAt: Date) {
+        let token = OpaqueToken(.session, tenantID: transaction.tenantID)
         let expiresAt = Date().addingTimeInterval(lifetimes.absoluteLifetime)
         try await transaction.query("""
             INSERT INTO sessions (tenant_id, user_id, token_hash, expires_at, ip, user_agent)
@@ -60,28 +60,31 @@ public struct SessionStore: Sendable {
     /// The principal behind a presented token, or `nil` when the token is unknown, revoked,
     /// expired (idle or absolute), or its user is disabled. Refreshes the idle clock.
     public func authenticate(_ presented: String) async throws -> Principal? {
-        guard let token = SessionToken(parsing: presented) else { return nil }
+        guard let token = OpaqueToken(parsing: presented), token.kind == .session else { return nil }
         let idle = lifetimes.idleTimeout
         return try await database.withTenant(token.tenantID) { tx in
             let rows = try await tx.query("""
-                SELECT s.id, s.user_id, r.permissions
+                SELECT s.id, s.user_id, r.permissions, coalesce(r.builtin = 'owner', false),
+                       ts.require_two_factor_for_admins AND u.totp_enabled_at IS NULL
                 FROM sessions s
                 JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
                 JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role_id
                 JOIN tenants t ON t.id = s.tenant_id
+                JOIN tenant_settings ts ON ts.tenant_id = s.tenant_id
                 WHERE s.token_hash = \(token.hash) AND s.revoked_at IS NULL AND s.expires_at > now()
                   AND s.last_seen_at > now() - make_interval(secs => \(idle))
                   AND u.status = 'active' AND t.status = 'active'
                 """)
-            for try await (sessionID, userID, permissions) in rows.decode((UUID, UUID, [String]).self) {
+            for try await (sessionID, userID, names, isOwner, lacksSecondFactor) in rows.decode((UUID, UUID, [String], Bool, Bool).self) {
                 // Refresh at most once a minute: a write per request would cost more than it tells.
                 try await tx.query("""
                     UPDATE sessions SET last_seen_at = now()
                     WHERE tenant_id = \(tx.tenantID) AND id = \(sessionID) AND last_seen_at < now() - interval '1 minute'
                     """)
+                let permissions = Permission.set(names)
                 return Principal(
-                    tenantID: tx.tenantID, userID: userID, sessionID: sessionID,
-                    permissions: Set(permissions.compactMap(Permission.init(rawValue:))))
+                    tenantID: tx.tenantID, userID: userID, credential: .session(sessionID), permissions: permissions, isOwner: isOwner,
+                    twoFactorEnrolmentRequired: lacksSecondFactor && permissions.contains(where: \.isAdministrative))
             }
             return nil
         }
@@ -116,7 +119,7 @@ public struct SessionStore: Sendable {
             for try await _ in rows.decode(UUID.self) { revoked = true }
             if revoked {
                 try await AuditLog.append(AuditEvent(
-                    action: sessionID == principal.sessionID ? "auth.logout" : "session.revoked", actor: .user(principal.userID),
+                    action: sessionID == principal.sessionID ? "auth.logout" : "session.revoked", actor: principal.actor,
                     targetType: "session", targetID: sessionID.uuidString.lowercased(), ip: origin.ip, userAgent: origin.userAgent), in: tx)
             }
             return revoked
@@ -134,10 +137,27 @@ public struct SessionStore: Sendable {
             var count = 0
             for try await value in rows.decode(Int.self) { count = value }
             try await AuditLog.append(AuditEvent(
-                action: "auth.logout_all", actor: .user(principal.userID), targetType: "user",
+                action: "auth.logout_all", actor: principal.actor, targetType: "user",
                 targetID: principal.userID.uuidString.lowercased(), changes: ["sessions": .init(from: String(count), to: "0")],
                 ip: origin.ip, userAgent: origin.userAgent), in: tx)
             return count
         }
+    }
+}
+
+extension SessionStore {
+    /// Ends every session of `userID` inside the caller's transaction (the user was disabled,
+    /// or their password was changed); returns how many.
+    @discardableResult
+    static func revokeAll(userID: UUID, except keep: UUID? = nil, in tx: TenantTransaction) async throws -> Int {
+        let rows = try await tx.query("""
+            WITH revoked AS (
+                UPDATE sessions SET revoked_at = now()
+                WHERE user_id = \(userID) AND revoked_at IS NULL AND id IS DISTINCT FROM \(keep) RETURNING 1)
+            SELECT count(*)::int FROM revoked
+            """)
+        var count = 0
+        for try await value in rows.decode(Int.self) { count = value }
+        return count
     }
 }
