@@ -45,8 +45,16 @@ extension TestApplication {
     static let password = "violet-harbour-42"
 
     /// Runs `test` against the application with tenant `acme`: owner boss@acme.example and
-    /// agent agent@acme.example (who lacks the admin permissions), both with `password`.
+    /// agent agent@acme.example (who lacks the admin permissions), both with `password`; and a
+    /// second tenant `globex` with owner boss@globex.example, for isolation checks.
     static func runWithTenant(environment: [String: String] = [:], _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await runWithTenant(environment: environment) { client, _ in try await test(client) }
+    }
+
+    /// `runWithTenant`, also handing the test the database endpoint (connecting as its owner).
+    static func runWithTenant(
+        environment: [String: String] = [:], _ test: @escaping @Sendable (any TestClientProtocol, DatabaseEndpoint) async throws -> Void
+    ) async throws {
         try await run(environment: environment) { client, endpoint in
             let database = try Database(endpoint: endpoint, maximumConnections: 2, applicationName: "kefu-test-setup", logger: TestDatabase.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -61,9 +69,11 @@ extension TestApplication {
                     _ = try await AccountDirectory.insertUser(tenantID: tx.tenantID, email: "agent@acme.example", displayName: "Agent",
                                                               passwordHash: hash, roleID: agentRole, on: tx.connection, logger: tx.logger)
                 }
+                _ = try await AccountDirectory(database: database, hasher: hasher)
+                    .createTenant(slug: "globex", name: "Globex", ownerEmail: "boss@globex.example", ownerPassword: password)
                 group.cancelAll()
             }
-            try await test(client)
+            try await test(client, endpoint)
         }
     }
 }

@@ -43,14 +43,15 @@ public struct RoleAdministration: Sendable {
         try AdministrationError.requireSubset(granted, of: caller)
         return try await database.withTenant(caller.tenantID) { tx in
             let names = granted.map(\.rawValue).sorted()
-            let rows = try await Self.translatingConflicts(name) {
-                try await tx.query("""
+            // The unique-name violation arrives with the rows, so they are read inside.
+            let id = try await Self.translatingConflicts(name) {
+                var id = UUID()
+                for try await value in try await tx.query("""
                     INSERT INTO roles (tenant_id, name, description, permissions) VALUES (\(tx.tenantID), \(name), \(description), \(names))
                     RETURNING id
-                    """)
+                    """).decode(UUID.self) { id = value }
+                return id
             }
-            var id = UUID()
-            for try await value in rows.decode(UUID.self) { id = value }
             let role = try await Self.load(id, in: tx)
             try await AuditLog.append(AuditEvent(
                 action: "role.created", actor: caller.actor, targetType: "role", targetID: id.lowercased,

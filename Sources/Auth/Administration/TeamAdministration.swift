@@ -36,11 +36,13 @@ public struct TeamAdministration: Sendable {
     public func create(name: String, memberIDs: [UUID], by caller: Principal, origin: RequestOrigin) async throws -> Team {
         try Self.validate(name: name)
         return try await database.withTenant(caller.tenantID) { tx in
-            let rows = try await RoleAdministration.translatingConflicts(name) {
-                try await tx.query("INSERT INTO teams (tenant_id, name) VALUES (\(tx.tenantID), \(name)) RETURNING id")
+            let id = try await RoleAdministration.translatingConflicts(name) {
+                var id = UUID()
+                for try await value in try await tx.query("INSERT INTO teams (tenant_id, name) VALUES (\(tx.tenantID), \(name)) RETURNING id").decode(UUID.self) {
+                    id = value
+                }
+                return id
             }
-            var id = UUID()
-            for try await value in rows.decode(UUID.self) { id = value }
             try await Self.replaceMembers(of: id, with: memberIDs, in: tx)
             let team = try await Self.load(id, in: tx)
             var changes: [String: AuditChange] = ["name": .init(from: nil, to: name)]
