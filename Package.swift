@@ -57,7 +57,11 @@ let package = Package(
         ),
         .target(
             name: "Realtime",
-            dependencies: ["Auth", "Tenancy"],
+            dependencies: [
+                "Auth", "Tenancy",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -99,6 +103,11 @@ let package = Package(
         .testTarget(
             name: "AuthTests",
             dependencies: ["Auth", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RealtimeTests",
+            dependencies: ["Realtime"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -5,6 +5,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import NIOSSL
 import Logging
+import Realtime
 import ServiceLifecycle
 import Tenancy
 
@@ -82,6 +83,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     TeamsController(teams: TeamAdministration(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     TokensController(tokens: ApiTokenStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     SecuritySettingsController(settings: SecuritySettingsStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    WidgetsController(widgets: WidgetStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     AuditController(log: AuditLog(database: dependencies.database), verifier: dependencies.auditVerifier).addRoutes(to: v1)
 
     routeTable.set(RouteTable(router: router))
@@ -158,6 +160,7 @@ func openAPIDocument() -> JSONValue {
         TeamsController.openAPIPaths,
         TokensController.openAPIPaths,
         SecuritySettingsController.openAPIPaths,
+        WidgetsController.openAPIPaths,
         AuditController.openAPIPaths,
     ])
 }

@@ -35,9 +35,9 @@ public struct PageRequest: Sendable, Equatable {
     }
 
     /// Bound into the keyset condition `(first OR (created_at, id) > (micros, id))`.
-    var isFirst: Bool { after == nil }
-    var afterMicros: Int64 { after?.createdAtMicros ?? 0 }
-    var afterID: UUID { after?.id ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)) }
+    public var isFirst: Bool { after == nil }
+    public var afterMicros: Int64 { after?.createdAtMicros ?? 0 }
+    public var afterID: UUID { after?.id ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)) }
 }
 
 /// One page of a list and the cursor of the next, `nil` on the last page.
@@ -46,7 +46,7 @@ public struct Page<Item: Sendable>: Sendable {
     public let next: PageCursor?
 
     /// Builds a page from up to `limit + 1` rows: the extra row only tells that more exist.
-    init(rows: [(item: Item, cursor: PageCursor)], limit: Int) {
+    public init(rows: [(item: Item, cursor: PageCursor)], limit: Int) {
         items = rows.prefix(limit).map(\.item)
         next = rows.count > limit ? rows[limit - 1].cursor : nil
     }

@@ -1,0 +1,182 @@
+import Auth
+import Foundation
+import Hummingbird
+import Realtime
+
+/// `/api/v1/widgets`: chat widgets, managed with `widgets.manage`.
+public struct WidgetsController: Sendable {
+    let widgets: WidgetStore
+    let maxBodyBytes: Int
+
+    public init(widgets: WidgetStore, maxBodyBytes: Int) {
+        self.widgets = widgets
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    struct WidgetView: ResponseEncodable, Codable, Sendable {
+        let id: UUID
+        let name: String
+        let publicKey: String
+        let identitySecret: String
+        let allowedOrigins: [String]
+        let greeting: String
+        let businessHours: Widget.BusinessHours?
+        let offlineBehavior: Widget.OfflineBehavior
+        let teamId: UUID?
+        let themeColor: String
+        let preChatFields: [Widget.PreChatField]
+        let createdAt: Date
+
+        init(_ widget: Widget) {
+            id = widget.id
+            name = widget.name
+            publicKey = widget.publicKey
+            identitySecret = widget.identitySecret
+            allowedOrigins = widget.allowedOrigins
+            greeting = widget.greeting
+            businessHours = widget.businessHours
+            offlineBehavior = widget.offlineBehavior
+            teamId = widget.teamID
+            themeColor = widget.themeColor
+            preChatFields = widget.preChatFields
+            createdAt = widget.createdAt
+        }
+    }
+
+    /// Create and change share one body; on change an explicit `null` clears `businessHours`
+    /// or `teamId`, an absent field leaves it.
+    struct SettingsRequest: APIRequestBody {
+        var settings = WidgetStore.Settings()
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case name, allowedOrigins, greeting, businessHours, offlineBehavior, teamId, themeColor, preChatFields, rotateIdentitySecret
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            settings.name = try container.decodeIfPresent(String.self, forKey: .name)
+            settings.allowedOrigins = try container.decodeIfPresent([String].self, forKey: .allowedOrigins)
+            settings.greeting = try container.decodeIfPresent(String.self, forKey: .greeting)
+            if container.contains(.businessHours) {
+                settings.businessHours = .some(try container.decodeIfPresent(Widget.BusinessHours.self, forKey: .businessHours))
+            }
+            settings.offlineBehavior = try container.decodeIfPresent(Widget.OfflineBehavior.self, forKey: .offlineBehavior)
+            if container.contains(.teamId) {
+                settings.teamID = .some(try container.decodeIfPresent(UUID.self, forKey: .teamId))
+            }
+            settings.themeColor = try container.decodeIfPresent(String.self, forKey: .themeColor)
+            settings.preChatFields = try container.decodeIfPresent([Widget.PreChatField].self, forKey: .preChatFields)
+            settings.rotateIdentitySecret = try container.decodeIfPresent(Bool.self, forKey: .rotateIdentitySecret) ?? false
+        }
+    }
+
+    public func addRoutes(to group: RouterGroup<KefuRequestContext>) {
+        group.on(.get, "widgets", access: .permission(.widgetsManage), use: list)
+        group.on(.post, "widgets", access: .permission(.widgetsManage), use: create)
+        group.on(.get, "widgets/{id}", access: .permission(.widgetsManage), use: get)
+        group.on(.patch, "widgets/{id}", access: .permission(.widgetsManage), use: update)
+        group.on(.delete, "widgets/{id}", access: .permission(.widgetsManage), use: delete)
+    }
+
+    @Sendable func list(request: Request, context: KefuRequestContext) async throws -> PageView<WidgetView> {
+        let principal = try context.requirePrincipal()
+        return PageView(try await widgets.list(page: try request.pageRequest(), tenantID: principal.tenantID), WidgetView.init)
+    }
+
+    @Sendable func create(request: Request, context: KefuRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await request.decodeJSON(SettingsRequest.self, limit: maxBodyBytes)
+        let widget = try await widgets.create(body.settings, by: principal, origin: context.origin(request))
+        var response = try WidgetView(widget).response(from: request, context: context)
+        response.status = .created
+        response.headers[.location] = "/api/v1/widgets/\(widget.id.uuidString.lowercased())"
+        return response
+    }
+
+    @Sendable func get(request: Request, context: KefuRequestContext) async throws -> WidgetView {
+        let principal = try context.requirePrincipal()
+        return WidgetView(try await widgets.get(try context.id(), tenantID: principal.tenantID))
+    }
+
+    @Sendable func update(request: Request, context: KefuRequestContext) async throws -> WidgetView {
+        let principal = try context.requirePrincipal()
+        let id = try context.id()
+        let body = try await request.decodeJSON(SettingsRequest.self, limit: maxBodyBytes)
+        return WidgetView(try await widgets.update(id, body.settings, by: principal, origin: context.origin(request)))
+    }
+
+    @Sendable func delete(request: Request, context: KefuRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        try await widgets.delete(try context.id(), by: principal, origin: context.origin(request))
+        return Response(status: .noContent)
+    }
+
+    static let hoursSchema: JSONValue = [
+        "type": ["object", "null"], "required": ["timeZone", "weekly"],
+        "description": "Weekly opening hours; null means always open",
+        "properties": [
+            "timeZone": ["type": "string", "examples": ["Asia/Shanghai"]],
+            "weekly": ["type": "array", "items": [
+                "type": "object", "required": ["day", "open", "close"],
+                "properties": [
+                    "day": ["type": "integer", "minimum": 1, "maximum": 7, "description": "1 = Monday … 7 = Sunday"],
+                    "open": ["type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"], "close": ["type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"],
+                ],
+            ]],
+        ],
+    ]
+
+    static let fieldsSchema: JSONValue = ["type": "array", "maxItems": 10, "items": [
+        "type": "object", "required": ["name", "label", "type", "required"],
+        "properties": [
+            "name": ["type": "string", "pattern": "^[a-z0-9_]{1,32}$"], "label": ["type": "string", "maxLength": 100],
+            "type": ["type": "string", "enum": ["text", "email", "phone"]], "required": ["type": "boolean"],
+        ],
+    ]]
+
+    static let settingsProperties: [String: JSONValue] = [
+        "name": ["type": "string", "maxLength": 100],
+        "allowedOrigins": ["type": "array", "items": ["type": "string"], "description": "Origins like https://shop.example; \"*\" allows any"],
+        "greeting": ["type": "string", "maxLength": 500], "businessHours": hoursSchema,
+        "offlineBehavior": ["type": "string", "enum": ["leave_message", "hide"]],
+        "teamId": ["type": ["string", "null"], "format": "uuid"], "themeColor": ["type": "string", "pattern": "^#[0-9a-fA-F]{6}$"],
+        "preChatFields": fieldsSchema,
+    ]
+
+    static let widgetSchema: JSONValue = [
+        "type": "object",
+        "required": ["id", "name", "publicKey", "identitySecret", "allowedOrigins", "greeting", "offlineBehavior", "themeColor", "preChatFields", "createdAt"],
+        "properties": .object(settingsProperties.merging([
+            "id": ["type": "string", "format": "uuid"], "publicKey": ["type": "string", "description": "Embedded in the site's page"],
+            "identitySecret": ["type": "string", "description": "Signs user ids (HMAC-SHA256, hex) for identity verification; keep it on the server"],
+            "createdAt": ["type": "string", "format": "date-time"],
+        ]) { $1 }),
+    ]
+
+    public static let openAPIPaths: JSONValue = [
+        "/api/v1/widgets": [
+            "get": OpenAPIDocument.operation(
+                "listWidgets", "The tenant's chat widgets in creation order", tag: "widgets", access: .permission(.widgetsManage),
+                parameters: OpenAPIDocument.pageParameters,
+                responses: ["200": OpenAPIDocument.json("A page of widgets", PageView<WidgetView>.schema(widgetSchema)), "422": OpenAPIDocument.problem]),
+            "post": OpenAPIDocument.operation(
+                "createWidget", "Create a chat widget", tag: "widgets", access: .permission(.widgetsManage),
+                body: ["type": "object", "additionalProperties": false, "required": ["name", "allowedOrigins"], "properties": .object(settingsProperties)],
+                responses: ["201": OpenAPIDocument.json("Created", widgetSchema)]),
+        ],
+        "/api/v1/widgets/{id}": [
+            "get": OpenAPIDocument.operation(
+                "getWidget", "One widget", tag: "widgets", access: .permission(.widgetsManage), parameters: [OpenAPIDocument.idParameter],
+                responses: ["200": OpenAPIDocument.json("The widget", widgetSchema), "404": OpenAPIDocument.problem]),
+            "patch": OpenAPIDocument.operation(
+                "updateWidget", "Change a widget; rotateIdentitySecret issues a new identity secret", tag: "widgets",
+                access: .permission(.widgetsManage), parameters: [OpenAPIDocument.idParameter],
+                body: ["type": "object", "additionalProperties": false,
+                       "properties": .object(settingsProperties.merging(["rotateIdentitySecret": ["type": "boolean"]]) { $1 })],
+                responses: ["200": OpenAPIDocument.json("The changed widget", widgetSchema), "404": OpenAPIDocument.problem]),
+            "delete": OpenAPIDocument.operation(
+                "deleteWidget", "Delete a widget", tag: "widgets", access: .permission(.widgetsManage), parameters: [OpenAPIDocument.idParameter],
+                responses: ["204": ["description": "Deleted"], "404": OpenAPIDocument.problem]),
+        ],
+    ]
+}

@@ -1,0 +1,201 @@
+import Auth
+import Crypto
+import Foundation
+import PostgresNIO
+import Tenancy
+
+/// A tenant's widgets as administrators manage them (`widgets.manage`). Every change is
+/// validated whole before anything is written, and audited (the identity secret redacted).
+public struct WidgetStore: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// The settings of a widget; on update, `nil` fields stay as they are.
+    public struct Settings: Sendable {
+        public var name: String?
+        public var allowedOrigins: [String]?
+        public var greeting: String?
+        /// `.some(nil)` clears the hours (always open).
+        public var businessHours: Widget.BusinessHours??
+        public var offlineBehavior: Widget.OfflineBehavior?
+        /// `.some(nil)` routes to every agent.
+        public var teamID: UUID??
+        public var themeColor: String?
+        public var preChatFields: [Widget.PreChatField]?
+        public var rotateIdentitySecret = false
+
+        public init(name: String? = nil, allowedOrigins: [String]? = nil, greeting: String? = nil,
+                    businessHours: Widget.BusinessHours?? = nil, offlineBehavior: Widget.OfflineBehavior? = nil, teamID: UUID?? = nil,
+                    themeColor: String? = nil, preChatFields: [Widget.PreChatField]? = nil, rotateIdentitySecret: Bool = false) {
+            self.name = name
+            self.allowedOrigins = allowedOrigins
+            self.greeting = greeting
+            self.businessHours = businessHours
+            self.offlineBehavior = offlineBehavior
+            self.teamID = teamID
+            self.themeColor = themeColor
+            self.preChatFields = preChatFields
+            self.rotateIdentitySecret = rotateIdentitySecret
+        }
+    }
+
+    public func list(page: PageRequest, tenantID: UUID) async throws -> Page<Widget> {
+        try await database.withTenant(tenantID) { tx in
+            let rows = try await tx.query("""
+                SELECT \(unescaped: Self.columns) FROM widgets
+                WHERE (\(page.isFirst) OR (created_at, id) > (timestamptz 'epoch' + \(page.afterMicros) * interval '1 microsecond', \(page.afterID)))
+                ORDER BY created_at, id LIMIT \(page.limit + 1)
+                """)
+            return Page(rows: try await Self.decode(rows), limit: page.limit)
+        }
+    }
+
+    public func get(_ id: UUID, tenantID: UUID) async throws -> Widget {
+        try await database.withTenant(tenantID) { tx in try await Self.load(id, in: tx) }
+    }
+
+    /// Creates a widget; `name` and `allowedOrigins` are required, the rest have defaults.
+    public func create(_ settings: Settings, by caller: Principal, origin: RequestOrigin) async throws -> Widget {
+        guard let name = settings.name else { throw AdministrationError.invalid(field: "name", message: "is required") }
+        guard let origins = settings.allowedOrigins else { throw AdministrationError.invalid(field: "allowedOrigins", message: "is required") }
+        var widget = Widget(
+            id: UUID(), name: name, publicKey: Self.newPublicKey(tenantID: caller.tenantID), identitySecret: Self.newSecret(),
+            allowedOrigins: origins.map(WidgetValidation.normalizedOrigin), greeting: settings.greeting ?? "",
+            businessHours: settings.businessHours ?? nil, offlineBehavior: settings.offlineBehavior ?? .leaveMessage,
+            teamID: settings.teamID ?? nil, themeColor: settings.themeColor?.lowercased() ?? "#1f6feb",
+            preChatFields: settings.preChatFields ?? [], createdAt: Date())
+        try WidgetValidation.validate(widget)
+        return try await database.withTenant(caller.tenantID) { tx in
+            try await Self.checkTeam(widget.teamID, in: tx)
+            for try await id in try await tx.query("""
+                INSERT INTO widgets (tenant_id, name, public_key, identity_secret, allowed_origins, greeting, business_hours,
+                                     offline_behavior, team_id, theme_color, pre_chat_fields)
+                VALUES (\(tx.tenantID), \(widget.name), \(widget.publicKey), \(widget.identitySecret), \(widget.allowedOrigins),
+                        \(widget.greeting), \(try Self.json(widget.businessHours))::jsonb, \(widget.offlineBehavior.rawValue),
+                        \(widget.teamID), \(widget.themeColor), \(try Self.json(widget.preChatFields))::jsonb)
+                RETURNING id
+                """).decode(UUID.self) {
+                widget = try await Self.load(id, in: tx)
+            }
+            try await AuditLog.append(AuditEvent(
+                action: "widget.created", actor: caller.actor, targetType: "widget", targetID: widget.id.uuidString.lowercased(),
+                changes: Self.differences(nil, widget), ip: origin.ip, userAgent: origin.userAgent), in: tx)
+            return widget
+        }
+    }
+
+    public func update(_ id: UUID, _ settings: Settings, by caller: Principal, origin: RequestOrigin) async throws -> Widget {
+        try await database.withTenant(caller.tenantID) { tx in
+            let before = try await Self.load(id, in: tx, lock: true)
+            var after = before
+            if let name = settings.name { after.name = name }
+            if let origins = settings.allowedOrigins { after.allowedOrigins = origins.map(WidgetValidation.normalizedOrigin) }
+            if let greeting = settings.greeting { after.greeting = greeting }
+            if let hours = settings.businessHours { after.businessHours = hours }
+            if let behavior = settings.offlineBehavior { after.offlineBehavior = behavior }
+            if let team = settings.teamID { after.teamID = team }
+            if let color = settings.themeColor { after.themeColor = color.lowercased() }
+            if let fields = settings.preChatFields { after.preChatFields = fields }
+            if settings.rotateIdentitySecret { after.identitySecret = Self.newSecret() }
+            try WidgetValidation.validate(after)
+            try await Self.checkTeam(after.teamID, in: tx)
+            try await tx.query("""
+                UPDATE widgets SET name = \(after.name), identity_secret = \(after.identitySecret), allowed_origins = \(after.allowedOrigins),
+                    greeting = \(after.greeting), business_hours = \(try Self.json(after.businessHours))::jsonb,
+                    offline_behavior = \(after.offlineBehavior.rawValue), team_id = \(after.teamID), theme_color = \(after.themeColor),
+                    pre_chat_fields = \(try Self.json(after.preChatFields))::jsonb, updated_at = now()
+                WHERE id = \(id)
+                """)
+            let changes = Self.differences(before, after)
+            if !changes.isEmpty {
+                try await AuditLog.append(AuditEvent(
+                    action: "widget.updated", actor: caller.actor, targetType: "widget", targetID: id.uuidString.lowercased(),
+                    changes: changes, ip: origin.ip, userAgent: origin.userAgent), in: tx)
+            }
+            return after
+        }
+    }
+
+    public func delete(_ id: UUID, by caller: Principal, origin: RequestOrigin) async throws {
+        try await database.withTenant(caller.tenantID) { tx in
+            let widget = try await Self.load(id, in: tx, lock: true)
+            try await tx.query("DELETE FROM widgets WHERE id = \(id)")
+            try await AuditLog.append(AuditEvent(
+                action: "widget.deleted", actor: caller.actor, targetType: "widget", targetID: id.uuidString.lowercased(),
+                changes: ["name": .init(from: widget.name, to: nil)], ip: origin.ip, userAgent: origin.userAgent), in: tx)
+        }
+    }
+
+    // MARK: - Helpers
+
+    static let columns = """
+        id, name, public_key, identity_secret, allowed_origins, greeting, business_hours::text, offline_behavior, team_id,
+        theme_color, pre_chat_fields::text, created_at, (extract(epoch FROM created_at) * 1000000)::bigint
+        """
+
+    static func load(_ id: UUID, in tx: TenantTransaction, lock: Bool = false) async throws -> Widget {
+        let rows = try await tx.query("SELECT \(unescaped: columns) FROM widgets WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")")
+        guard let widget = try await decode(rows).first?.item else { throw AdministrationError.notFound("widget") }
+        return widget
+    }
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [(item: Widget, cursor: PageCursor)] {
+        var widgets: [(item: Widget, cursor: PageCursor)] = []
+        let decoder = JSONDecoder()
+        for try await (id, name, key, secret, origins, greeting, hours, behavior, team, color, fields, createdAt, micros)
+            in rows.decode((UUID, String, String, String, [String], String, String?, String, UUID?, String, String, Date, Int64).self) {
+            let widget = Widget(
+                id: id, name: name, publicKey: key, identitySecret: secret, allowedOrigins: origins, greeting: greeting,
+                businessHours: try hours.map { try decoder.decode(Widget.BusinessHours.self, from: Data($0.utf8)) },
+                offlineBehavior: Widget.OfflineBehavior(rawValue: behavior) ?? .leaveMessage, teamID: team, themeColor: color,
+                preChatFields: try decoder.decode([Widget.PreChatField].self, from: Data(fields.utf8)), createdAt: createdAt)
+            widgets.append((widget, PageCursor(createdAtMicros: micros, id: id)))
+        }
+        return widgets
+    }
+
+    static func checkTeam(_ teamID: UUID?, in tx: TenantTransaction) async throws {
+        guard let teamID else { return }
+        for try await count in try await tx.query("SELECT count(*)::int FROM teams WHERE id = \(teamID)").decode(Int.self) where count == 0 {
+            throw AdministrationError.invalid(field: "teamId", message: "is not a team of this tenant")
+        }
+    }
+
+    static func json<Value: Encodable>(_ value: Value?) throws -> String? {
+        guard let value else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func differences(_ before: Widget?, _ after: Widget) -> [String: AuditChange] {
+        var changes: [String: AuditChange] = [:]
+        func note(_ field: String, _ old: String?, _ new: String?) {
+            if old != new { changes[field] = .init(from: old, to: new) }
+        }
+        note("name", before?.name, after.name)
+        note("allowedOrigins", before?.allowedOrigins.joined(separator: " "), after.allowedOrigins.joined(separator: " "))
+        note("greeting", before?.greeting, after.greeting)
+        note("businessHours", (try? json(before?.businessHours)) ?? nil, (try? json(after.businessHours)) ?? nil)
+        note("offlineBehavior", before?.offlineBehavior.rawValue, after.offlineBehavior.rawValue)
+        note("teamId", before?.teamID?.uuidString.lowercased(), after.teamID?.uuidString.lowercased())
+        note("themeColor", before?.themeColor, after.themeColor)
+        note("preChatFields", (try? json(before?.preChatFields)) ?? nil, (try? json(after.preChatFields)) ?? nil)
+        if before?.identitySecret != after.identitySecret { changes["identitySecret"] = .redacted }
+        return changes
+    }
+
+    static func newPublicKey(tenantID: UUID) -> String {
+        var bytes = withUnsafeBytes(of: tenantID.uuid) { Array($0) }
+        bytes += (0..<16).map { _ in UInt8.random(in: .min ... .max) }
+        return "kfw_" + Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func newSecret() -> String {
+        SymmetricKey(size: .bits256).withUnsafeBytes { $0.map { String(format: "%02x", $0) }.joined() }
+    }
+}
