@@ -34,10 +34,13 @@ public struct PageRequest: Sendable, Equatable {
         self.after = after
     }
 
-    /// Bound into the keyset condition `(first OR (created_at, id) > (micros, id))`.
-    public var isFirst: Bool { after == nil }
-    public var afterMicros: Int64 { after?.createdAtMicros ?? 0 }
-    public var afterID: UUID { after?.id ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)) }
+    /// The keyset condition selecting rows after the cursor, for a table ordered by
+    /// `(created_at, id)`. Built from an integer and a parsed UUID only, so it is safe to splice
+    /// into SQL text.
+    public var afterCondition: String {
+        guard let after else { return "true" }
+        return "(created_at, id) > (timestamptz 'epoch' + \(after.createdAtMicros) * interval '1 microsecond', '\(after.id.uuidString.lowercased())'::uuid)"
+    }
 }
 
 /// One page of a list and the cursor of the next, `nil` on the last page.

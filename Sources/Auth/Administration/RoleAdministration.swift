@@ -26,7 +26,7 @@ public struct RoleAdministration: Sendable {
         try await database.withTenant(tenantID) { tx in
             let rows = try await tx.query("""
                 SELECT \(unescaped: Self.columns) FROM roles
-                WHERE (\(page.isFirst) OR (created_at, id) > (timestamptz 'epoch' + \(page.afterMicros) * interval '1 microsecond', \(page.afterID)))
+                WHERE \(unescaped: page.afterCondition)
                 ORDER BY created_at, id LIMIT \(page.limit + 1)
                 """)
             return Page(rows: try await Self.decode(rows), limit: page.limit)

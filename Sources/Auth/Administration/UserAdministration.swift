@@ -83,7 +83,7 @@ public struct UserAdministration: Sendable {
                   AND (\(filter.teamID)::uuid IS NULL OR EXISTS (
                         SELECT 1 FROM team_members m WHERE m.user_id = users.id AND m.team_id = \(filter.teamID)))
                   AND (\(pattern)::text IS NULL OR lower(email) LIKE \(pattern) OR lower(display_name) LIKE \(pattern))
-                  AND (\(page.isFirst) OR (created_at, id) > (timestamptz 'epoch' + \(page.afterMicros) * interval '1 microsecond', \(page.afterID)))
+                  AND \(unescaped: page.afterCondition)
                 ORDER BY created_at, id LIMIT \(page.limit + 1)
                 """)
             return Page(rows: try await AccountDirectory.decodeUserRows(rows), limit: page.limit)
