@@ -1,4 +1,5 @@
 import Admin
+import Foundation
 import Auth
 import Hummingbird
 import HummingbirdCore
@@ -119,8 +120,9 @@ func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePoo
         app.beforeServerStarts {
             if let created = try await accounts.seedDemoIfEmpty() {
                 logger.info("created the demo tenant", metadata: ["slug": "\(created.tenant.slug)"])
-                // Shown once: only the hash is stored.
-                print("""
+                // Shown once: only the hash is stored. Written straight to the descriptor, not
+                // through print's buffer, so it shows at once even when stdout is a pipe or a file.
+                FileHandle.standardOutput.write(Data("""
 
                     Kefu demo tenant created. Sign in at \(address) with
                       tenant:   \(created.tenant.slug)
@@ -128,7 +130,8 @@ func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePoo
                       password: \(created.generatedPassword ?? "(as given)")
                     This password is shown only now.
 
-                    """)
+
+                    """.utf8))
             }
         }
     }
