@@ -127,10 +127,15 @@ public struct UserAdministration: Sendable {
         if let status = changes.status, !Self.statuses.contains(status) {
             throw AdministrationError.invalid(field: "status", message: "expected active or disabled")
         }
-        // Hash before the transaction: Argon2 takes a while and holds no locks.
+        // Hash before the transaction: Argon2 takes a while and holds no locks. The caller is
+        // authorized first, so nobody can make the server hash for a user they may not change.
         var passwordHash: String?
         if let password = changes.password {
-            let email = try await get(id, tenantID: caller.tenantID).email
+            let email = try await database.withTenant(caller.tenantID) { tx in
+                let user = try await Self.load(id, in: tx)
+                try await RoleGrant.load(user.roleID, in: tx).authorize(caller)
+                return user.email
+            }
             try checkPolicy(password, email: email)
             passwordHash = try await hasher.hash(password)
         }

@@ -50,7 +50,10 @@ public struct Widget: Sendable, Equatable {
             // Calendar weekday: 1 = Sunday … 7 = Saturday.
             let isoDay = ((parts.weekday ?? 1) + 5) % 7 + 1
             let minute = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
-            return weekly.contains { $0.day == isoDay && Self.minutes($0.open)! <= minute && minute < Self.minutes($0.close)! }
+            return weekly.contains { interval in
+                guard interval.day == isoDay, let open = Self.minutes(interval.open), let close = Self.minutes(interval.close) else { return false }
+                return open <= minute && minute < close
+            }
         }
 
         static func minutes(_ text: String) -> Int? {
