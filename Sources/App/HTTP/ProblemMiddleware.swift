@@ -2,6 +2,7 @@ import Admin
 import Auth
 import Foundation
 import Hummingbird
+import Realtime
 import Tenancy
 
 /// The one place where errors become HTTP answers: every error leaves as
@@ -51,6 +52,8 @@ struct ProblemMiddleware: RouterMiddleware {
             }
         case let error as AdministrationError:
             return Self.problem(for: error)
+        case let error as RealtimeError:
+            return Self.problem(for: error)
         case let error as LoginThrottle.Throttled:
             return .tooManyRequests(retryAfterSeconds: error.retryAfterSeconds)
         case let error as any HTTPResponseError:
@@ -91,6 +94,19 @@ struct ProblemMiddleware: RouterMiddleware {
         case .enrolTwoFactorFirst: return APIError(.conflict, code: "enrol-two-factor-first", title: "Enable two-factor authentication first", detail: detail)
         case .twoFactorRequired: return APIError(.conflict, code: "two-factor-required-by-tenant", title: "Two-factor authentication is required", detail: detail)
         case .twoFactorState: return APIError(.conflict, code: "two-factor-state", title: "Not possible in the current two-factor state", detail: detail)
+        }
+    }
+
+    static func problem(for error: RealtimeError) -> APIError {
+        let detail = error.message
+        switch error {
+        case .conversationNotFound, .visitorNotFound, .agentNotFound, .teamNotFound, .attachmentNotFound: return .notFound(detail)
+        case .forbidden: return APIError(.forbidden, code: "permission-denied", title: "Permission denied", detail: detail)
+        case .invalid: return APIError(.unprocessableContent, code: "validation-failed", title: "Invalid request", detail: detail)
+        case .conflict: return APIError(.conflict, code: "conflict", title: "Not possible in the current state", detail: detail)
+        case .tooLarge: return APIError(.contentTooLarge, code: "too-large", title: "Too large", detail: detail)
+        case .rateLimited: return .tooManyRequests(retryAfterSeconds: 1)
+        case .shuttingDown, .overloaded: return .unavailable(detail)
         }
     }
 

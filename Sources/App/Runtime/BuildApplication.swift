@@ -23,6 +23,7 @@ struct ApplicationDependencies: Sendable {
     let logger: Logger
     let hasher: PasswordHasher
     let auditSigner: AuditSigner
+    let realtime: RealtimeServices
 
     init(configuration: Configuration, database: Database, migrator: Migrator, logger: Logger,
          auditSigner: AuditSigner, hasher: PasswordHasher = PasswordHasher()) {
@@ -32,6 +33,10 @@ struct ApplicationDependencies: Sendable {
         self.logger = logger
         self.auditSigner = auditSigner
         self.hasher = hasher
+        self.realtime = RealtimeServices(
+            database: database,
+            authenticator: Authenticator(sessions: SessionStore(database: database), tokens: ApiTokenStore(database: database)),
+            logger: logger)
     }
 
     var auditVerifier: AuditVerifier {
@@ -85,6 +90,9 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     TokensController(tokens: ApiTokenStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     SecuritySettingsController(settings: SecuritySettingsStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     WidgetsController(widgets: WidgetStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    ConversationsController(queries: ConversationQueries(database: database), service: dependencies.realtime.conversations,
+                            maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    VisitorsController(visitors: VisitorQueries(database: database)).addRoutes(to: v1)
     AuditController(log: AuditLog(database: dependencies.database), verifier: dependencies.auditVerifier).addRoutes(to: v1)
 
     routeTable.set(RouteTable(router: router))
@@ -99,7 +107,7 @@ func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePoo
     let configuration = dependencies.configuration
     var app = Application(
         router: router,
-        server: try serverBuilder(configuration),
+        server: try serverBuilder(configuration, gateway: dependencies.realtime.gateway),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Kefu"),
         logger: dependencies.logger)
     if let redirectPort = configuration.tls?.redirectPort {
@@ -108,6 +116,8 @@ func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePoo
     // Services stop in reverse order: the server, then the pool, then what came before it.
     app.addServices(servicesBeforePool)
     app.addServices(dependencies.database.client)
+    // After the pool, so they stop before it: the writer flushes what it holds first.
+    app.addServices(dependencies.realtime.services(logger: dependencies.logger))
     if dependencies.configuration.auditCheckpointSeconds > 0 {
         app.addServices(AuditCheckpointService(
             database: dependencies.database, signer: dependencies.auditSigner,
@@ -138,13 +148,16 @@ func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePoo
     return app
 }
 
-/// Plain HTTP/1.1, or HTTPS when `KEFU_TLS_CERT` and `KEFU_TLS_KEY` are set.
-func serverBuilder(_ configuration: Configuration) throws -> HTTPServerBuilder {
-    guard let tls = configuration.tls else { return .http1() }
+/// HTTP/1.1 with the realtime sockets, or the same over TLS when `KEFU_TLS_CERT` and `KEFU_TLS_KEY` are set.
+func serverBuilder(_ configuration: Configuration, gateway: SocketGateway) throws -> HTTPServerBuilder {
+    let plain = HTTPServerBuilder { responder in
+        RealtimeServerChannel(responder: responder, gateway: gateway, configuration: .init())
+    }
+    guard let tls = configuration.tls else { return plain }
     do {
         let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
-        return try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        return try .tls(plain, tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
     } catch {
         throw ConfigurationError(variable: "KEFU_TLS_CERT", value: tls.certificatePath, expected: "a PEM certificate chain matching the PEM key in KEFU_TLS_KEY (\(error))")
     }
@@ -164,6 +177,8 @@ func openAPIDocument() -> JSONValue {
         TokensController.openAPIPaths,
         SecuritySettingsController.openAPIPaths,
         WidgetsController.openAPIPaths,
+        ConversationsController.openAPIPaths,
+        VisitorsController.openAPIPaths,
         AuditController.openAPIPaths,
     ])
 }

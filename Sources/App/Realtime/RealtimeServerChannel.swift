@@ -1,0 +1,133 @@
+import Foundation
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+import Realtime
+
+/// The server's child channel: HTTP/1.1 for Hummingbird's router, and WebSocket upgrades for
+/// `/ws/visitor` and `/ws/agent` handed to NIO channel handlers (`SocketGateway`), with no task
+/// or async channel per socket — an idle socket costs only its pipeline and a small object.
+///
+/// An upgraded channel's `handle` returns at once; the server still tracks the channel and
+/// asks it to quiesce on shutdown, which the socket answers with a `reconnect` frame.
+struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
+    enum Outcome: Sendable {
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, status: HTTPResponseStatus, code: String, detail: String)
+        case socket
+    }
+
+    struct Value: ServerChildChannelValue {
+        let outcome: EventLoopFuture<Outcome>
+        let channel: any Channel
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    let gateway: SocketGateway
+    let configuration: HTTP1Channel.Configuration
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let admission = NIOLoopBoundBox<SocketGateway.Admission?>(nil, eventLoop: channel.eventLoop)
+            let gateway = self.gateway
+            let upgrader = NIOTypedWebSocketServerUpgrader<Outcome>(
+                maxFrameSize: gateway.limits.maximumFrameBytes,
+                shouldUpgrade: { channel, head in
+                    let promise = channel.eventLoop.makePromise(of: SocketGateway.Admission.self)
+                    promise.completeWithTask { await gateway.admit(uri: head.uri, headers: head.headers) }
+                    return promise.futureResult.map { decision -> HTTPHeaders? in
+                        admission.value = decision
+                        if case .refused = decision { return nil }
+                        return HTTPHeaders()
+                    }
+                },
+                upgradePipelineHandler: { channel, head in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard let decision = admission.value else { throw ChannelError.inappropriateOperationForState }
+                        try gateway.attach(decision, to: channel, userAgent: head.headers.first(name: "user-agent") ?? "",
+                                           origin: head.headers.first(name: "origin"))
+                        return Outcome.socket
+                    }
+                })
+            let upgrades = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandlers(self.configuration.additionalChannelHandlers())
+                        try channel.pipeline.syncOperations.addHandler(
+                            HTTPConnectionStateHandler(idleTimeout: self.configuration.idleTimeout.map { .init($0) }, logger: logger))
+                        let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                        if case .refused(let status, let code, let detail)? = admission.value {
+                            return Outcome.refused(http, status: status, code: code, detail: detail)
+                        }
+                        return Outcome.http(http)
+                    }
+                })
+            var pipeline = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgrades)
+            pipeline.enablePipelining = false
+            pipeline.enableErrorHandling = false
+            pipeline.enableResponseHeaderValidation = false
+            let outcome = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            return Value(outcome: outcome, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.outcome.get() {
+            case .http(let http):
+                await handleHTTP(asyncChannel: http, logger: logger)
+            case .refused(let http, let status, let code, let detail):
+                await refuse(http, status: status, code: code, detail: detail)
+            case .socket:
+                return
+            }
+        } catch {
+            logger.debug("connection ended before its first request", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A refused upgrade gets a problem document, like every other error.
+    private func refuse(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, status: HTTPResponseStatus, code: String, detail: String) async {
+        let body = ProblemBody(status: Int(status.code), code: code, detail: detail).json
+        try? await http.executeThenClose { _, outbound in
+            var buffer = ByteBuffer()
+            buffer.writeString(body)
+            let head = HTTPResponse(status: .init(code: Int(status.code)), headerFields: [
+                .contentType: "application/problem+json", .contentLength: String(buffer.readableBytes), .connection: "close",
+            ])
+            try await outbound.write(contentsOf: [.head(head), .body(buffer), .end(nil)])
+        }
+    }
+}
+
+/// The problem document of a refused socket upgrade.
+private struct ProblemBody: Encodable {
+    var type: String { "urn:kefu:problem:\(code)" }
+    let status: Int
+    let code: String
+    let detail: String
+    var title: String { HTTPResponseStatus(statusCode: status).reasonPhrase }
+
+    enum CodingKeys: String, CodingKey { case type, title, status, code, detail }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        try container.encode(title, forKey: .title)
+        try container.encode(status, forKey: .status)
+        try container.encode(code, forKey: .code)
+        try container.encode(detail, forKey: .detail)
+    }
+
+    var json: String {
+        (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}

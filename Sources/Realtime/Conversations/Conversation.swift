@@ -1,0 +1,82 @@
+import Foundation
+
+/// A conversation between one visitor and the tenant's agents (and bot).
+public struct Conversation: Sendable, Equatable {
+    public enum Status: String, Sendable, Codable, CaseIterable {
+        /// The bot is answering.
+        case bot
+        /// Waiting for an agent.
+        case queued
+        /// An agent has it.
+        case open
+        /// Waiting on the visitor.
+        case pending
+        /// Put aside by its agent until `snoozedUntil`.
+        case snoozed
+        case resolved
+
+        /// States in which the conversation counts against its agent's capacity.
+        public static let holdingAgent: [Status] = [.open, .pending, .snoozed]
+    }
+
+    public let tenantID: UUID
+    public let id: UUID
+    public let widgetID: UUID
+    public let visitorID: UUID
+    public var teamID: UUID?
+    public var assigneeID: UUID?
+    public var status: Status
+    public var lastSeq: Int64
+    public var visitorReadSeq: Int64
+    public var agentReadSeq: Int64
+    public var queuedAt: Date?
+    public var assignedAt: Date?
+    public var resolvedAt: Date?
+    public var lastMessageAt: Date?
+    public var csatRating: Int?
+    public var csatComment: String?
+    public let createdAt: Date
+    public var updatedAt: Date
+
+    /// Messages the agents have not read yet.
+    public var unreadByAgent: Int64 { max(0, lastSeq - agentReadSeq) }
+}
+
+/// How a conversation looks in frames and REST responses.
+public struct ConversationView: Codable, Sendable {
+    public let id: UUID
+    public let status: Conversation.Status
+    public let widgetId: UUID
+    public let visitorId: UUID
+    public let teamId: UUID?
+    public let assigneeId: UUID?
+    public let lastSeq: Int64
+    public let visitorReadSeq: Int64
+    public let agentReadSeq: Int64
+    public let unread: Int64
+    public let queuedAt: Date?
+    public let assignedAt: Date?
+    public let resolvedAt: Date?
+    public let lastMessageAt: Date?
+    public let csatRating: Int?
+    public let createdAt: Date
+
+    public init(_ conversation: Conversation) {
+        id = conversation.id
+        status = conversation.status
+        widgetId = conversation.widgetID
+        visitorId = conversation.visitorID
+        teamId = conversation.teamID
+        assigneeId = conversation.assigneeID
+        lastSeq = conversation.lastSeq
+        visitorReadSeq = conversation.visitorReadSeq
+        agentReadSeq = conversation.agentReadSeq
+        unread = conversation.unreadByAgent
+        queuedAt = conversation.queuedAt
+        assignedAt = conversation.assignedAt
+        resolvedAt = conversation.resolvedAt
+        lastMessageAt = conversation.lastMessageAt
+        csatRating = conversation.csatRating
+        createdAt = conversation.createdAt
+    }
+}

@@ -1,0 +1,289 @@
+import Auth
+import Foundation
+import Logging
+import PostgresNIO
+import Tenancy
+
+/// Conversation lifecycle, shared by the sockets and the REST API: start and reopen, accept,
+/// assign and transfer, resolve, CSAT rating, read positions. Each change runs in one
+/// transaction that locks the conversation row, records a system event (numbered like any
+/// message) and announces the change to every node; followers hear of it after the commit.
+public struct ConversationService: Sendable {
+    let database: Database
+    let hub: Hub
+    let writer: MessageWriter
+    let nodeID: String
+
+    public init(database: Database, hub: Hub, writer: MessageWriter, nodeID: String) {
+        self.database = database
+        self.hub = hub
+        self.writer = writer
+        self.nodeID = nodeID
+    }
+
+    /// An agent's reply or private note, returned once committed. The assignee replies (or
+    /// anyone with `conversations.assign`); anyone who may reply can add a note.
+    public func reply(_ conversationID: UUID, text: String?, clientID: String?, note: Bool, by principal: Principal) async throws -> AppendResult {
+        let (conversation, settings) = try await database.withTenant(principal.tenantID) { tx in
+            (try await ConversationStore.load(conversationID, in: tx), try await ConversationSettings.load(in: tx))
+        }
+        guard let conversation, conversation.assigneeID == principal.userID || principal.has(.conversationsRead) else {
+            throw RealtimeError.conversationNotFound
+        }
+        let (text, clientID) = try MessageRules.check(text: text, clientID: clientID, maximumBytes: settings.maxMessageBytes)
+        try Self.checkReply(conversation, note: note, by: principal)
+        return try await writer.append(NewMessage(
+            tenantID: principal.tenantID, conversationID: conversationID, senderType: .agent, senderID: principal.userID,
+            kind: note ? .note : .text, body: text, clientID: clientID))
+    }
+
+    static func checkReply(_ conversation: Conversation, note: Bool, by principal: Principal) throws(RealtimeError) {
+        guard principal.has(.conversationsReply) else { throw .forbidden("Replying needs conversations.reply.") }
+        guard !note else { return }
+        guard conversation.assigneeID == principal.userID || principal.has(.conversationsAssign) else {
+            throw .forbidden("Only the assigned agent (or a supervisor) replies; add a note instead.")
+        }
+        guard conversation.status != .resolved else { throw .conflict("The conversation is resolved; reopen it first.") }
+    }
+
+    /// Runs `body` on the locked conversation; its returned events are appended in the same
+    /// transaction. Afterwards the events are delivered and the change pushed.
+    @discardableResult
+    func change(
+        tenantID: UUID, conversationID: UUID,
+        _ body: @Sendable (TenantTransaction, Conversation) async throws -> [NewMessage]
+    ) async throws -> Conversation {
+        let (conversation, events) = try await database.withTenant(tenantID) { tx in
+            guard let conversation = try await ConversationStore.load(conversationID, lock: true, in: tx) else {
+                throw RealtimeError.conversationNotFound
+            }
+            let events = try await ConversationStore.appendEvents(try await body(tx, conversation), node: nodeID, in: tx)
+            try await ConversationStore.announce(conversationID, node: nodeID, in: tx)
+            guard let changed = try await ConversationStore.load(conversationID, in: tx) else { throw RealtimeError.conversationNotFound }
+            return (changed, events)
+        }
+        hub.deliver(events)
+        await hub.changed(tenantID: tenantID, conversationID: conversationID)
+        return conversation
+    }
+
+    func event(_ conversation: Conversation, _ name: String, actor: UUID?, _ details: [String: String] = [:]) -> NewMessage {
+        var body = details
+        body["event"] = name
+        let json = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return NewMessage(tenantID: conversation.tenantID, conversationID: conversation.id, senderType: .system, senderID: actor,
+                          kind: .event, body: json)
+    }
+
+    // MARK: Visitor side
+
+    /// The conversation a visitor's message goes to: the current one (reopened if recently
+    /// resolved) or a new one, queued for the widget's team. `ready` runs before an agent is
+    /// offered it (so the visitor's socket follows it from its first event); the conversation
+    /// returned is as it stands after that.
+    func conversationForVisitorMessage(
+        tenantID: UUID, visitorID: UUID, widget: Widget, settings: ConversationSettings,
+        ready: @Sendable (Conversation) async -> Void
+    ) async throws -> Conversation {
+        let (current, created) = try await database.withTenant(tenantID) { tx in
+            if let current = try await ConversationStore.current(visitorID: visitorID, reopenWindowMinutes: settings.reopenWindowMinutes, in: tx) {
+                return (current, false)
+            }
+            let created = try await ConversationStore.create(widgetID: widget.id, visitorID: visitorID, teamID: widget.teamID, in: tx)
+            try await ConversationStore.announce(created.id, node: nodeID, in: tx)
+            return (created, true)
+        }
+        await ready(current)
+        if created {
+            await hub.changed(tenantID: tenantID, conversationID: current.id)
+        } else if current.status == .resolved {
+            try await change(tenantID: tenantID, conversationID: current.id) { tx, conversation in
+                guard conversation.status == .resolved else { return [] }
+                try await ConversationStore.requeue(conversation.id, in: tx)
+                return [event(conversation, "reopened", actor: nil)]
+            }
+        } else {
+            return current
+        }
+        await autoAssign(tenantID: tenantID, conversationID: current.id, settings: settings)
+        return try await database.withTenant(tenantID) { tx in try await ConversationStore.load(current.id, in: tx) } ?? current
+    }
+
+    /// The visitor rates a resolved conversation (1–5 stars, optional comment).
+    func rate(tenantID: UUID, visitorID: UUID, conversationID: UUID, rating: Int, comment: String?) async throws {
+        guard (1...5).contains(rating) else { throw RealtimeError.invalid("\"rating\" must be 1 to 5.") }
+        guard (comment?.count ?? 0) <= 1000 else { throw RealtimeError.tooLarge("\"comment\" is longer than 1000 characters.") }
+        try await change(tenantID: tenantID, conversationID: conversationID) { tx, conversation in
+            guard conversation.visitorID == visitorID else { throw RealtimeError.conversationNotFound }
+            guard conversation.status == .resolved else { throw RealtimeError.conflict("Only a resolved conversation can be rated.") }
+            try await tx.query("UPDATE conversations SET csat_rating = \(Int16(rating)), csat_comment = \(comment), updated_at = now() WHERE id = \(conversationID)")
+            return [event(conversation, "rated", actor: nil, ["rating": String(rating)])]
+        }
+    }
+
+    // MARK: Agent side
+
+    /// Offers a queued conversation to the best online agent with room (see `AgentCapacity`).
+    func autoAssign(tenantID: UUID, conversationID: UUID, settings: ConversationSettings) async {
+        do {
+            try await change(tenantID: tenantID, conversationID: conversationID) { tx, conversation in
+                guard conversation.status == .queued, conversation.assigneeID == nil else { return [] }
+                guard let agentID = try await AgentCapacity.pick(teamID: conversation.teamID, roundRobin: settings.roundRobin, in: tx) else { return [] }
+                try await setAssignee(agentID, of: conversation, in: tx)
+                return [event(conversation, "assigned", actor: nil, ["agentId": agentID.uuidString.lowercased()])]
+            }
+        } catch {
+            hub.logger.warning("automatic assignment failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
+        }
+    }
+
+    /// Offers the tenant's queued conversations, oldest first, until no agent has room.
+    public func drainQueue(tenantID: UUID) async {
+        do {
+            let (settings, queued) = try await database.withTenant(tenantID) { tx in
+                let settings = try await ConversationSettings.load(in: tx)
+                let rows = try await tx.query("SELECT id FROM conversations WHERE status = 'queued' ORDER BY queued_at, id LIMIT 100")
+                var ids: [UUID] = []
+                for try await id in rows.decode(UUID.self) { ids.append(id) }
+                return (settings, ids)
+            }
+            for conversationID in queued {
+                await autoAssign(tenantID: tenantID, conversationID: conversationID, settings: settings)
+            }
+        } catch {
+            hub.logger.warning("queue drain failed", metadata: ["tenant": "\(tenantID)", "error": "\(error)"])
+        }
+    }
+
+    private func setAssignee(_ agentID: UUID, of conversation: Conversation, in tx: TenantTransaction) async throws {
+        try await tx.query("""
+            UPDATE conversations SET assignee_id = \(agentID), status = CASE WHEN status IN ('queued', 'bot') THEN 'open' ELSE status END,
+                assigned_at = now(), last_activity_at = now(), updated_at = now()
+            WHERE id = \(conversation.id)
+            """)
+        try await AgentCapacity.recordAssignment(agentID, in: tx)
+    }
+
+    /// An agent takes a queued conversation. Of two agents accepting at once, one wins; the
+    /// other gets `conflict`.
+    public func accept(_ conversationID: UUID, by principal: Principal) async throws -> Conversation {
+        guard principal.has(.conversationsReply) else { throw RealtimeError.forbidden("Accepting conversations needs conversations.reply.") }
+        return try await change(tenantID: principal.tenantID, conversationID: conversationID) { tx, conversation in
+            guard conversation.assigneeID == nil, [.queued, .bot].contains(conversation.status) else {
+                throw RealtimeError.conflict("This conversation has already been taken.")
+            }
+            guard try await AgentCapacity.lockAndCheck(principal.userID, in: tx) else {
+                throw RealtimeError.conflict("You are at your maximum number of concurrent conversations.")
+            }
+            try await setAssignee(principal.userID, of: conversation, in: tx)
+            return [event(conversation, "assigned", actor: principal.userID, ["agentId": principal.userID.uuidString.lowercased()])]
+        }
+    }
+
+    /// Assigns (or transfers) to an agent, or moves to a team's queue. The current assignee may
+    /// hand over their own conversation; anything else needs `conversations.assign`.
+    public func assign(_ conversationID: UUID, toAgent agentID: UUID?, toTeam teamID: UUID?, by principal: Principal) async throws -> Conversation {
+        guard (agentID == nil) != (teamID == nil) else { throw RealtimeError.invalid("Give exactly one of \"agentId\" and \"teamId\".") }
+        let settings = try await database.withTenant(principal.tenantID) { tx in try await ConversationSettings.load(in: tx) }
+        let changed = try await change(tenantID: principal.tenantID, conversationID: conversationID) { tx, conversation in
+            let own = conversation.assigneeID == principal.userID && principal.has(.conversationsReply)
+            guard own || principal.has(.conversationsAssign) else {
+                throw RealtimeError.forbidden("Assigning another agent's conversation needs conversations.assign.")
+            }
+            guard conversation.status != .resolved else { throw RealtimeError.conflict("Reopen the conversation first.") }
+            let kind = conversation.assigneeID == nil ? "assigned" : "transferred"
+            if let agentID {
+                guard agentID != conversation.assigneeID else { return [] }
+                let exists = try await tx.query("SELECT 1 FROM users WHERE id = \(agentID) AND status = 'active'")
+                var found = false
+                for try await _ in exists { found = true }
+                guard found else { throw RealtimeError.agentNotFound }
+                guard try await AgentCapacity.lockAndCheck(agentID, in: tx) else {
+                    throw RealtimeError.conflict("That agent is at their maximum number of concurrent conversations.")
+                }
+                try await setAssignee(agentID, of: conversation, in: tx)
+                return [event(conversation, kind, actor: principal.userID, ["agentId": agentID.uuidString.lowercased()])]
+            }
+            guard let teamID else { return [] }
+            let exists = try await tx.query("SELECT 1 FROM teams WHERE id = \(teamID)")
+            var found = false
+            for try await _ in exists { found = true }
+            guard found else { throw RealtimeError.teamNotFound }
+            try await tx.query("""
+                UPDATE conversations SET team_id = \(teamID), assignee_id = NULL, status = 'queued', queued_at = now(),
+                    last_activity_at = now(), updated_at = now()
+                WHERE id = \(conversationID)
+                """)
+            return [event(conversation, "transferred", actor: principal.userID, ["teamId": teamID.uuidString.lowercased()])]
+        }
+        if changed.status == .queued {
+            await autoAssign(tenantID: principal.tenantID, conversationID: conversationID, settings: settings)
+        }
+        return changed
+    }
+
+    /// Resolves a conversation; its agent's capacity frees up and the queue moves on.
+    public func resolve(_ conversationID: UUID, by principal: Principal) async throws -> Conversation {
+        let resolved = try await change(tenantID: principal.tenantID, conversationID: conversationID) { tx, conversation in
+            let own = conversation.assigneeID == principal.userID && principal.has(.conversationsReply)
+            guard own || principal.has(.conversationsAssign) else {
+                throw RealtimeError.forbidden("Resolving another agent's conversation needs conversations.assign.")
+            }
+            guard conversation.status != .resolved else { return [] }
+            try await ConversationStore.markResolved(conversationID, in: tx)
+            return [event(conversation, "resolved", actor: principal.userID)]
+        }
+        await drainQueue(tenantID: principal.tenantID)
+        return resolved
+    }
+
+    /// Reopens a resolved conversation into the queue.
+    public func reopen(_ conversationID: UUID, by principal: Principal) async throws -> Conversation {
+        guard principal.has(.conversationsReply) else { throw RealtimeError.forbidden("Reopening needs conversations.reply.") }
+        let settings = try await database.withTenant(principal.tenantID) { tx in try await ConversationSettings.load(in: tx) }
+        let reopened = try await change(tenantID: principal.tenantID, conversationID: conversationID) { tx, conversation in
+            guard conversation.status == .resolved else { throw RealtimeError.conflict("Only a resolved conversation can be reopened.") }
+            try await ConversationStore.requeue(conversationID, in: tx)
+            return [event(conversation, "reopened", actor: principal.userID)]
+        }
+        await autoAssign(tenantID: principal.tenantID, conversationID: conversationID, settings: settings)
+        return reopened
+    }
+
+    /// Records how far one side has read and tells the other side.
+    func markRead(tenantID: UUID, conversationID: UUID, side: Message.SenderType, seq: Int64) async throws {
+        let column = side == .visitor ? "visitor_read_seq" : "agent_read_seq"
+        let updated = try await database.withTenant(tenantID) { tx in
+            let rows = try await tx.query("""
+                UPDATE conversations SET \(unescaped: column) = LEAST(last_seq, GREATEST(\(unescaped: column), \(seq)))
+                WHERE id = \(conversationID) RETURNING \(unescaped: column)
+                """)
+            for try await value in rows.decode(Int64.self) { return value }
+            throw RealtimeError.conversationNotFound
+        }
+        hub.broadcast(.read(conversationID: conversationID, side: side, seq: updated), conversationID: conversationID)
+    }
+
+    /// Resolves conversations idle longer than their tenant's `auto_resolve_minutes`.
+    public func autoResolveIdle(tenantID: UUID) async throws -> Int {
+        let stale = try await database.withTenant(tenantID) { tx in
+            let rows = try await tx.query("""
+                SELECT c.id FROM conversations c, tenant_settings s
+                WHERE c.status IN ('open', 'pending', 'queued', 'bot') AND s.auto_resolve_minutes > 0
+                  AND c.last_activity_at < now() - make_interval(mins => s.auto_resolve_minutes)
+                LIMIT 500
+                """)
+            var ids: [UUID] = []
+            for try await id in rows.decode(UUID.self) { ids.append(id) }
+            return ids
+        }
+        for conversationID in stale {
+            try await change(tenantID: tenantID, conversationID: conversationID) { tx, conversation in
+                guard conversation.status != .resolved else { return [] }
+                try await ConversationStore.markResolved(conversationID, in: tx)
+                return [event(conversation, "resolved", actor: nil, ["reason": "inactivity"])]
+            }
+        }
+        return stale.count
+    }
+}

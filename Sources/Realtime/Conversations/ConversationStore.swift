@@ -1,0 +1,106 @@
+import Foundation
+import PostgresNIO
+import Tenancy
+
+/// SQL for conversations, run inside a tenant's transaction.
+enum ConversationStore {
+    static let columns = """
+        id, widget_id, visitor_id, team_id, assignee_id, status, last_seq, visitor_read_seq, agent_read_seq,
+        queued_at, assigned_at, resolved_at, last_message_at, csat_rating, csat_comment, created_at, updated_at
+        """
+
+    static func load(_ id: UUID, lock: Bool = false, in tx: TenantTransaction) async throws -> Conversation? {
+        let rows = try await tx.query("SELECT \(unescaped: columns) FROM conversations WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")")
+        return try await decode(rows, tenantID: tx.tenantID).first
+    }
+
+    static func decode(_ rows: PostgresRowSequence, tenantID: UUID) async throws -> [Conversation] {
+        var result: [Conversation] = []
+        for try await row in rows { result.append(try decode(row: row, tenantID: tenantID)) }
+        return result
+    }
+
+    /// A row whose first columns are `columns`.
+    static func decode(row: PostgresRow, tenantID: UUID) throws -> Conversation {
+        let c = row.makeRandomAccess()
+        return Conversation(
+            tenantID: tenantID, id: try c[0].decode(UUID.self), widgetID: try c[1].decode(UUID.self), visitorID: try c[2].decode(UUID.self),
+            teamID: try c[3].decode(UUID?.self), assigneeID: try c[4].decode(UUID?.self),
+            status: Conversation.Status(rawValue: try c[5].decode(String.self)) ?? .resolved,
+            lastSeq: try c[6].decode(Int64.self), visitorReadSeq: try c[7].decode(Int64.self), agentReadSeq: try c[8].decode(Int64.self),
+            queuedAt: try c[9].decode(Date?.self), assignedAt: try c[10].decode(Date?.self),
+            resolvedAt: try c[11].decode(Date?.self), lastMessageAt: try c[12].decode(Date?.self),
+            csatRating: try c[13].decode(Int16?.self).map(Int.init), csatComment: try c[14].decode(String?.self),
+            createdAt: try c[15].decode(Date.self), updatedAt: try c[16].decode(Date.self))
+    }
+
+    /// The visitor's current conversation: the latest unresolved one, or one resolved within
+    /// the tenant's reopen window (which a new message reopens).
+    static func current(visitorID: UUID, reopenWindowMinutes: Int, in tx: TenantTransaction) async throws -> Conversation? {
+        let rows = try await tx.query("""
+            SELECT \(unescaped: columns) FROM conversations
+            WHERE visitor_id = \(visitorID)
+              AND (status <> 'resolved' OR resolved_at > now() - make_interval(mins => \(reopenWindowMinutes)::int))
+            ORDER BY created_at DESC LIMIT 1
+            """)
+        return try await decode(rows, tenantID: tx.tenantID).first
+    }
+
+    static func create(widgetID: UUID, visitorID: UUID, teamID: UUID?, in tx: TenantTransaction) async throws -> Conversation {
+        let rows = try await tx.query("""
+            INSERT INTO conversations (tenant_id, widget_id, visitor_id, team_id, status, queued_at)
+            VALUES (\(tx.tenantID), \(widgetID), \(visitorID), \(teamID), 'queued', now())
+            RETURNING \(unescaped: columns)
+            """)
+        guard let conversation = try await decode(rows, tenantID: tx.tenantID).first else { throw RealtimeError.conversationNotFound }
+        return conversation
+    }
+
+    /// Back to the queue, unassigned, with a fresh queue time (reopen, or a visitor's new message).
+    static func requeue(_ id: UUID, in tx: TenantTransaction) async throws {
+        try await tx.query("""
+            UPDATE conversations SET status = 'queued', assignee_id = NULL, queued_at = now(), resolved_at = NULL,
+                csat_rating = NULL, csat_comment = NULL, last_activity_at = now(), updated_at = now()
+            WHERE id = \(id)
+            """)
+    }
+
+    static func markResolved(_ id: UUID, in tx: TenantTransaction) async throws {
+        try await tx.query("UPDATE conversations SET status = 'resolved', resolved_at = now(), updated_at = now() WHERE id = \(id)")
+    }
+
+    /// 1-based places in the queue of those `ids` still queued (among their team's queue).
+    static func queuePositions(_ ids: [UUID], in tx: TenantTransaction) async throws -> [(UUID, Int)] {
+        let rows = try await tx.query("""
+            SELECT c.id, (SELECT count(*) FROM conversations q
+                          WHERE q.status = 'queued' AND q.team_id IS NOT DISTINCT FROM c.team_id
+                            AND (q.queued_at, q.id) <= (c.queued_at, c.id))::int
+            FROM conversations c WHERE c.id = ANY(\(ids)) AND c.status = 'queued'
+            """)
+        var positions: [(UUID, Int)] = []
+        for try await (id, position) in rows.decode((UUID, Int).self) { positions.append((id, position)) }
+        return positions
+    }
+
+    /// Announces a change to every node (delivered at commit).
+    static func announce(_ conversationID: UUID, node: String, in tx: TenantTransaction) async throws {
+        let payload = "e\(node);\(tx.tenantID.uuidString.lowercased()) \(conversationID.uuidString.lowercased())"
+        try await tx.query("SELECT pg_notify('kefu', \(payload))")
+    }
+
+    /// Appends system events inside `tx` (numbered like any message, delivered after commit).
+    static func appendEvents(_ events: [NewMessage], node: String, in tx: TenantTransaction) async throws -> [Message] {
+        guard !events.isEmpty else { return [] }
+        let rows = try await tx.query("""
+            SELECT ordinal, message_id, message_seq, message_created_at
+            FROM kefu_append_messages(\(events.map(\.tenantID)), \(events.map(\.conversationID)), \(events.map { $0.clientKey ?? "" }),
+                 \(events.map(\.senderType.rawValue)), \(events.map { $0.senderID?.uuidString.lowercased() ?? "" }),
+                 \(events.map(\.kind.rawValue)), \(events.map(\.body)), \(events.map { $0.attachmentID?.uuidString.lowercased() ?? "" }), \(node))
+            """)
+        var messages: [Message] = []
+        for try await (ordinal, id, seq, createdAt) in rows.decode((Int32, UUID, Int64, Date).self) {
+            messages.append(events[Int(ordinal) - 1].committed(id: id, seq: seq, at: createdAt))
+        }
+        return messages.sorted { $0.seq < $1.seq }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Tenancy
+
+/// Listens on PostgreSQL's `kefu` channel for what other nodes committed and hands it to this
+/// node's hub. Payloads carry ids only:
+///
+///     m<node>;<tenant> <conversation> <last seq>;…   messages committed up to a seq
+///     e<node>;<tenant> <conversation>                 a conversation changed
+///
+/// Notifications sent while the listener is disconnected are lost, so after every (re)connect
+/// it catches every followed conversation up from the table.
+public struct FanoutListener: Service {
+    let database: Database
+    let hub: Hub
+    let nodeID: String
+    let logger: Logger
+
+    public init(database: Database, hub: Hub, nodeID: String, logger: Logger) {
+        self.database = database
+        self.hub = hub
+        self.nodeID = nodeID
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await database.client.withConnection { connection in
+                        try await connection.listen(on: "kefu") { notifications in
+                            await hub.catchUpAll()
+                            for try await notification in notifications {
+                                await handle(notification.payload)
+                            }
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                logger.warning("fan-out listener lost its connection; reconnecting", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    func handle(_ payload: String) async {
+        guard let kind = payload.first else { return }
+        var entries = payload.dropFirst().split(separator: ";")
+        guard let node = entries.first, node != nodeID else { return }
+        entries.removeFirst()
+        for entry in entries {
+            let fields = entry.split(separator: " ")
+            guard fields.count >= 2, let tenantID = UUID(uuidString: String(fields[0])),
+                  let conversationID = UUID(uuidString: String(fields[1])) else { continue }
+            switch kind {
+            case "m":
+                guard fields.count == 3, let seq = Int64(fields[2]) else { continue }
+                await hub.announced(tenantID: tenantID, conversationID: conversationID, lastSeq: seq)
+            case "e":
+                await hub.changed(tenantID: tenantID, conversationID: conversationID)
+            default:
+                continue
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import Auth
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+import Tenancy
+
+/// This node's sockets and what each follows, and delivery to them: committed messages in
+/// `seq` order with no gaps (a socket that would see a gap reads the missing messages from
+/// the table first), conversation changes, typing and read receipts, queue positions.
+///
+/// Messages committed here arrive from the writer; those committed on other nodes are
+/// announced by `FanoutListener` (ids only) and read from the table.
+public final class Hub: Sendable {
+    struct Registry {
+        var sockets: [UInt64: LiveSocket] = [:]
+        var followers: [UUID: [UInt64: LiveSocket]] = [:]
+        var agents: [UUID: [UInt64: LiveSocket]] = [:]
+        var visitors: [UUID: [UInt64: LiveSocket]] = [:]
+    }
+
+    let database: Database
+    let logger: Logger
+    private let registry = Mutex(Registry())
+    private let lastSocketID = Atomic<UInt64>(0)
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    func nextSocketID() -> UInt64 {
+        lastSocketID.add(1, ordering: .relaxed).newValue
+    }
+
+    public var socketCount: Int { registry.withLock { $0.sockets.count } }
+
+    func register(_ socket: LiveSocket) {
+        registry.withLock { registry in
+            registry.sockets[socket.id] = socket
+            switch socket.role {
+            case .agent(let principal): registry.agents[principal.tenantID, default: [:]][socket.id] = socket
+            case .visitor(let tenantID, _): registry.visitors[tenantID, default: [:]][socket.id] = socket
+            }
+        }
+    }
+
+    func unregister(_ socket: LiveSocket) {
+        let followed = socket.state.withLock { Array($0.cursors.keys) }
+        registry.withLock { registry in
+            registry.sockets[socket.id] = nil
+            for conversationID in followed {
+                registry.followers[conversationID]?[socket.id] = nil
+                if registry.followers[conversationID]?.isEmpty == true { registry.followers[conversationID] = nil }
+            }
+            registry.agents[socket.tenantID]?[socket.id] = nil
+            registry.visitors[socket.tenantID]?[socket.id] = nil
+        }
+    }
+
+    /// The sockets of `userID` (an agent) on this node.
+    func agentSockets(tenantID: UUID, userID: UUID? = nil) -> [LiveSocket] {
+        registry.withLock { registry in
+            (registry.agents[tenantID]?.values).map { sockets in
+                sockets.filter { socket in
+                    guard let userID else { return true }
+                    if case .agent(let principal) = socket.role { return principal.userID == userID }
+                    return false
+                }
+            } ?? []
+        }
+    }
+
+    func visitorSockets(tenantID: UUID) -> [LiveSocket] {
+        registry.withLock { Array($0.visitors[tenantID]?.values ?? [:].values) }
+    }
+
+    /// Delivers every message of `conversationID` after `seq` to `socket`, then what follows live.
+    /// Following again moves the cursor: a client that resumes gets exactly what it lacks.
+    func follow(_ socket: LiveSocket, conversationID: UUID, after seq: Int64) async {
+        socket.state.withLock { $0.cursors[conversationID] = max(0, seq) }
+        registry.withLock { $0.followers[conversationID, default: [:]][socket.id] = socket }
+        await catchUp(socket, tenantID: socket.tenantID, conversationID: conversationID)
+    }
+
+    func unfollow(_ socket: LiveSocket, conversationID: UUID) {
+        socket.unfollow(conversationID)
+        registry.withLock { registry in
+            registry.followers[conversationID]?[socket.id] = nil
+            if registry.followers[conversationID]?.isEmpty == true { registry.followers[conversationID] = nil }
+        }
+    }
+
+    func followers(of conversationID: UUID) -> [LiveSocket] {
+        registry.withLock { Array($0.followers[conversationID]?.values ?? [:].values) }
+    }
+
+    /// Messages this node committed: written to local followers at once, in order.
+    public func deliver(_ messages: [Message]) {
+        var gaps: [(LiveSocket, Message)] = []
+        for message in messages {
+            let sockets = followers(of: message.conversationID)
+            guard !sockets.isEmpty else { continue }
+            let encoded = ServerFrame.message(message).json
+            for socket in sockets {
+                if case .gap = offer(message, encoded: encoded, to: socket) { gaps.append((socket, message)) }
+            }
+        }
+        for (socket, message) in gaps {
+            Task { await self.catchUp(socket, tenantID: message.tenantID, conversationID: message.conversationID) }
+        }
+    }
+
+    private func offer(_ message: Message, encoded: String, to socket: LiveSocket) -> LiveSocket.Offer {
+        if case .visitor = socket.role, !message.isVisibleToVisitor {
+            return socket.advance(past: message)
+        }
+        return socket.offer(message, encoded: encoded)
+    }
+
+    /// Another node committed messages up to `lastSeq`: fetch what local followers lack.
+    func announced(tenantID: UUID, conversationID: UUID, lastSeq: Int64) async {
+        for socket in followers(of: conversationID) {
+            if let cursor = socket.cursor(conversationID), cursor < lastSeq {
+                await catchUp(socket, tenantID: tenantID, conversationID: conversationID)
+            }
+        }
+    }
+
+    /// Reads from the table everything `socket` lacks of a conversation and writes it in order.
+    func catchUp(_ socket: LiveSocket, tenantID: UUID, conversationID: UUID) async {
+        for _ in 0..<1000 {
+            guard let cursor = socket.cursor(conversationID) else { return }
+            let page: [Message]
+            do {
+                page = try await database.withTenant(tenantID) { tx in
+                    try await MessageLog.after(cursor, conversationID: conversationID, limit: 200, in: tx)
+                }
+            } catch {
+                logger.warning("catch-up read failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
+                return
+            }
+            for message in page {
+                if case .skipped = offer(message, encoded: ServerFrame.message(message).json, to: socket), socket.cursor(conversationID) == nil { return }
+            }
+            if page.count < 200 { return }
+        }
+    }
+
+    /// After a listener reconnect: anything announced while it was away is read from the table.
+    func catchUpAll() async {
+        let followed: [(UUID, UUID, LiveSocket)] = registry.withLock { registry in
+            registry.followers.flatMap { conversationID, sockets in sockets.values.map { ($0.tenantID, conversationID, $0) } }
+        }
+        for (tenantID, conversationID, socket) in followed {
+            await catchUp(socket, tenantID: tenantID, conversationID: conversationID)
+        }
+    }
+
+    /// Sends `frame` to every local follower of `conversationID` (visitors only if `visitors`).
+    func broadcast(_ frame: ServerFrame, conversationID: UUID, visitors: Bool = true, except: LiveSocket? = nil) {
+        let encoded = frame.json
+        for socket in followers(of: conversationID) where socket !== except {
+            if case .visitor = socket.role, !visitors { continue }
+            socket.sendText(encoded)
+        }
+    }
+
+    /// A conversation changed (here or on another node): tell its followers and the tenant's
+    /// agents, make its assignee follow it, and refresh queue positions.
+    func changed(tenantID: UUID, conversationID: UUID) async {
+        let conversation: Conversation
+        do {
+            guard let loaded = try await database.withTenant(tenantID, { tx in try await ConversationStore.load(conversationID, in: tx) }) else { return }
+            conversation = loaded
+        } catch {
+            logger.warning("conversation reload failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
+            return
+        }
+        let frame = ServerFrame.conversation(conversation).json
+        var told = Set<UInt64>()
+        for socket in followers(of: conversationID) {
+            socket.sendText(frame)
+            told.insert(socket.id)
+        }
+        for socket in agentSockets(tenantID: tenantID) where !told.contains(socket.id) {
+            guard case .agent(let principal) = socket.role else { continue }
+            let mine = conversation.assigneeID == principal.userID
+            if mine || principal.has(.conversationsRead) { socket.sendText(frame) }
+            if mine, Conversation.Status.holdingAgent.contains(conversation.status) {
+                await follow(socket, conversationID: conversationID, after: conversation.lastSeq)
+            }
+        }
+        await pushQueuePositions(tenantID: tenantID)
+    }
+
+    /// Tells this node's queued visitors of `tenantID` where they stand.
+    func pushQueuePositions(tenantID: UUID) async {
+        var waiting: [UUID: LiveSocket] = [:]
+        for socket in visitorSockets(tenantID: tenantID) {
+            if let conversationID = socket.state.withLock({ $0.conversationID }) { waiting[conversationID] = socket }
+        }
+        guard !waiting.isEmpty else { return }
+        do {
+            let positions = try await database.withTenant(tenantID) { tx in
+                try await ConversationStore.queuePositions(Array(waiting.keys), in: tx)
+            }
+            for (conversationID, position) in positions {
+                waiting[conversationID]?.send(.queue(conversationID: conversationID, position: position))
+            }
+        } catch {
+            logger.warning("queue positions failed", metadata: ["tenant": "\(tenantID)", "error": "\(error)"])
+        }
+    }
+
+    /// Every socket on this node, for the sweeper and for shutdown.
+    func allSockets() -> [LiveSocket] {
+        registry.withLock { Array($0.sockets.values) }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import PostgresNIO
+import Tenancy
+
+/// Reads of the message table, always inside a tenant's transaction.
+enum MessageLog {
+    static let columns = "conversation_id, seq, id, sender_type, sender_id, kind, body, attachment_id, client_key, created_at"
+
+    /// Messages after `seq`, oldest first.
+    static func after(_ seq: Int64, conversationID: UUID, limit: Int, visitorView: Bool = false, in tx: TenantTransaction) async throws -> [Message] {
+        let rows = try await tx.query("""
+            SELECT \(unescaped: columns) FROM messages
+            WHERE conversation_id = \(conversationID) AND seq > \(seq) AND (\(!visitorView) OR kind <> 'note')
+            ORDER BY seq LIMIT \(limit)
+            """)
+        return try await decode(rows, tenantID: tx.tenantID)
+    }
+
+    /// Messages before `seq` (or the latest), returned oldest first.
+    static func before(_ seq: Int64?, conversationID: UUID, limit: Int, visitorView: Bool = false, in tx: TenantTransaction) async throws -> [Message] {
+        let rows = try await tx.query("""
+            SELECT \(unescaped: columns) FROM messages
+            WHERE conversation_id = \(conversationID) AND seq < \(seq ?? Int64.max) AND (\(!visitorView) OR kind <> 'note')
+            ORDER BY seq DESC LIMIT \(limit)
+            """)
+        return try await decode(rows, tenantID: tx.tenantID).reversed()
+    }
+
+    static func decode(_ rows: PostgresRowSequence, tenantID: UUID) async throws -> [Message] {
+        var messages: [Message] = []
+        for try await (conversationID, seq, id, senderType, senderID, kind, body, attachmentID, clientKey, createdAt)
+            in rows.decode((UUID, Int64, UUID, String, UUID?, String, String, UUID?, String?, Date).self) {
+            messages.append(Message(
+                tenantID: tenantID, conversationID: conversationID, seq: seq, id: id,
+                senderType: Message.SenderType(rawValue: senderType) ?? .system, senderID: senderID,
+                kind: Message.Kind(rawValue: kind) ?? .event, body: body, attachmentID: attachmentID,
+                clientID: clientKey.map(clientID(fromKey:)), createdAt: createdAt))
+        }
+        return messages
+    }
+
+    /// The sender's own client id: the client key is `type:sender:clientId`.
+    static func clientID(fromKey key: String) -> String {
+        let parts = key.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        return parts.count == 3 ? String(parts[2]) : key
+    }
+}

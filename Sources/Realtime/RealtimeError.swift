@@ -1,0 +1,47 @@
+/// Why a realtime request was refused. `code` is what clients see in an `error` frame (and in
+/// `application/problem+json` for the REST routes); it never changes once shipped.
+public enum RealtimeError: Error, Sendable, Equatable {
+    case conversationNotFound
+    case visitorNotFound
+    case agentNotFound
+    case teamNotFound
+    case attachmentNotFound
+    case shuttingDown
+    case overloaded
+    case forbidden(String)
+    case invalid(String)
+    case conflict(String)
+    case tooLarge(String)
+    case rateLimited
+
+    public var code: String {
+        switch self {
+        case .conversationNotFound: "conversation-not-found"
+        case .visitorNotFound: "visitor-not-found"
+        case .agentNotFound: "agent-not-found"
+        case .teamNotFound: "team-not-found"
+        case .attachmentNotFound: "attachment-not-found"
+        case .shuttingDown: "shutting-down"
+        case .overloaded: "overloaded"
+        case .forbidden: "forbidden"
+        case .invalid: "invalid-frame"
+        case .conflict: "conflict"
+        case .tooLarge: "too-large"
+        case .rateLimited: "rate-limited"
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .conversationNotFound: "No such conversation."
+        case .visitorNotFound: "No such visitor."
+        case .agentNotFound: "No such agent."
+        case .teamNotFound: "No such team."
+        case .attachmentNotFound: "No such attachment."
+        case .shuttingDown: "This server is shutting down; reconnect and resend."
+        case .overloaded: "The server is busy; resend shortly."
+        case .rateLimited: "Too many messages; slow down."
+        case .forbidden(let detail), .invalid(let detail), .conflict(let detail), .tooLarge(let detail): detail
+        }
+    }
+}

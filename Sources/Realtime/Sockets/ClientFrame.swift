@@ -1,0 +1,96 @@
+import Foundation
+
+/// A frame from a visitor or an agent: JSON with a `type`; the other fields depend on it (see
+/// `docs/protocol.md`). Unknown fields are ignored, so old servers accept newer clients.
+struct ClientFrame: Decodable, Sendable {
+    var type: String
+    /// Echoed in the reply, so a client can match replies to requests.
+    var ref: String?
+    var v: Int?
+    var token: String?
+    var identity: Identity?
+    var profile: Profile?
+    var page: Page?
+    var language: String?
+    var lastSeq: Int64?
+    var conversationId: UUID?
+    var clientId: String?
+    var text: String?
+    var note: Bool?
+    var attachmentId: UUID?
+    var typing: Bool?
+    var seq: Int64?
+    var beforeSeq: Int64?
+    var afterSeq: Int64?
+    var limit: Int?
+    var status: String?
+    var agentId: UUID?
+    var teamId: UUID?
+    var rating: Int?
+    var comment: String?
+
+    struct Identity: Decodable, Sendable {
+        var userId: String
+        var hash: String
+    }
+
+    struct Profile: Decodable, Sendable {
+        var name: String?
+        var email: String?
+        var phone: String?
+        var attributes: [String: AttributeValue]?
+    }
+
+    struct Page: Decodable, Sendable {
+        var url: String?
+        var referrer: String?
+    }
+
+    static func decode(_ text: String) throws(RealtimeError) -> ClientFrame {
+        do {
+            return try JSONDecoder().decode(ClientFrame.self, from: Data(text.utf8))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw .invalid("The frame lacks \"\(key.stringValue)\".")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw .invalid("\"\(path)\" has the wrong type.")
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw .invalid("\"\(path)\" is not valid.")
+        } catch {
+            throw .invalid("A frame must be a JSON object with a \"type\".")
+        }
+    }
+
+    func required<Value>(_ value: Value?, _ name: String) throws(RealtimeError) -> Value {
+        guard let value else { throw .invalid("\"\(type)\" needs \"\(name)\".") }
+        return value
+    }
+}
+
+/// A custom attribute a site sets on its visitor: a string, number or boolean.
+public enum AttributeValue: Codable, Sendable, Equatable {
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else {
+            self = .string(try container.decode(String.self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+
+/// A frame the server sends. Encoded once per event, then written to every socket that gets it.
+enum ServerFrame: Sendable {
+    case visitorWelcome(VisitorWelcome)
+    case agentWelcome(AgentWelcome)
+    case ack(ref: String?, AppendResult)
+    case message(Message)
+    case typing(conversationID: UUID, senderType: Message.SenderType, senderID: UUID?, typing: Bool)
+    case read(conversationID: UUID, side: Message.SenderType, seq: Int64)
+    case conversation(Conversation)
+    case queue(conversationID: UUID, position: Int)
+    case history(ref: String?, conversationID: UUID?, messages: [Message])
+    case ok(ref: String?)
+    case error(ref: String?, RealtimeError)
+    case reconnect(reason: String)
+    case pong(ref: String?)
+
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)))
+        }
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(Body(self))) ?? Data(#"{"type":"error","code":"internal","message":"Frame encoding failed."}"#.utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+struct VisitorWelcome: Encodable, Sendable {
+    let v = RealtimeProtocol.version
+    let visitorId: UUID
+    /// Present only when a new token was issued: the client keeps it for later page loads.
+    let token: String?
+    let conversation: ConversationView?
+    let widget: WidgetInfo
+
+    struct WidgetInfo: Encodable, Sendable {
+        let greeting: String
+        let online: Bool
+        let offlineBehavior: String
+        let themeColor: String
+        let preChatFields: [Widget.PreChatField]
+    }
+}
+
+struct AgentWelcome: Encodable, Sendable {
+    let v = RealtimeProtocol.version
+    let userId: UUID
+    let presence: String
+    let capacity: Int
+    let permissions: [String]
+    let conversations: [ConversationView]
+    let queue: [ConversationView]
+}
+
+/// The wire protocol's version, sent in every welcome.
+public enum RealtimeProtocol {
+    public static let version = 1
+}
+
+public struct MessageView: Codable, Sendable {
+    public let conversationId: UUID
+    public let seq: Int64
+    public let id: UUID
+    public let senderType: Message.SenderType
+    public let senderId: UUID?
+    public let kind: Message.Kind
+    public let text: String
+    public let attachmentId: UUID?
+    public let clientId: String?
+    public let createdAt: Date
+
+    public init(_ message: Message) {
+        conversationId = message.conversationID
+        seq = message.seq
+        id = message.id
+        senderType = message.senderType
+        senderId = message.senderID
+        kind = message.kind
+        text = message.body
+        attachmentId = message.attachmentID
+        clientId = message.clientID
+        createdAt = message.createdAt
+    }
+}
+
+/// The frame as JSON: `type` first among flat fields, as documented in `docs/protocol.md`.
+private struct Body: Encodable {
+    let frame: ServerFrame
+    init(_ frame: ServerFrame) { self.frame = frame }
+
+    enum Key: String, CodingKey {
+        case type, ref, v, visitorId, token, conversation, widget, userId, presence, capacity, permissions, conversations, queue
+        case clientId, conversationId, messageId, seq, duplicate, message, senderType, senderId, typing, side, position, messages
+        case code, reason
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        switch frame {
+        case .visitorWelcome(let welcome):
+            try container.encode("welcome", forKey: .type)
+            try welcome.encode(to: encoder)
+        case .agentWelcome(let welcome):
+            try container.encode("welcome", forKey: .type)
+            try welcome.encode(to: encoder)
+        case .ack(let ref, let result):
+            try container.encode("ack", forKey: .type)
+            try container.encodeIfPresent(ref, forKey: .ref)
+            try container.encodeIfPresent(result.message.clientID, forKey: .clientId)
+            try container.encode(result.message.conversationID, forKey: .conversationId)
+            try container.encode(result.message.id, forKey: .messageId)
+            try container.encode(result.message.seq, forKey: .seq)
+            try container.encode(result.duplicate, forKey: .duplicate)
+        case .message(let message):
+            try container.encode("message", forKey: .type)
+            try container.encode(MessageView(message), forKey: .message)
+        case .typing(let conversationID, let senderType, let senderID, let typing):
+            try container.encode("typing", forKey: .type)
+            try container.encode(conversationID, forKey: .conversationId)
+            try container.encode(senderType, forKey: .senderType)
+            try container.encodeIfPresent(senderID, forKey: .senderId)
+            try container.encode(typing, forKey: .typing)
+        case .read(let conversationID, let side, let seq):
+            try container.encode("read", forKey: .type)
+            try container.encode(conversationID, forKey: .conversationId)
+            try container.encode(side, forKey: .side)
+            try container.encode(seq, forKey: .seq)
+        case .conversation(let conversation):
+            try container.encode("conversation", forKey: .type)
+            try container.encode(ConversationView(conversation), forKey: .conversation)
+        case .queue(let conversationID, let position):
+            try container.encode("queue", forKey: .type)
+            try container.encode(conversationID, forKey: .conversationId)
+            try container.encode(position, forKey: .position)
+        case .history(let ref, let conversationID, let messages):
+            try container.encode("history", forKey: .type)
+            try container.encodeIfPresent(ref, forKey: .ref)
+            try container.encodeIfPresent(conversationID, forKey: .conversationId)
+            try container.encode(messages.map(MessageView.init), forKey: .messages)
+        case .ok(let ref):
+            try container.encode("ok", forKey: .type)
+            try container.encodeIfPresent(ref, forKey: .ref)
+        case .error(let ref, let error):
+            try container.encode("error", forKey: .type)
+            try container.encodeIfPresent(ref, forKey: .ref)
+            try container.encode(error.code, forKey: .code)
+            try container.encode(error.message, forKey: .message)
+        case .reconnect(let reason):
+            try container.encode("reconnect", forKey: .type)
+            try container.encode(reason, forKey: .reason)
+        case .pong(let ref):
+            try container.encode("pong", forKey: .type)
+            try container.encodeIfPresent(ref, forKey: .ref)
+        }
+    }
+}

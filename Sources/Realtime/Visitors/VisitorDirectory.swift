@@ -1,0 +1,112 @@
+import Crypto
+import Foundation
+import PostgresNIO
+import Tenancy
+
+/// Visitors as the visitor socket sees them: the widget behind a public key, and who is
+/// connecting — kept across page loads by an opaque token (`kfv_…`, stored as its SHA-256),
+/// optionally proven to be one of the site's users by an HMAC of their user id.
+struct VisitorDirectory: Sendable {
+    let database: Database
+
+    /// The widget a public key names, or nil. The key carries its tenant id, so the lookup runs
+    /// in that tenant's scope like every other query.
+    func widget(publicKey: String) async throws -> (tenantID: UUID, widget: Widget)? {
+        guard let tenantID = Self.tenantID(fromPublicKey: publicKey) else { return nil }
+        return try await database.withTenant(tenantID) { tx in
+            let rows = try await tx.query("SELECT \(unescaped: WidgetStore.columns) FROM widgets WHERE public_key = \(publicKey)")
+            return try await WidgetStore.decode(rows).first.map { (tenantID, $0.item) }
+        }
+    }
+
+    static func tenantID(fromPublicKey key: String) -> UUID? {
+        guard key.hasPrefix("kfw_"), key.count < 100 else { return nil }
+        var base64 = key.dropFirst(4).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), data.count == 32 else { return nil }
+        let bytes = Array(data.prefix(16))
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
+
+    /// What a visitor's `hello` tells about them.
+    struct Hello: Sendable {
+        var token: String?
+        var verifiedUserID: String?
+        var name: String?
+        var email: String?
+        var phone: String?
+        var attributes: [String: AttributeValue]?
+        var pageURL: String?
+        var referrer: String?
+        var language: String?
+    }
+
+    /// Finds or creates the visitor; returns a new token when one was issued.
+    func identify(_ hello: Hello, widget: Widget, tenantID: UUID, origin: ConnectionOrigin) async throws -> (visitorID: UUID, newToken: String?) {
+        try await database.withTenant(tenantID) { tx in
+            var visitorID: UUID?
+            if let token = hello.token, token.hasPrefix("kfv_"), token.count < 100 {
+                let rows = try await tx.query("SELECT id FROM visitors WHERE token_hash = \(Self.hash(token)) AND widget_id = \(widget.id)")
+                for try await id in rows.decode(UUID.self) { visitorID = id }
+            }
+            var newToken: String?
+            if let userID = hello.verifiedUserID {
+                // A verified identity wins: the same site user is the same visitor on every device.
+                let rows = try await tx.query("SELECT id FROM visitors WHERE external_id = \(userID) AND widget_id = \(widget.id)")
+                var known: UUID?
+                for try await id in rows.decode(UUID.self) { known = id }
+                if let known, known != visitorID {
+                    let token = Self.newToken()
+                    try await tx.query("UPDATE visitors SET token_hash = \(Self.hash(token)) WHERE id = \(known)")
+                    visitorID = known
+                    newToken = token
+                } else if let visitorID, known == nil {
+                    try await tx.query("UPDATE visitors SET external_id = \(userID) WHERE id = \(visitorID)")
+                }
+            }
+            if visitorID == nil {
+                let token = Self.newToken()
+                let rows = try await tx.query("""
+                    INSERT INTO visitors (tenant_id, widget_id, token_hash, external_id)
+                    VALUES (\(tx.tenantID), \(widget.id), \(Self.hash(token)), \(hello.verifiedUserID)) RETURNING id
+                    """)
+                for try await id in rows.decode(UUID.self) { visitorID = id }
+                newToken = token
+            }
+            guard let visitorID else { throw RealtimeError.visitorNotFound }
+            let attributes = try hello.attributes.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+            try await tx.query("""
+                UPDATE visitors SET
+                    name = COALESCE(\(hello.name), name), email = COALESCE(\(hello.email), email), phone = COALESCE(\(hello.phone), phone),
+                    attributes = CASE WHEN \(attributes)::text IS NULL THEN attributes ELSE attributes || \(attributes)::jsonb END,
+                    page_url = COALESCE(\(hello.pageURL), page_url), referrer = COALESCE(\(hello.referrer), referrer),
+                    language = COALESCE(\(hello.language), language), user_agent = \(String(origin.userAgent.prefix(512))),
+                    ip = \(origin.ip), last_seen_at = now()
+                WHERE id = \(visitorID)
+                """)
+            return (visitorID, newToken)
+        }
+    }
+
+    /// Checks a site's identity proof: hex HMAC-SHA256 of the user id under the widget's secret.
+    static func verify(userID: String, hash: String, secret: String) -> Bool {
+        let expected = HMAC<SHA256>.authenticationCode(for: Data(userID.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        let hex = expected.map { String(format: "%02x", $0) }.joined()
+        // Constant time: compare every byte whatever the first difference.
+        let given = Array(hash.lowercased().utf8)
+        let wanted = Array(hex.utf8)
+        guard given.count == wanted.count else { return false }
+        return zip(given, wanted).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func newToken() -> String {
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max) }
+        return "kfv_" + Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func hash(_ token: String) -> Data {
+        Data(SHA256.hash(data: Data(token.utf8)))
+    }
+}
