@@ -76,9 +76,16 @@ public final class Hub: Sendable {
     }
 
     /// Delivers every message of `conversationID` after `seq` to `socket`, then what follows live.
-    /// Following again moves the cursor: a client that resumes gets exactly what it lacks.
-    func follow(_ socket: LiveSocket, conversationID: UUID, after seq: Int64) async {
-        socket.state.withLock { $0.cursors[conversationID] = max(0, seq) }
+    /// A socket already following keeps its cursor unless `resume` asks to move it (a client
+    /// that resumes from its own last `seq` gets exactly what it lacks); moving it forward on
+    /// anyone else's word could skip messages not yet written to it.
+    func follow(_ socket: LiveSocket, conversationID: UUID, after seq: Int64, resume: Bool = false) async {
+        let moved = socket.state.withLock { state in
+            if state.cursors[conversationID] != nil && !resume { return false }
+            state.cursors[conversationID] = max(0, seq)
+            return true
+        }
+        guard moved else { return }
         registry.withLock { $0.followers[conversationID, default: [:]][socket.id] = socket }
         await catchUp(socket, tenantID: socket.tenantID, conversationID: conversationID)
     }

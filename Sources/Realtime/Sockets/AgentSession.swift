@@ -45,7 +45,8 @@ struct AgentSession: SocketSession {
         switch frame.type {
         case "subscribe":
             let conversation = try await visibleConversation(try frame.required(frame.conversationId, "conversationId"))
-            await hub.follow(socket, conversationID: conversation.id, after: min(frame.afterSeq ?? conversation.lastSeq, conversation.lastSeq))
+            await hub.follow(socket, conversationID: conversation.id, after: min(frame.afterSeq ?? conversation.lastSeq, conversation.lastSeq),
+                             resume: frame.afterSeq != nil)
             socket.send(.conversation(conversation))
         case "unsubscribe":
             hub.unfollow(socket, conversationID: try frame.required(frame.conversationId, "conversationId"))

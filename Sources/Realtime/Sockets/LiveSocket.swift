@@ -143,16 +143,6 @@ public final class LiveSocket: Sendable {
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
     }
 
-    /// Follows `conversationID` from after `seq`. Returns false when already followed.
-    @discardableResult
-    func follow(_ conversationID: UUID, after seq: Int64) -> Bool {
-        state.withLock { state in
-            if state.cursors[conversationID] != nil { return false }
-            state.cursors[conversationID] = seq
-            return true
-        }
-    }
-
     func unfollow(_ conversationID: UUID) {
         _ = state.withLock { $0.cursors.removeValue(forKey: conversationID) }
     }

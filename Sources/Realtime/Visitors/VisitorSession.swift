@@ -82,7 +82,7 @@ struct VisitorSession: SocketSession {
             widget: .init(greeting: widget.greeting, online: widget.businessHours?.isOpen(at: Date()) ?? true,
                           offlineBehavior: widget.offlineBehavior.rawValue, themeColor: widget.themeColor, preChatFields: widget.preChatFields))))
         if let conversation {
-            await hub.follow(socket, conversationID: conversation.id, after: frame.lastSeq ?? 0)
+            await hub.follow(socket, conversationID: conversation.id, after: frame.lastSeq ?? 0, resume: true)
             if conversation.status == .queued { await hub.pushQueuePositions(tenantID: tenantID) }
         }
     }

@@ -1,0 +1,180 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Scenarios 2 and 3: M visitors send at a target total rate; agent sockets (on the same node,
+/// or another with `--agent-url`) follow every conversation. Reports delivered messages per
+/// second, send-to-receipt latency percentiles, and messages lost (acknowledged, never
+/// delivered) or duplicated — both must be zero.
+struct MessagesBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "messages", abstract: "Message rate, latency, loss and duplicates.")
+
+    @Option(help: "The node visitors connect to, as http://IPv4:port.") var url = "http://127.0.0.1:8080"
+    @Option(help: "The node agents connect to (default: the same).") var agentUrl: String?
+    @Option var tenant = "demo"
+    @Option var email = "owner@demo.kefu.local"
+    @Option var password: String
+    @Option(help: "Conversations (one visitor socket each).") var conversations = 1000
+    @Option(help: "Agent sockets sharing the conversations.") var agents = 10
+    @Option(help: "Target messages per second, in all.") var rate = 5000
+    @Option(help: "Seconds of sending.") var duration = 20
+
+    final class Tally: Sendable {
+        struct State {
+            var sent = 0
+            var acked = 0
+            var errors: [String: Int] = [:]
+            var seen = Set<Int64>()
+            var duplicates = 0
+            var latency = LatencySample()
+        }
+        let state = Mutex(State())
+        let agentWelcomes = Atomic<Int>(0)
+        let subscribed = Atomic<Int>(0)
+        let conversationIDs = Mutex([Int: (id: String, seq: Int)]())
+    }
+
+    func run() async throws {
+        let (host, port) = try hostAndPort(url)
+        let (agentHost, agentPort) = try hostAndPort(agentUrl ?? url)
+        let setup = try BenchSetup.prepare(host: host, port: port, tenant: tenant, email: email, password: password)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let tally = Tally()
+        let clock = ContinuousClock()
+        let origin = clock.now
+
+        // Agents: each follows its share of the conversations.
+        var agentChannels: [any Channel] = []
+        for agent in 0..<agents {
+            agentChannels.append(try await BenchSocket.connect(
+                group: group, host: agentHost, port: agentPort, path: "/ws/agent", headers: [("Authorization", "Bearer \(setup.token)")]
+            ) { text in
+                Self.agentReceived(text, agent: agent, of: agents, tally: tally, clock: clock, origin: origin)
+            })
+        }
+        try await waitFor("agent welcomes") { tally.agentWelcomes.load(ordering: .relaxed) >= agents }
+
+        // Visitors: hello, then one warm-up message that opens the conversation.
+        var visitorChannels: [any Channel] = []
+        for index in 0..<conversations {
+            let channel = try await BenchSocket.connect(
+                group: group, host: host, port: port, path: "/ws/visitor?key=\(setup.widgetKey)", headers: [("Origin", "http://bench.local")]
+            ) { text in
+                Self.visitorReceived(text, index: index, tally: tally)
+            }
+            BenchSocket.send(#"{"type":"hello","v":1}"#, on: channel)
+            BenchSocket.send(#"{"type":"send","clientId":"warm-up","text":"hello"}"#, on: channel)
+            visitorChannels.append(channel)
+        }
+        try await waitFor("warm-up acks") { tally.conversationIDs.withLock { $0.count } >= conversations }
+        let ids = tally.conversationIDs.withLock { $0 }
+        for (index, conversation) in ids {
+            BenchSocket.send(#"{"type":"subscribe","conversationId":"\#(conversation.id)","afterSeq":\#(conversation.seq)}"#,
+                             on: agentChannels[index % agents])
+        }
+        // A socket's frames are handled in order: its pong means its subscriptions are in place.
+        for channel in agentChannels { BenchSocket.send(#"{"type":"ping","ref":"subscribed"}"#, on: channel) }
+        try await waitFor("subscriptions") { tally.subscribed.load(ordering: .relaxed) >= agents }
+
+        // Send at the target rate: every 10 ms, the next slice of visitors sends one message each.
+        let perTick = Double(rate) / 100
+        var debt = 0.0
+        var counters = [Int](repeating: 0, count: conversations)
+        var cursor = 0
+        let start = clock.now
+        var tick = start
+        while clock.now - start < .seconds(duration) {
+            debt += perTick
+            while debt >= 1 {
+                debt -= 1
+                let index = cursor % conversations
+                cursor += 1
+                counters[index] += 1
+                let sentAt = (clock.now - origin).nanoseconds
+                BenchSocket.send(#"{"type":"send","clientId":"m\#(counters[index])","text":"bench \#(index) \#(counters[index]) \#(sentAt)"}"#,
+                                 on: visitorChannels[index])
+                tally.state.withLock { $0.sent += 1 }
+            }
+            tick = tick.advanced(by: .milliseconds(10))
+            try await Task.sleep(until: tick, clock: clock)
+        }
+        let sendingTime = clock.now - start
+        // Let the tail arrive: until every acknowledged message is delivered, or 15 s pass.
+        let deadline = clock.now + .seconds(15)
+        while clock.now < deadline {
+            let (sent, acked, delivered, errors) = tally.state.withLock { ($0.sent, $0.acked, $0.seen.count, $0.errors.values.reduce(0, +)) }
+            if acked + errors >= sent && delivered >= acked { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let state = tally.state.withLock { $0 }
+        let seconds = sendingTime.seconds
+        print(String(format: "messages: %d conversations, %d agent sockets%@, target %d msg/s for %.0f s",
+                     conversations, agents, agentUrl == nil ? "" : " on another node", rate, seconds))
+        print(String(format: "sent %d, acknowledged %d, delivered %d (%.0f msg/s), lost %d, duplicated %d, errors %@",
+                     state.sent, state.acked, state.seen.count, Double(state.seen.count) / seconds,
+                     max(0, state.acked - state.seen.count), state.duplicates, state.errors.isEmpty ? "none" : "\(state.errors)"))
+        print(String(format: "send → receipt latency: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms",
+                     state.latency.percentile(50), state.latency.percentile(99), state.latency.percentile(99.9), state.latency.percentile(100)))
+        for channel in visitorChannels + agentChannels { channel.close(promise: nil) }
+        try await group.shutdownGracefully()
+        if state.duplicates > 0 || state.acked > state.seen.count { throw ExitCode(1) }
+    }
+
+    static func visitorReceived(_ text: String, index: Int, tally: Tally) {
+        guard let frame = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], let type = frame["type"] as? String else { return }
+        switch type {
+        case "ack":
+            if frame["clientId"] as? String == "warm-up", let id = frame["conversationId"] as? String, let seq = frame["seq"] as? Int {
+                tally.conversationIDs.withLock { $0[index] = (id, seq) }
+            } else {
+                tally.state.withLock { $0.acked += 1 }
+            }
+        case "error":
+            let code = frame["code"] as? String ?? "?"
+            tally.state.withLock { $0.errors[code, default: 0] += 1 }
+        default:
+            break
+        }
+    }
+
+    /// Counts a benchmark message on the agent socket that subscribed to its conversation (the
+    /// signed-in owner may follow more, as assignee: those copies are not counted).
+    static func agentReceived(_ text: String, agent: Int, of agents: Int, tally: Tally, clock: ContinuousClock, origin: ContinuousClock.Instant) {
+        if text.contains(#""ref":"subscribed""#) {
+            tally.subscribed.add(1, ordering: .relaxed)
+            return
+        }
+        guard text.contains(#""text":"bench "#) else {
+            if text.contains(#""type":"welcome""#) { tally.agentWelcomes.add(1, ordering: .relaxed) }
+            return
+        }
+        guard let frame = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+              let message = frame["message"] as? [String: Any], let body = message["text"] as? String else { return }
+        let fields = body.split(separator: " ")
+        guard fields.count == 4, let visitor = Int64(fields[1]), let number = Int64(fields[2]), let sentAt = Int64(fields[3]),
+              Int(visitor) % agents == agent else { return }
+        let latency = Duration.nanoseconds((clock.now - origin).nanoseconds - sentAt)
+        tally.state.withLock { state in
+            if state.seen.insert(visitor << 32 | number).inserted {
+                state.latency.record(latency)
+            } else {
+                state.duplicates += 1
+            }
+        }
+    }
+
+    func waitFor(_ what: String, timeout: Duration = .seconds(120), _ done: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !done() {
+            guard ContinuousClock.now < deadline else { throw ValidationError("timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
