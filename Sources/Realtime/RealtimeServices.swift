@@ -17,7 +17,7 @@ public struct RealtimeServices: Sendable {
     public init(database: Database, authenticator: Authenticator, logger: Logger,
                 writerLimits: MessageWriter.Limits = .init(), socketLimits: SocketGateway.Limits = .init()) {
         let nodeID = String(UUID().uuidString.lowercased().prefix(8))
-        let hub = Hub(database: database, logger: logger)
+        let hub = Hub(database: database, nodeID: nodeID, logger: logger)
         let writer = MessageWriter(database: database, nodeID: nodeID, limits: writerLimits, logger: logger) { [hub] messages in
             hub.deliver(messages)
         }

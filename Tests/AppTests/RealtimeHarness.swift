@@ -15,6 +15,7 @@ struct RealtimeHarness: Sendable {
     let endpoint: DatabaseEndpoint
     let nodes: [KefuProcess]
     let acmeWidgetKey: String
+    let acmeWidgetSecret: String
     let globexWidgetKey: String
     static let origin = "https://shop.example"
 
@@ -33,6 +34,7 @@ struct RealtimeHarness: Sendable {
             let harness = RealtimeHarness(
                 endpoint: endpoint, nodes: nodes,
                 acmeWidgetKey: try #require(acmeWidget.json["publicKey"] as? String),
+                acmeWidgetSecret: try #require(acmeWidget.json["identitySecret"] as? String),
                 globexWidgetKey: try #require(globexWidget.json["publicKey"] as? String))
             do {
                 try await body(harness)

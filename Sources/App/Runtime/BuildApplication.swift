@@ -89,6 +89,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     TeamsController(teams: TeamAdministration(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     TokensController(tokens: ApiTokenStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     SecuritySettingsController(settings: SecuritySettingsStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    ConversationSettingsController(settings: ConversationSettingsStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     WidgetsController(widgets: WidgetStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     ConversationsController(queries: ConversationQueries(database: database), service: dependencies.realtime.conversations,
                             maxBodyBytes: bodyLimit).addRoutes(to: v1)
@@ -176,6 +177,7 @@ func openAPIDocument() -> JSONValue {
         TeamsController.openAPIPaths,
         TokensController.openAPIPaths,
         SecuritySettingsController.openAPIPaths,
+        ConversationSettingsController.openAPIPaths,
         WidgetsController.openAPIPaths,
         ConversationsController.openAPIPaths,
         VisitorsController.openAPIPaths,

@@ -47,7 +47,8 @@ public struct ConversationService: Sendable {
     }
 
     /// Runs `body` on the locked conversation; its returned events are appended in the same
-    /// transaction. Afterwards the events are delivered and the change pushed.
+    /// transaction. Afterwards the events are delivered and the change pushed. Every change
+    /// records at least one event, so no events means nothing changed: nothing is announced.
     @discardableResult
     func change(
         tenantID: UUID, conversationID: UUID,
@@ -57,11 +58,14 @@ public struct ConversationService: Sendable {
             guard let conversation = try await ConversationStore.load(conversationID, lock: true, in: tx) else {
                 throw RealtimeError.conversationNotFound
             }
-            let events = try await ConversationStore.appendEvents(try await body(tx, conversation), node: nodeID, in: tx)
+            let newEvents = try await body(tx, conversation)
+            guard !newEvents.isEmpty else { return (conversation, [Message]()) }
+            let events = try await ConversationStore.appendEvents(newEvents, node: nodeID, in: tx)
             try await ConversationStore.announce(conversationID, node: nodeID, in: tx)
             guard let changed = try await ConversationStore.load(conversationID, in: tx) else { throw RealtimeError.conversationNotFound }
             return (changed, events)
         }
+        guard !events.isEmpty else { return conversation }
         hub.deliver(events)
         await hub.changed(tenantID: tenantID, conversationID: conversationID)
         return conversation
@@ -261,7 +265,7 @@ public struct ConversationService: Sendable {
             for try await value in rows.decode(Int64.self) { return value }
             throw RealtimeError.conversationNotFound
         }
-        hub.broadcast(.read(conversationID: conversationID, side: side, seq: updated), conversationID: conversationID)
+        hub.read(tenantID: tenantID, conversationID: conversationID, side: side, seq: updated)
     }
 
     /// Resolves conversations idle longer than their tenant's `auto_resolve_minutes`.

@@ -72,10 +72,10 @@ enum ConversationStore {
     /// 1-based places in the queue of those `ids` still queued (among their team's queue).
     static func queuePositions(_ ids: [UUID], in tx: TenantTransaction) async throws -> [(UUID, Int)] {
         let rows = try await tx.query("""
-            SELECT c.id, (SELECT count(*) FROM conversations q
-                          WHERE q.status = 'queued' AND q.team_id IS NOT DISTINCT FROM c.team_id
-                            AND (q.queued_at, q.id) <= (c.queued_at, c.id))::int
-            FROM conversations c WHERE c.id = ANY(\(ids)) AND c.status = 'queued'
+            SELECT id, position::int FROM (
+                SELECT id, row_number() OVER (PARTITION BY team_id ORDER BY queued_at, id) AS position
+                FROM conversations WHERE status = 'queued'
+            ) queue WHERE id = ANY(\(ids))
             """)
         var positions: [(UUID, Int)] = []
         for try await (id, position) in rows.decode((UUID, Int).self) { positions.append((id, position)) }

@@ -9,6 +9,8 @@ import Tenancy
 ///
 ///     m<node>;<tenant> <conversation> <last seq>;…   messages committed up to a seq
 ///     e<node>;<tenant> <conversation>                 a conversation changed
+///     t<node>;<tenant> <conversation> <sender type> <sender id or -> <typing 1|0> <to visitors 1|0>
+///     r<node>;<tenant> <conversation> <side> <seq>     a read position moved
 ///
 /// Notifications sent while the listener is disconnected are lost, so after every (re)connect
 /// it catches every followed conversation up from the table.
@@ -61,6 +63,13 @@ public struct FanoutListener: Service {
                 await hub.announced(tenantID: tenantID, conversationID: conversationID, lastSeq: seq)
             case "e":
                 await hub.changed(tenantID: tenantID, conversationID: conversationID)
+            case "t":
+                guard fields.count == 6, let senderType = Message.SenderType(rawValue: String(fields[2])) else { continue }
+                hub.broadcast(.typing(conversationID: conversationID, senderType: senderType, senderID: UUID(uuidString: String(fields[3])),
+                                      typing: fields[4] == "1"), conversationID: conversationID, visitors: fields[5] == "1")
+            case "r":
+                guard fields.count == 4, let side = Message.SenderType(rawValue: String(fields[2])), let seq = Int64(fields[3]) else { continue }
+                hub.broadcast(.read(conversationID: conversationID, side: side, seq: seq), conversationID: conversationID)
             default:
                 continue
             }

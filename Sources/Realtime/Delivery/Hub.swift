@@ -21,11 +21,16 @@ public final class Hub: Sendable {
 
     let database: Database
     let logger: Logger
+    /// Names this node in NOTIFY payloads, so it skips its own.
+    let nodeID: String
     private let registry = Mutex(Registry())
     private let lastSocketID = Atomic<UInt64>(0)
+    /// Tenants whose queue positions are due to be pushed (coalesced, see `queueMoved`).
+    private let queueRefreshes = Mutex(Set<UUID>())
 
-    public init(database: Database, logger: Logger) {
+    public init(database: Database, nodeID: String = String(UUID().uuidString.lowercased().prefix(8)), logger: Logger) {
         self.database = database
+        self.nodeID = nodeID
         self.logger = logger
     }
 
@@ -173,6 +178,36 @@ public final class Hub: Sendable {
         }
     }
 
+    /// A typing indicator: to local followers now, and to other nodes' followers via NOTIFY.
+    func typing(tenantID: UUID, conversationID: UUID, senderType: Message.SenderType, senderID: UUID?, typing: Bool,
+                visitors: Bool, except: LiveSocket? = nil) {
+        broadcast(.typing(conversationID: conversationID, senderType: senderType, senderID: senderID, typing: typing),
+                  conversationID: conversationID, visitors: visitors, except: except)
+        let sender = senderID?.uuidString.lowercased() ?? "-"
+        relay("t\(nodeID);\(tenantID.uuidString.lowercased()) \(conversationID.uuidString.lowercased()) \(senderType.rawValue) \(sender) \(typing ? 1 : 0) \(visitors ? 1 : 0)")
+    }
+
+    /// A read position moved: to local followers now, and to other nodes' followers via NOTIFY.
+    func read(tenantID: UUID, conversationID: UUID, side: Message.SenderType, seq: Int64) {
+        broadcast(.read(conversationID: conversationID, side: side, seq: seq), conversationID: conversationID)
+        relay("r\(nodeID);\(tenantID.uuidString.lowercased()) \(conversationID.uuidString.lowercased()) \(side.rawValue) \(seq)")
+    }
+
+    /// Sends an ephemeral notification to the other nodes (typing, read): one NOTIFY, no table.
+    private func relay(_ payload: String) {
+        let database = self.database
+        let logger = self.logger
+        Task {
+            do {
+                try await database.client.withConnection { connection in
+                    _ = try await connection.query("SELECT pg_notify('kefu', \(payload))", logger: logger)
+                }
+            } catch {
+                logger.debug("relay failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     /// A conversation changed (here or on another node): tell its followers and the tenant's
     /// agents, make its assignee follow it, and refresh queue positions.
     func changed(tenantID: UUID, conversationID: UUID) async {
@@ -198,13 +233,25 @@ public final class Hub: Sendable {
                 await follow(socket, conversationID: conversationID, after: conversation.lastSeq)
             }
         }
-        await pushQueuePositions(tenantID: tenantID)
+        queueMoved(tenantID: tenantID)
     }
 
-    /// Tells this node's queued visitors of `tenantID` where they stand.
-    func pushQueuePositions(tenantID: UUID) async {
+    /// The queue of `tenantID` may have moved: push positions shortly, once for any number of
+    /// moves in between, so a burst of new conversations costs one refresh, not one each.
+    func queueMoved(tenantID: UUID) {
+        guard queueRefreshes.withLock({ $0.insert(tenantID).inserted }) else { return }
+        Task {
+            try? await Task.sleep(for: .milliseconds(200))
+            queueRefreshes.withLock { _ = $0.remove(tenantID) }
+            await pushQueuePositions(tenantID: tenantID)
+        }
+    }
+
+    /// Tells this node's queued visitors of `tenantID` (or just `only`) where they stand, when
+    /// that changed since they were last told.
+    func pushQueuePositions(tenantID: UUID, only: LiveSocket? = nil) async {
         var waiting: [UUID: LiveSocket] = [:]
-        for socket in visitorSockets(tenantID: tenantID) {
+        for socket in only.map({ [$0] }) ?? visitorSockets(tenantID: tenantID) {
             if let conversationID = socket.state.withLock({ $0.conversationID }) { waiting[conversationID] = socket }
         }
         guard !waiting.isEmpty else { return }
@@ -213,7 +260,12 @@ public final class Hub: Sendable {
                 try await ConversationStore.queuePositions(Array(waiting.keys), in: tx)
             }
             for (conversationID, position) in positions {
-                waiting[conversationID]?.send(.queue(conversationID: conversationID, position: position))
+                guard let socket = waiting[conversationID] else { continue }
+                let moved = socket.state.withLock { state in
+                    defer { state.queuePosition = position }
+                    return state.queuePosition != position
+                }
+                if moved { socket.send(.queue(conversationID: conversationID, position: position)) }
             }
         } catch {
             logger.warning("queue positions failed", metadata: ["tenant": "\(tenantID)", "error": "\(error)"])

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -65,10 +66,29 @@ public struct SocketSweeper: Service {
         for (tenantID, users) in agentsByTenant {
             do {
                 try await presence.heartbeat(userIDs: Array(users), tenantID: tenantID)
-                if autoResolve { _ = try await conversations.autoResolveIdle(tenantID: tenantID) }
             } catch {
                 logger.warning("presence heartbeat failed", metadata: ["tenant": "\(tenantID)", "error": "\(error)"])
             }
+        }
+        if autoResolve { await resolveIdleConversations() }
+    }
+
+    /// Resolves every active tenant's conversations idle past its `auto_resolve_minutes`.
+    /// Every node may do this; the change locks each conversation and skips resolved ones.
+    func resolveIdleConversations() async {
+        do {
+            let tenants = try await hub.database.withoutTenant { connection in
+                var ids: [UUID] = []
+                for try await id in try await connection.query("SELECT id FROM tenants WHERE status = 'active'", logger: logger).decode(UUID.self) {
+                    ids.append(id)
+                }
+                return ids
+            }
+            for tenantID in tenants {
+                _ = try await conversations.autoResolveIdle(tenantID: tenantID)
+            }
+        } catch {
+            logger.warning("auto-resolve failed", metadata: ["error": "\(error)"])
         }
     }
 }

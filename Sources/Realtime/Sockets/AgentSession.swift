@@ -83,8 +83,8 @@ struct AgentSession: SocketSession {
         case "typing":
             let conversationID = try frame.required(frame.conversationId, "conversationId")
             guard socket.cursor(conversationID) != nil else { throw RealtimeError.conversationNotFound }
-            hub.broadcast(.typing(conversationID: conversationID, senderType: .agent, senderID: principal.userID, typing: frame.typing ?? true),
-                          conversationID: conversationID, visitors: frame.note != true, except: socket)
+            hub.typing(tenantID: tenantID, conversationID: conversationID, senderType: .agent, senderID: principal.userID,
+                       typing: frame.typing ?? true, visitors: frame.note != true, except: socket)
         case "read":
             let conversation = try await visibleConversation(try frame.required(frame.conversationId, "conversationId"))
             try await conversations.markRead(tenantID: tenantID, conversationID: conversation.id, side: .agent, seq: try frame.required(frame.seq, "seq"))

@@ -30,6 +30,8 @@ public final class LiveSocket: Sendable {
         var conversationID: UUID?
         var sendAllowance = RateAllowance()
         var maxMessageBytes = 4096
+        /// The queue position last sent, so only moves are pushed.
+        var queuePosition: Int?
     }
 
     let id: UInt64

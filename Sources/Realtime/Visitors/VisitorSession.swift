@@ -23,8 +23,8 @@ struct VisitorSession: SocketSession {
         case "send": try await send(frame, visitorID: visitorID, on: socket)
         case "typing":
             guard let conversationID = socket.state.withLock({ $0.conversationID }) else { return }
-            hub.broadcast(.typing(conversationID: conversationID, senderType: .visitor, senderID: visitorID, typing: frame.typing ?? true),
-                          conversationID: conversationID, except: socket)
+            hub.typing(tenantID: tenantID, conversationID: conversationID, senderType: .visitor, senderID: visitorID,
+                       typing: frame.typing ?? true, visitors: true, except: socket)
         case "read":
             guard let conversationID = socket.state.withLock({ $0.conversationID }) else { throw RealtimeError.conversationNotFound }
             try await conversations.markRead(tenantID: tenantID, conversationID: conversationID, side: .visitor, seq: try frame.required(frame.seq, "seq"))
@@ -83,7 +83,7 @@ struct VisitorSession: SocketSession {
                           offlineBehavior: widget.offlineBehavior.rawValue, themeColor: widget.themeColor, preChatFields: widget.preChatFields))))
         if let conversation {
             await hub.follow(socket, conversationID: conversation.id, after: frame.lastSeq ?? 0, resume: true)
-            if conversation.status == .queued { await hub.pushQueuePositions(tenantID: tenantID) }
+            if conversation.status == .queued { await hub.pushQueuePositions(tenantID: tenantID, only: socket) }
         }
     }
 
@@ -108,7 +108,7 @@ struct VisitorSession: SocketSession {
                 socket.send(.conversation(conversation))
             }
             conversationID = conversation.id
-            await hub.pushQueuePositions(tenantID: tenantID)
+            if conversation.status == .queued { await hub.pushQueuePositions(tenantID: tenantID, only: socket) }
         }
         guard let conversationID else { throw RealtimeError.conversationNotFound }
         let message = NewMessage(tenantID: tenantID, conversationID: conversationID, senderType: .visitor, senderID: visitorID,

@@ -1,0 +1,128 @@
+import Crypto
+import Foundation
+import NIOCore
+import NIOWebSocket
+import Testing
+import TestSupport
+
+/// Conversations over live sockets: queue positions, assignment when an agent arrives, typing
+/// and read receipts, resolve, CSAT and reopen, verified identities, slow consumers, shutdown.
+@Suite(.serialized) struct ConversationLifecycleLiveTests {
+    @Test func visitorsWaitInTheQueueWithTheirPositionUntilAnAgentArrives() async throws {
+        try await RealtimeHarness.with { harness in
+            let (first, _) = try await harness.visitorHello()
+            try await first.send(["type": "send", "clientId": "q1", "text": "anyone?"])
+            #expect(try await first.next("queue")["position"] as? Int == 1)
+            let (second, _) = try await harness.visitorHello()
+            try await second.send(["type": "send", "clientId": "q2", "text": "hello?"])
+            #expect(try await second.next("queue")["position"] as? Int == 2)
+
+            let (agent, welcome) = try await harness.agent(token: try await harness.token(email: "agent@acme.example"))
+            #expect((welcome["queue"] as? [Any])?.count == 2)
+            for visitor in [first, second] {
+                while true {
+                    let frame = try await visitor.next("conversation")
+                    if (frame["conversation"] as? [String: Any])?["status"] as? String == "open" { break }
+                }
+            }
+            _ = agent
+        }
+    }
+
+    @Test func typingReadReceiptsResolveRatingAndReopen() async throws {
+        try await RealtimeHarness.with { harness in
+            let (agent, _) = try await harness.agent(token: try await harness.token(email: "agent@acme.example"))
+            let (visitor, _) = try await harness.visitorHello()
+            try await visitor.send(["type": "send", "clientId": "t1", "text": "typing test"])
+            let ack = try await visitor.next("ack")
+            let conversationID = try #require(ack["conversationId"] as? String)
+            let seq = try #require(ack["seq"] as? Int)
+            _ = try await agent.nextMessage(from: "visitor")
+
+            try await visitor.send(["type": "typing", "typing": true])
+            let typing = try await agent.next("typing")
+            #expect(typing["senderType"] as? String == "visitor")
+            #expect(typing["typing"] as? Bool == true)
+
+            try await agent.send(["type": "read", "conversationId": conversationID, "seq": seq])
+            let read = try await visitor.next("read")
+            #expect(read["side"] as? String == "agent")
+            #expect(read["seq"] as? Int == seq)
+
+            // Rating an open conversation is refused; after resolve it is recorded.
+            try await visitor.send(["type": "rate", "rating": 5, "ref": "early"])
+            #expect(try await visitor.next("error")["code"] as? String == "conflict")
+            try await agent.send(["type": "resolve", "conversationId": conversationID, "ref": "done"])
+            #expect(try await agent.next("ok")["ref"] as? String == "done")
+            while true {
+                let frame = try await visitor.next("conversation")
+                if (frame["conversation"] as? [String: Any])?["status"] as? String == "resolved" { break }
+            }
+            try await visitor.send(["type": "rate", "rating": 5, "comment": "很好", "ref": "rated"])
+            #expect(try await visitor.next("ok")["ref"] as? String == "rated")
+            #expect(try await harness.sql("SELECT csat_rating::text, csat_comment FROM conversations") == [["5", "很好"]])
+            try await visitor.send(["type": "rate", "rating": 9])
+            #expect(try await visitor.next("error")["code"] as? String == "invalid-frame")
+
+            // A new message soon after reopens the same conversation.
+            try await visitor.send(["type": "send", "clientId": "t2", "text": "one more thing"])
+            let again = try await visitor.next("ack")
+            #expect(again["conversationId"] as? String == conversationID)
+            let events = try await harness.sql("SELECT body::json->>'event' FROM messages WHERE kind = 'event' ORDER BY seq")
+            #expect(events.map { $0[0] } == ["assigned", "resolved", "rated", "reopened", "assigned"])
+        }
+    }
+
+    @Test func aVerifiedIdentityIsTheSameVisitorOnEveryDeviceAndAWrongHashIsRefused() async throws {
+        try await RealtimeHarness.with { harness in
+            let hash = HMAC<SHA256>.authenticationCode(for: Data("user-42".utf8), using: SymmetricKey(data: Data(harness.acmeWidgetSecret.utf8)))
+                .map { String(format: "%02x", $0) }.joined()
+            let (phone, first) = try await harness.visitorHello(["identity": ["userId": "user-42", "hash": hash] as [String: any Sendable]])
+            let (laptop, second) = try await harness.visitorHello(["identity": ["userId": "user-42", "hash": hash] as [String: any Sendable]])
+            #expect(first["visitorId"] as? String == second["visitorId"] as? String)
+            #expect(try await harness.sql("SELECT external_id FROM visitors") == [["user-42"]])
+
+            let forger = try await harness.visitor()
+            try await forger.send(["type": "hello", "identity": ["userId": "user-42", "hash": String(repeating: "0", count: 64)] as [String: any Sendable]])
+            #expect(try await forger.next("error")["code"] as? String == "forbidden")
+            _ = (phone, laptop)
+        }
+    }
+
+    @Test func aConsumerThatStopsReadingIsClosedWithAResumeHint() async throws {
+        try await RealtimeHarness.with { harness in
+            let (visitor, _) = try await harness.visitorHello()
+            try await visitor.send(["type": "send", "clientId": "big", "text": "start"])
+            let conversationID = try #require(try await visitor.next("ack")["conversationId"] as? String)
+            // 12 MB of history, far more than socket buffers and the 256 KB outbound bound hold.
+            _ = try await harness.sql("""
+                INSERT INTO messages (tenant_id, conversation_id, seq, sender_type, kind, body)
+                SELECT tenant_id, id, g, 'visitor', 'text', repeat('x', 4000) FROM conversations, generate_series(last_seq + 1, last_seq + 3000) g
+                """)
+            _ = try await harness.sql("UPDATE conversations SET last_seq = last_seq + 3000")
+            let (agent, _) = try await harness.agent(token: try await harness.token(email: "boss@acme.example"))
+            try await agent.pauseReading()
+            try await agent.send(["type": "subscribe", "conversationId": conversationID, "afterSeq": 0])
+            try await Task.sleep(for: .seconds(3))
+            try await agent.resumeReading()
+            var received = 0
+            while let frame = try await agent.next(timeout: .seconds(30)) {
+                if frame["type"] as? String == "message" { received += 1 }
+            }
+            #expect(await agent.closeCode == WebSocketErrorCode(codeNumber: 4008))
+            #expect(received < 3000, "closed before the whole history was pushed")
+        }
+    }
+
+    @Test func shutdownTellsSocketsToReconnect() async throws {
+        try await RealtimeHarness.with { harness in
+            let (visitor, _) = try await harness.visitorHello()
+            harness.nodes[0].signal(SIGTERM)
+            let frame = try await visitor.next("reconnect")
+            #expect(frame["reason"] as? String == "shutdown")
+            while try await visitor.next() != nil {}
+            #expect(await visitor.closeCode == WebSocketErrorCode(codeNumber: 1012))
+            #expect(try await harness.nodes[0].waitForExit(timeout: .seconds(20)) == 0)
+        }
+    }
+}
