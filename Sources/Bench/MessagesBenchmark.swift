@@ -70,13 +70,20 @@ struct MessagesBenchmark: AsyncParsableCommand {
         }
         try await waitFor("warm-up acks") { tally.conversationIDs.withLock { $0.count } >= conversations }
         let ids = tally.conversationIDs.withLock { $0 }
-        for (index, conversation) in ids {
-            BenchSocket.send(#"{"type":"subscribe","conversationId":"\#(conversation.id)","afterSeq":\#(conversation.seq)}"#,
-                             on: agentChannels[index % agents])
+        // In rounds of at most 40 subscriptions per socket (a socket may queue 64 frames), each
+        // closed by a ping: a socket's frames are handled in order, so its pong means they are done.
+        let ordered = ids.sorted { $0.key < $1.key }
+        var rounds = 0
+        for start in stride(from: 0, to: ordered.count, by: 40 * agents) {
+            for (index, conversation) in ordered[start..<min(ordered.count, start + 40 * agents)] {
+                BenchSocket.send(#"{"type":"subscribe","conversationId":"\#(conversation.id)","afterSeq":\#(conversation.seq)}"#,
+                                 on: agentChannels[index % agents])
+            }
+            for channel in agentChannels { BenchSocket.send(#"{"type":"ping","ref":"subscribed"}"#, on: channel) }
+            rounds += 1
+            let expected = rounds * agents
+            try await waitFor("subscriptions", quiet: true) { tally.subscribed.load(ordering: .relaxed) >= expected }
         }
-        // A socket's frames are handled in order: its pong means its subscriptions are in place.
-        for channel in agentChannels { BenchSocket.send(#"{"type":"ping","ref":"subscribed"}"#, on: channel) }
-        try await waitFor("subscriptions") { tally.subscribed.load(ordering: .relaxed) >= agents }
 
         // Send at the target rate: every 10 ms, the next slice of visitors sends one message each.
         let perTick = Double(rate) / 100
@@ -165,12 +172,13 @@ struct MessagesBenchmark: AsyncParsableCommand {
         }
     }
 
-    func waitFor(_ what: String, timeout: Duration = .seconds(120), _ done: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
+    func waitFor(_ what: String, timeout: Duration = .seconds(120), quiet: Bool = false, _ done: () -> Bool) async throws {
+        let started = ContinuousClock.now
         while !done() {
-            guard ContinuousClock.now < deadline else { throw ValidationError("timed out waiting for \(what)") }
+            guard ContinuousClock.now < started + timeout else { throw ValidationError("timed out waiting for \(what)") }
             try await Task.sleep(for: .milliseconds(20))
         }
+        if !quiet { FileHandle.standardError.write(Data(String(format: "  %@: %.1f s\n", what, (ContinuousClock.now - started).seconds).utf8)) }
     }
 }
 

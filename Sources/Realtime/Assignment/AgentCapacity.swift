@@ -16,12 +16,15 @@ enum AgentCapacity {
             INSERT INTO agent_presence (tenant_id, user_id, status) VALUES (\(tx.tenantID), \(agentID), 'offline')
             ON CONFLICT (tenant_id, user_id) DO NOTHING
             """)
+        // Lock first, count after, in two statements: a statement that waited for the lock would
+        // still count with the snapshot taken before the wait, missing an assignment committed
+        // by whoever held it.
+        try await tx.query("SELECT 1 FROM agent_presence WHERE user_id = \(agentID) FOR UPDATE")
         let rows = try await tx.query("""
             SELECT u.status = 'active'
                    AND (SELECT count(*) FROM conversations c
                         WHERE c.assignee_id = u.id AND c.status IN ('open', 'pending', 'snoozed')) < u.max_concurrent_chats
-            FROM agent_presence p JOIN users u ON u.tenant_id = p.tenant_id AND u.id = p.user_id
-            WHERE p.user_id = \(agentID) FOR UPDATE OF p
+            FROM users u WHERE u.id = \(agentID)
             """)
         for try await hasRoom in rows.decode(Bool.self) { return hasRoom }
         return false

@@ -90,6 +90,8 @@ public struct ConversationService: Sendable {
         ready: @Sendable (Conversation) async -> Void
     ) async throws -> Conversation {
         let (current, created) = try await database.withTenant(tenantID) { tx in
+            // Two tabs of one visitor sending at once must not open two conversations.
+            try await tx.query("SELECT 1 FROM visitors WHERE id = \(visitorID) FOR UPDATE")
             if let current = try await ConversationStore.current(visitorID: visitorID, reopenWindowMinutes: settings.reopenWindowMinutes, in: tx) {
                 return (current, false)
             }
@@ -281,13 +283,19 @@ public struct ConversationService: Sendable {
             for try await id in rows.decode(UUID.self) { ids.append(id) }
             return ids
         }
+        var resolved = 0
         for conversationID in stale {
-            try await change(tenantID: tenantID, conversationID: conversationID) { tx, conversation in
-                guard conversation.status != .resolved else { return [] }
-                try await ConversationStore.markResolved(conversationID, in: tx)
-                return [event(conversation, "resolved", actor: nil, ["reason": "inactivity"])]
+            do {
+                try await change(tenantID: tenantID, conversationID: conversationID) { tx, conversation in
+                    guard conversation.status != .resolved else { return [] }
+                    try await ConversationStore.markResolved(conversationID, in: tx)
+                    return [event(conversation, "resolved", actor: nil, ["reason": "inactivity"])]
+                }
+                resolved += 1
+            } catch {
+                hub.logger.warning("auto-resolve of a conversation failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
             }
         }
-        return stale.count
+        return resolved
     }
 }

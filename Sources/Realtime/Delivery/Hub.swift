@@ -86,12 +86,17 @@ public final class Hub: Sendable {
     /// anyone else's word could skip messages not yet written to it.
     func follow(_ socket: LiveSocket, conversationID: UUID, after seq: Int64, resume: Bool = false) async {
         let moved = socket.state.withLock { state in
-            if state.cursors[conversationID] != nil && !resume { return false }
+            if state.closed || (state.cursors[conversationID] != nil && !resume) { return false }
             state.cursors[conversationID] = max(0, seq)
             return true
         }
         guard moved else { return }
         registry.withLock { $0.followers[conversationID, default: [:]][socket.id] = socket }
+        // Closed meanwhile: `unregister` may have run before the line above, so undo it here.
+        if socket.state.withLock({ $0.closed }) {
+            unfollow(socket, conversationID: conversationID)
+            return
+        }
         await catchUp(socket, tenantID: socket.tenantID, conversationID: conversationID)
     }
 
@@ -109,16 +114,16 @@ public final class Hub: Sendable {
 
     /// Messages this node committed: written to local followers at once, in order.
     public func deliver(_ messages: [Message]) {
-        var gaps: [(LiveSocket, Message)] = []
+        var gaps: [UInt64: (LiveSocket, Message)] = [:]
         for message in messages {
             let sockets = followers(of: message.conversationID)
             guard !sockets.isEmpty else { continue }
             let encoded = ServerFrame.message(message).json
             for socket in sockets {
-                if case .gap = offer(message, encoded: encoded, to: socket) { gaps.append((socket, message)) }
+                if case .gap = offer(message, encoded: encoded, to: socket) { gaps[socket.id] = (socket, message) }
             }
         }
-        for (socket, message) in gaps {
+        for (socket, message) in gaps.values {
             Task { await self.catchUp(socket, tenantID: message.tenantID, conversationID: message.conversationID) }
         }
     }
@@ -140,9 +145,21 @@ public final class Hub: Sendable {
     }
 
     /// Reads from the table everything `socket` lacks of a conversation and writes it in order.
+    /// One catch-up runs per socket and conversation; a gap found meanwhile makes it go round
+    /// once more instead of starting another.
     func catchUp(_ socket: LiveSocket, tenantID: UUID, conversationID: UUID) async {
-        for _ in 0..<1000 {
-            guard let cursor = socket.cursor(conversationID) else { return }
+        let start = socket.state.withLock { state in
+            if state.catchingUp.contains(conversationID) {
+                state.catchUpAgain.insert(conversationID)
+                return false
+            }
+            state.catchingUp.insert(conversationID)
+            return true
+        }
+        guard start else { return }
+        defer { socket.state.withLock { _ = $0.catchingUp.remove(conversationID) } }
+        while true {
+            guard let cursor = socket.cursor(conversationID), !socket.state.withLock({ $0.closed }) else { return }
             let page: [Message]
             do {
                 page = try await database.withTenant(tenantID) { tx in
@@ -153,9 +170,12 @@ public final class Hub: Sendable {
                 return
             }
             for message in page {
-                if case .skipped = offer(message, encoded: ServerFrame.message(message).json, to: socket), socket.cursor(conversationID) == nil { return }
+                if case .gap = offer(message, encoded: ServerFrame.message(message).json, to: socket) { break }
             }
-            if page.count < 200 { return }
+            let again = socket.state.withLock { state in state.catchUpAgain.remove(conversationID) != nil }
+            if again { continue }
+            let progressed = socket.cursor(conversationID).map { $0 > cursor } ?? false
+            if !progressed || page.count < 200 { return }
         }
     }
 
@@ -222,6 +242,15 @@ public final class Hub: Sendable {
         let frame = ServerFrame.conversation(conversation).json
         var told = Set<UInt64>()
         for socket in followers(of: conversationID) {
+            if case .agent(let principal) = socket.role, conversation.assigneeID != principal.userID, !principal.has(.conversationsRead) {
+                // Transferred away from an agent who may only see their own conversations.
+                unfollow(socket, conversationID: conversationID)
+                continue
+            }
+            socket.state.withLock { state in
+                state.snapshots[conversationID] = conversation
+                if conversation.status != .queued { state.queuePosition = nil }
+            }
             socket.sendText(frame)
             told.insert(socket.id)
         }
@@ -230,6 +259,7 @@ public final class Hub: Sendable {
             let mine = conversation.assigneeID == principal.userID
             if mine || principal.has(.conversationsRead) { socket.sendText(frame) }
             if mine, Conversation.Status.holdingAgent.contains(conversation.status) {
+                socket.remember(conversation)
                 await follow(socket, conversationID: conversationID, after: conversation.lastSeq)
             }
         }

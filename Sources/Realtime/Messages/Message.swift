@@ -101,4 +101,13 @@ public struct AppendResult: Sendable, Equatable {
     public let message: Message
     /// True when this client id was already stored: `message` is the stored one.
     public let duplicate: Bool
+    /// The conversation's status when the message was appended (a visitor's message to a
+    /// conversation resolved a moment ago reopens it).
+    public let conversationStatus: Conversation.Status?
+
+    public init(message: Message, duplicate: Bool, conversationStatus: Conversation.Status? = nil) {
+        self.message = message
+        self.duplicate = duplicate
+        self.conversationStatus = conversationStatus
+    }
 }

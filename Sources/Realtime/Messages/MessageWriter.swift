@@ -116,20 +116,22 @@ public final class MessageWriter: Service, Sendable {
         } catch {
             outcomes = [.failure(error)]
         }
-        var fresh: [Message] = []
+        var committed: [Message] = []
         for (index, pending) in firsts.enumerated() {
             let outcome = outcomes[index]
             pending.completion(outcome)
             if case .success(let result) = outcome {
-                if !result.duplicate { fresh.append(result.message) }
+                // Duplicates too: after a retried batch a stored message may not have reached this
+                // node's followers yet; sockets skip whatever they already have.
+                committed.append(result.message)
                 for rider in riders[index] ?? [] {
-                    rider.completion(.success(AppendResult(message: result.message, duplicate: true)))
+                    rider.completion(.success(AppendResult(message: result.message, duplicate: true, conversationStatus: result.conversationStatus)))
                 }
             } else {
                 for rider in riders[index] ?? [] { rider.completion(outcome) }
             }
         }
-        if !fresh.isEmpty { committed(fresh) }
+        if !committed.isEmpty { self.committed(committed) }
     }
 
     /// One round trip: the messages appended (or found as duplicates), in submission order.
@@ -144,16 +146,27 @@ public final class MessageWriter: Service, Sendable {
         let attachments = messages.map { $0.attachmentID?.uuidString.lowercased() ?? "" }
         var outcomes = [Result<AppendResult, any Error>](repeating: .failure(RealtimeError.conversationNotFound), count: messages.count)
         try await database.client.withConnection { connection in
-            let rows = try await connection.query("""
-                SELECT ordinal, message_id, message_seq, message_created_at, duplicate
-                FROM kefu_append_messages(\(tenants), \(conversations), \(keys), \(senderTypes), \(senders),
-                                          \(kinds), \(bodies), \(attachments), \(nodeID))
-                """, logger: logger)
-            for try await (ordinal, id, seq, createdAt, duplicate) in rows.decode((Int32, UUID, Int64, Date, Bool).self) {
-                let index = Int(ordinal) - 1
-                guard messages.indices.contains(index) else { continue }
-                outcomes[index] = .success(AppendResult(message: messages[index].committed(id: id, seq: seq, at: createdAt), duplicate: duplicate))
+            // An explicit transaction: the senders hear back only once COMMIT has returned, so a
+            // failure at commit time can never follow an ack.
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let rows = try await connection.query("""
+                    SELECT ordinal, message_id, message_seq, message_created_at, duplicate, conversation_status
+                    FROM kefu_append_messages(\(tenants), \(conversations), \(keys), \(senderTypes), \(senders),
+                                              \(kinds), \(bodies), \(attachments), \(nodeID))
+                    """, logger: logger)
+                for try await (ordinal, id, seq, createdAt, duplicate, status) in rows.decode((Int32, UUID, Int64, Date, Bool, String).self) {
+                    let index = Int(ordinal) - 1
+                    guard messages.indices.contains(index) else { continue }
+                    outcomes[index] = .success(AppendResult(
+                        message: messages[index].committed(id: id, seq: seq, at: createdAt), duplicate: duplicate,
+                        conversationStatus: Conversation.Status(rawValue: status)))
+                }
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
             }
+            try await connection.query("COMMIT", logger: logger)
         }
         return outcomes
     }

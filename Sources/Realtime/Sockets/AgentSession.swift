@@ -36,6 +36,7 @@ struct AgentSession: SocketSession {
             userId: principal.userID, presence: "online", capacity: capacity, permissions: principal.permissions.map(\.rawValue).sorted(),
             conversations: mine.map(ConversationView.init), queue: queue.map(ConversationView.init))))
         for conversation in mine {
+            socket.remember(conversation)
             await hub.follow(socket, conversationID: conversation.id, after: conversation.lastSeq)
         }
         await conversations.drainQueue(tenantID: tenantID)
@@ -45,6 +46,7 @@ struct AgentSession: SocketSession {
         switch frame.type {
         case "subscribe":
             let conversation = try await visibleConversation(try frame.required(frame.conversationId, "conversationId"))
+            socket.remember(conversation)
             await hub.follow(socket, conversationID: conversation.id, after: min(frame.afterSeq ?? conversation.lastSeq, conversation.lastSeq),
                              resume: frame.afterSeq != nil)
             socket.send(.conversation(conversation))
@@ -82,6 +84,7 @@ struct AgentSession: SocketSession {
             if status == .online { await conversations.drainQueue(tenantID: tenantID) }
         case "typing":
             let conversationID = try frame.required(frame.conversationId, "conversationId")
+            guard socket.state.withLock({ $0.typingAllowance.take() }) else { return }
             guard socket.cursor(conversationID) != nil else { throw RealtimeError.conversationNotFound }
             hub.typing(tenantID: tenantID, conversationID: conversationID, senderType: .agent, senderID: principal.userID,
                        typing: frame.typing ?? true, visitors: frame.note != true, except: socket)
@@ -95,8 +98,11 @@ struct AgentSession: SocketSession {
 
     /// A conversation this agent may see: their own, or any with `conversations.read`.
     /// Another tenant's id, or a guessed one, is simply not found.
-    private func visibleConversation(_ id: UUID) async throws -> Conversation {
-        let conversation = try await conversations.database.withTenant(tenantID) { tx in try await ConversationStore.load(id, in: tx) }
+    private func visibleConversation(_ id: UUID, on socket: LiveSocket? = nil) async throws -> Conversation {
+        var conversation = socket?.snapshot(id)
+        if conversation == nil {
+            conversation = try await conversations.database.withTenant(tenantID) { tx in try await ConversationStore.load(id, in: tx) }
+        }
         guard let conversation, conversation.assigneeID == principal.userID || principal.has(.conversationsRead) else {
             throw RealtimeError.conversationNotFound
         }
@@ -104,12 +110,13 @@ struct AgentSession: SocketSession {
     }
 
     private func send(_ frame: ClientFrame, on socket: LiveSocket) async throws {
-        let conversation = try await visibleConversation(try frame.required(frame.conversationId, "conversationId"))
+        let conversation = try await visibleConversation(try frame.required(frame.conversationId, "conversationId"), on: socket)
         let limit = socket.state.withLock { $0.maxMessageBytes }
         let (text, clientID) = try MessageRules.check(text: frame.text, clientID: frame.clientId, maximumBytes: limit)
         let note = frame.note == true
         try ConversationService.checkReply(conversation, note: note, by: principal)
         if socket.cursor(conversation.id) == nil {
+            socket.remember(conversation)
             await hub.follow(socket, conversationID: conversation.id, after: conversation.lastSeq)
         }
         let message = NewMessage(tenantID: tenantID, conversationID: conversation.id, senderType: .agent, senderID: principal.userID,

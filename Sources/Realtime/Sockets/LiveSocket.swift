@@ -32,6 +32,13 @@ public final class LiveSocket: Sendable {
         var maxMessageBytes = 4096
         /// The queue position last sent, so only moves are pushed.
         var queuePosition: Int?
+        /// The followed conversations as last seen (kept current by `Hub.changed`), so a send
+        /// needs no read of its own.
+        var snapshots: [UUID: Conversation] = [:]
+        var typingAllowance = RateAllowance(burst: 3, perSecond: 1, tokens: 3)
+        /// Conversations being caught up from the table, and those that found a new gap meanwhile.
+        var catchingUp: Set<UUID> = []
+        var catchUpAgain: Set<UUID> = []
     }
 
     let id: UInt64
@@ -146,7 +153,18 @@ public final class LiveSocket: Sendable {
     }
 
     func unfollow(_ conversationID: UUID) {
-        _ = state.withLock { $0.cursors.removeValue(forKey: conversationID) }
+        state.withLock { state in
+            state.cursors[conversationID] = nil
+            state.snapshots[conversationID] = nil
+        }
+    }
+
+    func remember(_ conversation: Conversation) {
+        state.withLock { $0.snapshots[conversation.id] = conversation }
+    }
+
+    func snapshot(_ conversationID: UUID) -> Conversation? {
+        state.withLock { $0.snapshots[conversationID] }
     }
 
     func cursor(_ conversationID: UUID) -> Int64? {
@@ -204,6 +222,8 @@ public final class LiveSocket: Sendable {
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer)).whenComplete { _ in
             channel.close(promise: nil)
         }
+        // A peer that stopped reading never lets the close frame out: close regardless, soon.
+        channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
     }
 
     /// The channel has closed (either side): stop queueing frames.
@@ -234,8 +254,10 @@ protocol SocketSession: Sendable {
     func handle(_ frame: ClientFrame, on socket: LiveSocket) async throws
 }
 
-/// A token bucket for sends: `burst` at once, refilled at `perSecond`.
+/// A token bucket: `burst` at once, refilled at `perSecond`.
 struct RateAllowance {
+    var burst: Double = SocketLimits.sendBurst
+    var perSecond: Double = SocketLimits.sendsPerSecond
     var tokens: Double = SocketLimits.sendBurst
     var updated = ContinuousClock.now
 
@@ -243,7 +265,7 @@ struct RateAllowance {
         let elapsed = now - updated
         updated = now
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        tokens = min(SocketLimits.sendBurst, tokens + seconds * SocketLimits.sendsPerSecond)
+        tokens = min(burst, tokens + seconds * perSecond)
         guard tokens >= 1 else { return false }
         tokens -= 1
         return true

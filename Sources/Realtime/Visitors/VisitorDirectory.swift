@@ -46,9 +46,15 @@ struct VisitorDirectory: Sendable {
     func identify(_ hello: Hello, widget: Widget, tenantID: UUID, origin: ConnectionOrigin) async throws -> (visitorID: UUID, newToken: String?) {
         try await database.withTenant(tenantID) { tx in
             var visitorID: UUID?
+            var verifiedAs: String?
             if let token = hello.token, token.hasPrefix("kfv_"), token.count < 100 {
-                let rows = try await tx.query("SELECT id FROM visitors WHERE token_hash = \(Self.hash(token)) AND widget_id = \(widget.id)")
-                for try await id in rows.decode(UUID.self) { visitorID = id }
+                let rows = try await tx.query("SELECT id, external_id FROM visitors WHERE token_hash = \(Self.hash(token)) AND widget_id = \(widget.id)")
+                for try await (id, externalID) in rows.decode((UUID, String?).self) { (visitorID, verifiedAs) = (id, externalID) }
+            }
+            if let verifiedAs, verifiedAs != hello.verifiedUserID {
+                // The browser's token belongs to another signed-in user (a shared computer), or
+                // this page no longer proves who they are: start afresh rather than show their history.
+                visitorID = nil
             }
             var newToken: String?
             if let userID = hello.verifiedUserID {

@@ -22,10 +22,12 @@ struct VisitorSession: SocketSession {
         switch frame.type {
         case "send": try await send(frame, visitorID: visitorID, on: socket)
         case "typing":
-            guard let conversationID = socket.state.withLock({ $0.conversationID }) else { return }
+            // Typing is advisory: beyond a couple a second, extra frames are dropped silently.
+            guard let conversationID = socket.state.withLock({ $0.typingAllowance.take() ? $0.conversationID : nil }) else { return }
             hub.typing(tenantID: tenantID, conversationID: conversationID, senderType: .visitor, senderID: visitorID,
                        typing: frame.typing ?? true, visitors: true, except: socket)
         case "read":
+            guard socket.state.withLock({ $0.sendAllowance.take() }) else { throw RealtimeError.rateLimited }
             guard let conversationID = socket.state.withLock({ $0.conversationID }) else { throw RealtimeError.conversationNotFound }
             try await conversations.markRead(tenantID: tenantID, conversationID: conversationID, side: .visitor, seq: try frame.required(frame.seq, "seq"))
         case "history":
@@ -55,6 +57,7 @@ struct VisitorSession: SocketSession {
         }
         var verifiedUserID: String?
         if let identity = frame.identity {
+            guard (1...200).contains(identity.userId.count) else { throw RealtimeError.tooLarge("\"identity.userId\" must be 1 to 200 characters.") }
             guard VisitorDirectory.verify(userID: identity.userId, hash: identity.hash, secret: widget.identitySecret) else {
                 throw RealtimeError.forbidden("The identity hash does not match (HMAC-SHA256 of userId with the widget's identity secret).")
             }
@@ -75,6 +78,7 @@ struct VisitorSession: SocketSession {
         socket.state.withLock { state in
             state.visitorID = visitorID
             state.conversationID = conversation?.id
+            if let conversation { state.snapshots[conversation.id] = conversation }
             state.maxMessageBytes = settings.maxMessageBytes
         }
         socket.send(.visitorWelcome(VisitorWelcome(
@@ -91,35 +95,47 @@ struct VisitorSession: SocketSession {
         let (allowed, limit) = socket.state.withLock { ($0.sendAllowance.take(), $0.maxMessageBytes) }
         guard allowed else { throw RealtimeError.rateLimited }
         let (text, clientID) = try MessageRules.check(text: frame.text, clientID: frame.clientId, maximumBytes: limit)
-        var conversationID = socket.state.withLock { $0.conversationID }
-        let current = try await conversations.database.withTenant(tenantID) { tx in
-            try await conversationID.asyncMap { try await ConversationStore.load($0, in: tx) } ?? nil
-        }
+        // The conversation as this socket last saw it: no read before each send. One resolved a
+        // moment ago (not seen here yet) reports its status with the append, and is reopened then.
+        var current = socket.state.withLock { state in state.conversationID.flatMap { state.snapshots[$0] } }
         if current == nil || current?.status == .resolved {
-            let settings = try await conversations.database.withTenant(tenantID) { tx in try await ConversationSettings.load(in: tx) }
-            let hub = self.hub
-            let conversation = try await conversations.conversationForVisitorMessage(
-                tenantID: tenantID, visitorID: visitorID, widget: widget, settings: settings
-            ) { conversation in
-                socket.state.withLock { $0.conversationID = conversation.id }
-                if socket.cursor(conversation.id) == nil {
-                    await hub.follow(socket, conversationID: conversation.id, after: conversation.lastSeq)
-                }
-                socket.send(.conversation(conversation))
-            }
-            conversationID = conversation.id
-            if conversation.status == .queued { await hub.pushQueuePositions(tenantID: tenantID, only: socket) }
+            current = try await openConversation(visitorID: visitorID, on: socket)
         }
-        guard let conversationID else { throw RealtimeError.conversationNotFound }
+        guard let conversationID = current?.id else { throw RealtimeError.conversationNotFound }
         let message = NewMessage(tenantID: tenantID, conversationID: conversationID, senderType: .visitor, senderID: visitorID,
                                  kind: .text, body: text, clientID: clientID)
         let ref = frame.ref
         writer.submit(message) { result in
             switch result {
-            case .success(let appended): socket.send(.ack(ref: ref, appended))
-            case .failure(let error): socket.send(.error(ref: ref, error as? RealtimeError ?? .overloaded))
+            case .success(let appended):
+                socket.send(.ack(ref: ref, appended))
+                if appended.conversationStatus == .resolved && !appended.duplicate {
+                    Task { _ = try? await self.openConversation(visitorID: visitorID, on: socket) }
+                }
+            case .failure(let error):
+                socket.send(.error(ref: ref, error as? RealtimeError ?? .overloaded))
             }
         }
+    }
+
+    /// The conversation the visitor's messages go to now (reopened or new if needed), followed
+    /// by this socket from its first event.
+    private func openConversation(visitorID: UUID, on socket: LiveSocket) async throws -> Conversation {
+        let settings = try await conversations.database.withTenant(tenantID) { tx in try await ConversationSettings.load(in: tx) }
+        let hub = self.hub
+        let conversation = try await conversations.conversationForVisitorMessage(
+            tenantID: tenantID, visitorID: visitorID, widget: widget, settings: settings
+        ) { conversation in
+            socket.state.withLock { $0.conversationID = conversation.id }
+            socket.remember(conversation)
+            if socket.cursor(conversation.id) == nil {
+                await hub.follow(socket, conversationID: conversation.id, after: conversation.lastSeq)
+            }
+            socket.send(.conversation(conversation))
+        }
+        socket.remember(conversation)
+        if conversation.status == .queued { await hub.pushQueuePositions(tenantID: tenantID, only: socket) }
+        return conversation
     }
 
     static func bounded(_ value: String?, _ limit: Int, _ name: String) throws(RealtimeError) -> String? {

@@ -1,0 +1,73 @@
+-- The batch append also reports each conversation's status, so a visitor's message that lands in
+-- a conversation resolved a moment ago can reopen it without a read before every send.
+
+DROP FUNCTION kefu_append_messages(uuid[], uuid[], text[], text[], text[], text[], text[], text[], text);
+
+CREATE FUNCTION kefu_append_messages(
+    p_tenant uuid[], p_conversation uuid[], p_client_key text[], p_sender_type text[], p_sender text[],
+    p_kind text[], p_body text[], p_attachment text[], p_node text
+) RETURNS TABLE (ordinal integer, message_id uuid, message_seq bigint, message_created_at timestamptz, duplicate boolean,
+                 conversation_status text)
+    LANGUAGE plpgsql
+    AS $$
+#variable_conflict use_column
+DECLARE
+    current_tenant uuid;
+    entry text;
+    notice text := '';
+BEGIN
+    FOR current_tenant IN SELECT DISTINCT t FROM unnest(p_tenant) AS t ORDER BY 1 LOOP
+        PERFORM set_config('app.tenant_id', current_tenant::text, true);
+        PERFORM 1 FROM conversations c
+            WHERE c.tenant_id = current_tenant
+              AND c.id IN (SELECT u.c FROM unnest(p_tenant, p_conversation) AS u(t, c) WHERE u.t = current_tenant)
+            ORDER BY c.id FOR UPDATE;
+        RETURN QUERY
+        WITH input AS (
+            SELECT u.ord::integer AS ord, u.c, NULLIF(u.k, '') AS k, u.st, NULLIF(u.s, '')::uuid AS s, u.kd, u.b,
+                NULLIF(u.a, '')::uuid AS a
+            FROM unnest(p_tenant, p_conversation, p_client_key, p_sender_type, p_sender, p_kind, p_body, p_attachment)
+                WITH ORDINALITY AS u(t, c, k, st, s, kd, b, a, ord)
+            WHERE u.t = current_tenant
+        ), existing AS (
+            SELECT i.ord, i.c, m.id, m.seq, m.created_at FROM input i
+            JOIN messages m ON m.tenant_id = current_tenant AND m.conversation_id = i.c AND m.client_key = i.k
+        ), fresh AS (
+            SELECT i.*, c.last_seq + row_number() OVER (PARTITION BY i.c ORDER BY i.ord) AS next_seq, c.status
+            FROM input i JOIN conversations c ON c.tenant_id = current_tenant AND c.id = i.c
+            WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.ord = i.ord)
+        ), inserted AS (
+            INSERT INTO messages (tenant_id, conversation_id, seq, sender_type, sender_id, kind, body, client_key, attachment_id)
+            SELECT current_tenant, f.c, f.next_seq, f.st, f.s, f.kd, f.b, f.k, f.a FROM fresh f
+            RETURNING messages.conversation_id, messages.seq, messages.id, messages.created_at
+        ), bumped AS (
+            UPDATE conversations c
+            SET last_seq = x.top, last_message_at = now(), last_activity_at = now(), updated_at = now()
+            FROM (SELECT f.c, max(f.next_seq) AS top FROM fresh f GROUP BY f.c) x
+            WHERE c.tenant_id = current_tenant AND c.id = x.c
+            RETURNING c.id
+        )
+        SELECT f.ord, n.id, n.seq, n.created_at, false, f.status
+            FROM fresh f JOIN inserted n ON n.conversation_id = f.c AND n.seq = f.next_seq
+        UNION ALL
+        SELECT e.ord, e.id, e.seq, e.created_at, true, c.status
+            FROM existing e JOIN conversations c ON c.tenant_id = current_tenant AND c.id = e.c;
+
+        FOR entry IN
+            SELECT current_tenant::text || ' ' || c.id::text || ' ' || c.last_seq::text
+            FROM conversations c
+            WHERE c.tenant_id = current_tenant
+              AND c.id IN (SELECT u.c FROM unnest(p_tenant, p_conversation) AS u(t, c) WHERE u.t = current_tenant)
+        LOOP
+            IF length(notice) + length(entry) > 7000 THEN
+                PERFORM pg_notify('kefu', 'm' || p_node || notice);
+                notice := '';
+            END IF;
+            notice := notice || ';' || entry;
+        END LOOP;
+    END LOOP;
+    IF notice <> '' THEN
+        PERFORM pg_notify('kefu', 'm' || p_node || notice);
+    END IF;
+END
+$$;
