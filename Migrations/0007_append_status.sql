@@ -1,5 +1,13 @@
 -- The batch append also reports each conversation's status, so a visitor's message that lands in
--- a conversation resolved a moment ago can reopen it without a read before every send.
+-- a conversation resolved a moment ago can reopen it without a read before every send. And it
+-- costs less per row: ids made up front (no join back to the inserted rows), conversations
+-- updated without touching an indexed column (HOT, with room left on each page), and no
+-- per-row foreign-key check from messages (the append locks and joins each message's
+-- conversation itself; conversations are only removed with their tenant, which removes both).
+
+ALTER TABLE messages DROP CONSTRAINT messages_tenant_id_conversation_id_fkey;
+DROP INDEX conversations_activity;
+ALTER TABLE conversations SET (fillfactor = 70);
 
 DROP FUNCTION kefu_append_messages(uuid[], uuid[], text[], text[], text[], text[], text[], text[], text);
 
@@ -33,22 +41,21 @@ BEGIN
             SELECT i.ord, i.c, m.id, m.seq, m.created_at FROM input i
             JOIN messages m ON m.tenant_id = current_tenant AND m.conversation_id = i.c AND m.client_key = i.k
         ), fresh AS (
-            SELECT i.*, c.last_seq + row_number() OVER (PARTITION BY i.c ORDER BY i.ord) AS next_seq, c.status
+            -- Ids are made here, so the result needs no join back to the inserted rows.
+            SELECT i.*, gen_random_uuid() AS id, c.last_seq + row_number() OVER (PARTITION BY i.c ORDER BY i.ord) AS next_seq, c.status
             FROM input i JOIN conversations c ON c.tenant_id = current_tenant AND c.id = i.c
             WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.ord = i.ord)
         ), inserted AS (
-            INSERT INTO messages (tenant_id, conversation_id, seq, sender_type, sender_id, kind, body, client_key, attachment_id)
-            SELECT current_tenant, f.c, f.next_seq, f.st, f.s, f.kd, f.b, f.k, f.a FROM fresh f
-            RETURNING messages.conversation_id, messages.seq, messages.id, messages.created_at
+            INSERT INTO messages (tenant_id, conversation_id, seq, id, sender_type, sender_id, kind, body, client_key, attachment_id, created_at)
+            SELECT current_tenant, f.c, f.next_seq, f.id, f.st, f.s, f.kd, f.b, f.k, f.a, now() FROM fresh f
         ), bumped AS (
+            -- No indexed column changes here, so the update can stay on its page (HOT).
             UPDATE conversations c
-            SET last_seq = x.top, last_message_at = now(), last_activity_at = now(), updated_at = now()
+            SET last_seq = x.top, last_message_at = now(), updated_at = now()
             FROM (SELECT f.c, max(f.next_seq) AS top FROM fresh f GROUP BY f.c) x
             WHERE c.tenant_id = current_tenant AND c.id = x.c
-            RETURNING c.id
         )
-        SELECT f.ord, n.id, n.seq, n.created_at, false, f.status
-            FROM fresh f JOIN inserted n ON n.conversation_id = f.c AND n.seq = f.next_seq
+        SELECT f.ord, f.id, f.next_seq, now(), false, f.status FROM fresh f
         UNION ALL
         SELECT e.ord, e.id, e.seq, e.created_at, true, c.status
             FROM existing e JOIN conversations c ON c.tenant_id = current_tenant AND c.id = e.c;

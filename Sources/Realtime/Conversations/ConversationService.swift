@@ -276,7 +276,7 @@ public struct ConversationService: Sendable {
             let rows = try await tx.query("""
                 SELECT c.id FROM conversations c, tenant_settings s
                 WHERE c.status IN ('open', 'pending', 'queued', 'bot') AND s.auto_resolve_minutes > 0
-                  AND c.last_activity_at < now() - make_interval(mins => s.auto_resolve_minutes)
+                  AND GREATEST(c.last_activity_at, c.last_message_at) < now() - make_interval(mins => s.auto_resolve_minutes)
                 LIMIT 500
                 """)
             var ids: [UUID] = []

@@ -53,6 +53,7 @@ public struct FanoutListener: Service {
         var entries = payload.dropFirst().split(separator: ";")
         guard let node = entries.first, node != nodeID else { return }
         entries.removeFirst()
+        var announced: [UUID: [(conversationID: UUID, lastSeq: Int64)]] = [:]
         for entry in entries {
             let fields = entry.split(separator: " ")
             guard fields.count >= 2, let tenantID = UUID(uuidString: String(fields[0])),
@@ -60,7 +61,7 @@ public struct FanoutListener: Service {
             switch kind {
             case "m":
                 guard fields.count == 3, let seq = Int64(fields[2]) else { continue }
-                await hub.announced(tenantID: tenantID, conversationID: conversationID, lastSeq: seq)
+                announced[tenantID, default: []].append((conversationID, seq))
             case "e":
                 await hub.changed(tenantID: tenantID, conversationID: conversationID)
             case "t":
@@ -73,6 +74,9 @@ public struct FanoutListener: Service {
             default:
                 continue
             }
+        }
+        for (tenantID, positions) in announced {
+            await hub.announced(tenantID: tenantID, positions: positions)
         }
     }
 }

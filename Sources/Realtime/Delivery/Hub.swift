@@ -135,11 +135,25 @@ public final class Hub: Sendable {
         return socket.offer(message, encoded: encoded)
     }
 
-    /// Another node committed messages up to `lastSeq`: fetch what local followers lack.
-    func announced(tenantID: UUID, conversationID: UUID, lastSeq: Int64) async {
-        for socket in followers(of: conversationID) {
-            if let cursor = socket.cursor(conversationID), cursor < lastSeq {
-                await catchUp(socket, tenantID: tenantID, conversationID: conversationID)
+    /// Another node committed messages up to the given seqs: read what local followers lack,
+    /// for all those conversations in one query, and deliver it (gaps left fill themselves).
+    func announced(tenantID: UUID, positions: [(conversationID: UUID, lastSeq: Int64)]) async {
+        var wanted: [UUID: Int64] = [:]
+        for (conversationID, lastSeq) in positions {
+            for socket in followers(of: conversationID) {
+                if let cursor = socket.cursor(conversationID), cursor < lastSeq {
+                    wanted[conversationID] = min(wanted[conversationID] ?? cursor, cursor)
+                }
+            }
+        }
+        guard !wanted.isEmpty else { return }
+        do {
+            let messages = try await database.withTenant(tenantID) { tx in try await MessageLog.after(wanted, limit: 5000, in: tx) }
+            deliver(messages)
+        } catch {
+            logger.warning("reading announced messages failed", metadata: ["tenant": "\(tenantID)", "error": "\(error)"])
+            for conversationID in wanted.keys {
+                for socket in followers(of: conversationID) { await catchUp(socket, tenantID: tenantID, conversationID: conversationID) }
             }
         }
     }

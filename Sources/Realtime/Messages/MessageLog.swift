@@ -16,6 +16,20 @@ enum MessageLog {
         return try await decode(rows, tenantID: tx.tenantID)
     }
 
+    /// For many conversations at once, the messages after each one's given seq: one read for a
+    /// whole announcement from another node, ordered by conversation, then seq.
+    static func after(_ positions: [UUID: Int64], limit: Int, in tx: TenantTransaction) async throws -> [Message] {
+        let rows = try await tx.query("""
+            SELECT \(unescaped: prefixedColumns)
+            FROM unnest(\(Array(positions.keys)), \(Array(positions.values))) AS wanted(conversation_id, after_seq)
+            JOIN messages m ON m.conversation_id = wanted.conversation_id AND m.seq > wanted.after_seq
+            ORDER BY m.conversation_id, m.seq LIMIT \(limit)
+            """)
+        return try await decode(rows, tenantID: tx.tenantID)
+    }
+
+    static let prefixedColumns = columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+
     /// Messages before `seq` (or the latest), returned oldest first.
     static func before(_ seq: Int64?, conversationID: UUID, limit: Int, visitorView: Bool = false, in tx: TenantTransaction) async throws -> [Message] {
         let rows = try await tx.query("""

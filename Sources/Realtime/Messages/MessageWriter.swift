@@ -20,7 +20,9 @@ public final class MessageWriter: Service, Sendable {
         /// Sends waiting in one shard before new ones are refused (back-pressure, not memory).
         public var maximumQueued: Int
 
-        public init(maximumBatch: Int = 500, shards: Int = 4, maximumQueued: Int = 20_000) {
+        /// Two shards: enough to overlap one batch's commit with the next one's work, few enough
+        /// that batches stay large under load (a batch's fixed cost is about twenty rows' worth).
+        public init(maximumBatch: Int = 500, shards: Int = 2, maximumQueued: Int = 20_000) {
             self.maximumBatch = maximumBatch
             self.shards = shards
             self.maximumQueued = maximumQueued

@@ -5,12 +5,20 @@ import Tenancy
 /// An agent's socket: their conversations and the queue live, and commands — each checked
 /// against the agent's role — to follow, reply (or note), accept, assign or transfer, resolve,
 /// reopen, set presence, type and mark read.
-struct AgentSession: SocketSession {
+final class AgentSession: SocketSession {
     let principal: Principal
     let conversations: ConversationService
     let writer: MessageWriter
     let hub: Hub
     let presence: PresenceStore
+
+    init(principal: Principal, conversations: ConversationService, writer: MessageWriter, hub: Hub, presence: PresenceStore) {
+        self.principal = principal
+        self.conversations = conversations
+        self.writer = writer
+        self.hub = hub
+        self.presence = presence
+    }
 
     var tenantID: UUID { principal.tenantID }
 

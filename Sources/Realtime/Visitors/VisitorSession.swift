@@ -4,13 +4,22 @@ import Tenancy
 /// A visitor's socket after the upgrade: `hello` first (who they are, where they are, the
 /// last `seq` they saw), then sends, typing, read receipts, history of their own conversation
 /// and a rating. A visitor reaches nothing but their own conversation.
-struct VisitorSession: SocketSession {
+final class VisitorSession: SocketSession {
     let tenantID: UUID
     let widget: Widget
     let directory: VisitorDirectory
     let conversations: ConversationService
     let writer: MessageWriter
     let hub: Hub
+
+    init(tenantID: UUID, widget: Widget, directory: VisitorDirectory, conversations: ConversationService, writer: MessageWriter, hub: Hub) {
+        self.tenantID = tenantID
+        self.widget = widget
+        self.directory = directory
+        self.conversations = conversations
+        self.writer = writer
+        self.hub = hub
+    }
 
     func handle(_ frame: ClientFrame, on socket: LiveSocket) async throws {
         let visitorID = socket.state.withLock { $0.visitorID }
