@@ -12,6 +12,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
     case invalid(String)
     case conflict(String)
     case tooLarge(String)
+    case unsupportedType(String)
     case rateLimited
 
     public var code: String {
@@ -27,6 +28,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .invalid: "invalid-frame"
         case .conflict: "conflict"
         case .tooLarge: "too-large"
+        case .unsupportedType: "unsupported-media-type"
         case .rateLimited: "rate-limited"
         }
     }
@@ -41,7 +43,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .shuttingDown: "This server is shutting down; reconnect and resend."
         case .overloaded: "The server is busy; resend shortly."
         case .rateLimited: "Too many messages; slow down."
-        case .forbidden(let detail), .invalid(let detail), .conflict(let detail), .tooLarge(let detail): detail
+        case .forbidden(let detail), .invalid(let detail), .conflict(let detail), .tooLarge(let detail), .unsupportedType(let detail): detail
         }
     }
 }

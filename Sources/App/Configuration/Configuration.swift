@@ -28,6 +28,7 @@ struct Configuration: Sendable {
     var logLevel: Logger.Level
     var logFormat: LogFormat
     var maxBodyBytes: Int
+    var maxUploadBytes: Int
     var apiRateLimitPerMinute: Int
     var seedDemoTenant: Bool
     var secureCookies: Bool
@@ -62,6 +63,7 @@ struct Configuration: Sendable {
         logLevel = level
         logFormat = try env.choice("KEFU_LOG_FORMAT", default: LogFormat.text)
         maxBodyBytes = try env.integer("KEFU_MAX_BODY_BYTES", default: 1_048_576, in: 1024...1_073_741_824)
+        maxUploadBytes = try env.integer("KEFU_MAX_UPLOAD_BYTES", default: 10_485_760, in: 1024...104_857_600)
         apiRateLimitPerMinute = try env.integer("KEFU_API_RATE_LIMIT", default: 600, in: 1...1_000_000)
         seedDemoTenant = try env.boolean("KEFU_SEED_DEMO", default: true)
         secureCookies = try env.boolean("KEFU_COOKIE_SECURE", default: false)

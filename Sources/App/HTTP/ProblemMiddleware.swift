@@ -105,6 +105,7 @@ struct ProblemMiddleware: RouterMiddleware {
         case .invalid: return APIError(.unprocessableContent, code: "validation-failed", title: "Invalid request", detail: detail)
         case .conflict: return APIError(.conflict, code: "conflict", title: "Not possible in the current state", detail: detail)
         case .tooLarge: return APIError(.contentTooLarge, code: "too-large", title: "Too large", detail: detail)
+        case .unsupportedType: return APIError(.unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported file type", detail: detail)
         case .rateLimited: return .tooManyRequests(retryAfterSeconds: 1)
         case .shuttingDown, .overloaded: return .unavailable(detail)
         }

@@ -94,6 +94,8 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     ConversationsController(queries: ConversationQueries(database: database), service: dependencies.realtime.conversations,
                             maxBodyBytes: bodyLimit).addRoutes(to: v1)
     VisitorsController(visitors: VisitorQueries(database: database)).addRoutes(to: v1)
+    AttachmentsController(attachments: AttachmentStore(database: database, writer: dependencies.realtime.writer,
+                                                       maximumBytes: configuration.maxUploadBytes)).addRoutes(to: v1)
     AuditController(log: AuditLog(database: dependencies.database), verifier: dependencies.auditVerifier).addRoutes(to: v1)
 
     routeTable.set(RouteTable(router: router))
@@ -181,6 +183,7 @@ func openAPIDocument() -> JSONValue {
         WidgetsController.openAPIPaths,
         ConversationsController.openAPIPaths,
         VisitorsController.openAPIPaths,
+        AttachmentsController.openAPIPaths,
         AuditController.openAPIPaths,
     ])
 }
