@@ -3,9 +3,32 @@
 -- costs less per row: ids made up front (no join back to the inserted rows), conversations
 -- updated without touching an indexed column (HOT, with room left on each page), and no
 -- per-row foreign-key check from messages (the append locks and joins each message's
--- conversation itself; conversations are only removed with their tenant, which removes both).
+-- conversation itself; a statement trigger removes a deleted conversation's messages).
 
 ALTER TABLE messages DROP CONSTRAINT messages_tenant_id_conversation_id_fkey;
+
+-- Removes the messages of deleted conversations, however they were deleted (a widget, a visitor
+-- or a tenant going). Row-level security still applies, so it scopes itself to each tenant in
+-- turn and then restores the transaction's tenant.
+CREATE FUNCTION kefu_delete_conversation_messages() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    previous text := current_setting('app.tenant_id', true);
+    gone_tenant uuid;
+BEGIN
+    FOR gone_tenant IN SELECT DISTINCT tenant_id FROM gone LOOP
+        PERFORM set_config('app.tenant_id', gone_tenant::text, true);
+        DELETE FROM messages m USING gone g
+            WHERE g.tenant_id = gone_tenant AND m.tenant_id = gone_tenant AND m.conversation_id = g.id;
+    END LOOP;
+    PERFORM set_config('app.tenant_id', coalesce(previous, ''), true);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER conversations_delete_messages AFTER DELETE ON conversations
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION kefu_delete_conversation_messages();
 DROP INDEX conversations_activity;
 ALTER TABLE conversations SET (fillfactor = 70);
 

@@ -32,8 +32,8 @@ import TestSupport
             // The only online agent got the conversation and the message.
             let assigned = try await agent.next("conversation")
             #expect((assigned["conversation"] as? [String: Any])?["id"] as? String == conversationID)
-            let delivered = try await agent.next("message")
-            #expect((delivered["message"] as? [String: Any])?["text"] as? String == "你好，在吗？")
+            let delivered = try await agent.nextMessage(from: "visitor")
+            #expect(delivered["text"] as? String == "你好，在吗？")
 
             try await agent.send(["type": "send", "conversationId": conversationID, "clientId": "a-note", "text": "VIP customer", "note": true])
             _ = try await agent.next("ack")
@@ -141,6 +141,29 @@ import TestSupport
             try await agent.send(["type": "send", "conversationId": conversationID, "clientId": "x-2", "text": "from node 1"])
             let reply = try await visitor.nextMessage(from: "agent")
             #expect(reply["text"] as? String == "from node 1")
+        }
+    }
+
+    @Test func anAgentArrivingOnAnotherNodeTakesTheQueueWithWhatWasSaid() async throws {
+        try await RealtimeHarness.with(nodes: 2) { harness in
+            let (visitor, _) = try await harness.visitorHello(node: 0)
+            try await visitor.send(["type": "send", "clientId": "early", "text": "is anyone there?"])
+            _ = try await visitor.next("ack")
+            let (agent, _) = try await harness.agent(node: 1, token: try await harness.token(email: "agent@acme.example"))
+            let early = try await agent.nextMessage(from: "visitor")
+            #expect(early["text"] as? String == "is anyone there?")
+            try await visitor.send(["type": "send", "clientId": "later", "text": "hello?"])
+            #expect(try await agent.nextMessage(from: "visitor")["text"] as? String == "hello?")
+
+            // Closing the agent's only socket takes them offline at once.
+            await agent.close()
+            var status: [[String?]] = []
+            for _ in 0..<50 {
+                status = try await harness.sql("SELECT status FROM agent_presence")
+                if status == [["offline"]] { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(status == [["offline"]])
         }
     }
 

@@ -75,3 +75,27 @@ import Testing
         }
     }
 }
+
+/// Messages go with their conversation, however it is removed.
+@Suite struct MessageCleanupTests {
+    @Test func deletingAWidgetRemovesItsConversationsMessages() async throws {
+        try await RealtimeFixture.with { fixture in
+            let id = try await fixture.queuedConversation()
+            for index in 0..<3 {
+                _ = try await fixture.writer.append(NewMessage(tenantID: fixture.tenantID, conversationID: id, senderType: .visitor,
+                                                               senderID: nil, kind: .text, body: "m\(index)", clientID: "c\(index)"))
+            }
+            let count: @Sendable () async throws -> Int = {
+                try await fixture.database.withTenant(fixture.tenantID) { tx in
+                    for try await value in try await tx.query("SELECT count(*)::int FROM messages").decode(Int.self) { return value }
+                    return -1
+                }
+            }
+            #expect(try await count() == 3)
+            try await fixture.database.withTenant(fixture.tenantID) { tx in
+                try await tx.query("DELETE FROM widgets WHERE id = \(fixture.widgetID)")
+            }
+            #expect(try await count() == 0)
+        }
+    }
+}

@@ -28,6 +28,12 @@ public struct ConversationsController: Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable { case clientId, text, note }
     }
 
+    struct StatusRequest: APIRequestBody {
+        var status: Conversation.Status
+        var until: Date?
+        enum CodingKeys: String, CodingKey, CaseIterable { case status, until }
+    }
+
     struct AssignRequest: APIRequestBody {
         var agentId: UUID?
         var teamId: UUID?
@@ -48,6 +54,7 @@ public struct ConversationsController: Sendable {
         group.on(.post, "conversations/{id}/assign", access: .signedIn, use: assign)
         group.on(.post, "conversations/{id}/accept", access: .permission(.conversationsReply), use: accept)
         group.on(.post, "conversations/{id}/resolve", access: .signedIn, use: resolve)
+        group.on(.post, "conversations/{id}/status", access: .signedIn, use: setStatus)
         group.on(.post, "conversations/{id}/reopen", access: .permission(.conversationsReply), use: reopen)
     }
 
@@ -144,6 +151,11 @@ public struct ConversationsController: Sendable {
 
     @Sendable func resolve(request: Request, context: KefuRequestContext) async throws -> ConversationView {
         ConversationView(try await service.resolve(try context.id(), by: try context.requirePrincipal()))
+    }
+
+    @Sendable func setStatus(request: Request, context: KefuRequestContext) async throws -> ConversationView {
+        let body = try await request.decodeJSON(StatusRequest.self, limit: maxBodyBytes)
+        return ConversationView(try await service.setStatus(try context.id(), to: body.status, until: body.until, by: try context.requirePrincipal()))
     }
 
     @Sendable func reopen(request: Request, context: KefuRequestContext) async throws -> ConversationView {

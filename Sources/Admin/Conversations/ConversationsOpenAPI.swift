@@ -17,6 +17,7 @@ extension ConversationsController {
             "queuedAt": ["type": "string", "format": "date-time"], "assignedAt": ["type": "string", "format": "date-time"],
             "resolvedAt": ["type": "string", "format": "date-time"], "lastMessageAt": ["type": "string", "format": "date-time"],
             "csatRating": ["type": "integer", "minimum": 1, "maximum": 5], "createdAt": ["type": "string", "format": "date-time"],
+            "snoozedUntil": ["type": "string", "format": "date-time"],
         ],
     ]
 
@@ -98,6 +99,14 @@ extension ConversationsController {
         ],
         "/api/v1/conversations/{id}/resolve": [
             "post": action("resolveConversation", "Resolve (own conversations, or conversations.assign)", access: .signedIn),
+        ],
+        "/api/v1/conversations/{id}/status": [
+            "post": action("setConversationStatus",
+                           "Set an assigned conversation open, pending (waiting on the visitor) or snoozed until a time (own conversations, or conversations.assign)",
+                           access: .signedIn, body: ["type": "object", "additionalProperties": false, "required": ["status"], "properties": [
+                               "status": ["type": "string", "enum": ["open", "pending", "snoozed"]],
+                               "until": ["type": "string", "format": "date-time", "description": "For snoozed: when it opens again (within 30 days)"],
+                           ]]),
         ],
         "/api/v1/conversations/{id}/reopen": [
             "post": action("reopenConversation", "Reopen a resolved conversation into the queue", access: .permission(.conversationsReply)),

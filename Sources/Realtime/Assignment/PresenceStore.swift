@@ -25,7 +25,11 @@ struct PresenceStore: Sendable {
     /// One statement per tenant for every agent connected to this node.
     func heartbeat(userIDs: [UUID], tenantID: UUID) async throws {
         try await database.withTenant(tenantID) { tx in
-            try await tx.query("UPDATE agent_presence SET heartbeat_at = now() WHERE user_id = ANY(\(userIDs)) AND status <> 'offline'")
+            // Connected here means not offline: a close on another node may have said so.
+            try await tx.query("""
+                UPDATE agent_presence SET heartbeat_at = now(), status = CASE WHEN status = 'offline' THEN 'online' ELSE status END
+                WHERE user_id = ANY(\(userIDs))
+                """)
         }
     }
 

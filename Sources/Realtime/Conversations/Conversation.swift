@@ -37,6 +37,7 @@ public struct Conversation: Sendable, Equatable {
     public var csatComment: String?
     public let createdAt: Date
     public var updatedAt: Date
+    public var snoozedUntil: Date?
 
     /// Messages the agents have not read yet.
     public var unreadByAgent: Int64 { max(0, lastSeq - agentReadSeq) }
@@ -59,6 +60,7 @@ public struct ConversationView: Codable, Sendable {
     public let resolvedAt: Date?
     public let lastMessageAt: Date?
     public let csatRating: Int?
+    public let snoozedUntil: Date?
     public let createdAt: Date
 
     public init(_ conversation: Conversation) {
@@ -77,6 +79,7 @@ public struct ConversationView: Codable, Sendable {
         resolvedAt = conversation.resolvedAt
         lastMessageAt = conversation.lastMessageAt
         csatRating = conversation.csatRating
+        snoozedUntil = conversation.snoozedUntil
         createdAt = conversation.createdAt
     }
 }

@@ -51,7 +51,7 @@ public struct ConversationQueries: Sendable {
             var items: [(item: Conversation, cursor: PageCursor)] = []
             for try await row in rows {
                 let conversation = try ConversationStore.decode(row: row, tenantID: tx.tenantID)
-                let micros = try row.makeRandomAccess()[17].decode(Int64.self)
+                let micros = try row.makeRandomAccess()[18].decode(Int64.self)
                 items.append((conversation, PageCursor(createdAtMicros: micros, id: conversation.id)))
             }
             return Page(rows: items, limit: page.limit)

@@ -239,7 +239,9 @@ public struct ConversationService: Sendable {
             try await ConversationStore.markResolved(conversationID, in: tx)
             return [event(conversation, "resolved", actor: principal.userID)]
         }
-        await drainQueue(tenantID: principal.tenantID)
+        // The agent has room again; the queue moves on without holding up their answer.
+        let tenantID = principal.tenantID
+        Task { await drainQueue(tenantID: tenantID) }
         return resolved
     }
 
@@ -254,6 +256,66 @@ public struct ConversationService: Sendable {
         }
         await autoAssign(tenantID: principal.tenantID, conversationID: conversationID, settings: settings)
         return reopened
+    }
+
+    /// The assignee (or anyone with `conversations.assign`) moves an assigned conversation
+    /// between `open`, `pending` (waiting on the visitor) and `snoozed` (set aside until a time,
+    /// at most 30 days ahead). A visitor's message, or the snooze running out, opens it again.
+    public func setStatus(_ conversationID: UUID, to status: Conversation.Status, until: Date?, by principal: Principal) async throws -> Conversation {
+        guard [.open, .pending, .snoozed].contains(status) else {
+            throw RealtimeError.invalid("\"status\" must be open, pending or snoozed (resolve and reopen have their own commands).")
+        }
+        if status == .snoozed {
+            guard let until, until > Date(), until < Date().addingTimeInterval(30 * 86400) else {
+                throw RealtimeError.invalid("A snooze needs \"until\": a time in the next 30 days.")
+            }
+        }
+        return try await change(tenantID: principal.tenantID, conversationID: conversationID) { tx, conversation in
+            let own = conversation.assigneeID == principal.userID && principal.has(.conversationsReply)
+            guard own || principal.has(.conversationsAssign) else {
+                throw RealtimeError.forbidden("Changing another agent's conversation needs conversations.assign.")
+            }
+            guard conversation.assigneeID != nil, Conversation.Status.holdingAgent.contains(conversation.status) else {
+                throw RealtimeError.conflict("Only an assigned, unresolved conversation can be set open, pending or snoozed.")
+            }
+            guard conversation.status != status || status == .snoozed else { return [] }
+            let snoozedUntil = status == .snoozed ? until : nil
+            try await tx.query("""
+                UPDATE conversations SET status = \(status.rawValue), snoozed_until = \(snoozedUntil), last_activity_at = now(), updated_at = now()
+                WHERE id = \(conversationID)
+                """)
+            var details = ["status": status.rawValue]
+            if let snoozedUntil { details["until"] = ServerFrame.timestamp(snoozedUntil) }
+            return [event(conversation, "status", actor: principal.userID, details)]
+        }
+    }
+
+    /// Opens a pending or snoozed conversation again (the visitor wrote, or the snooze ended).
+    func wake(tenantID: UUID, conversationID: UUID, reason: String) async throws {
+        try await change(tenantID: tenantID, conversationID: conversationID) { tx, conversation in
+            guard [.pending, .snoozed].contains(conversation.status) else { return [] }
+            try await tx.query("""
+                UPDATE conversations SET status = 'open', snoozed_until = NULL, last_activity_at = now(), updated_at = now()
+                WHERE id = \(conversationID)
+                """)
+            return [event(conversation, "status", actor: nil, ["status": "open", "reason": reason])]
+        }
+    }
+
+    /// Opens every conversation of `tenantID` whose snooze has run out.
+    public func wakeSnoozed(tenantID: UUID) async throws {
+        let due = try await database.withTenant(tenantID) { tx in
+            var ids: [UUID] = []
+            for try await id in try await tx.query("SELECT id FROM conversations WHERE status = 'snoozed' AND snoozed_until <= now() LIMIT 500").decode(UUID.self) {
+                ids.append(id)
+            }
+            return ids
+        }
+        for conversationID in due {
+            do { try await wake(tenantID: tenantID, conversationID: conversationID, reason: "snooze-ended") } catch {
+                hub.logger.warning("waking a snoozed conversation failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Records how far one side has read and tells the other side.

@@ -6,7 +6,7 @@ import Tenancy
 enum ConversationStore {
     static let columns = """
         id, widget_id, visitor_id, team_id, assignee_id, status, last_seq, visitor_read_seq, agent_read_seq,
-        queued_at, assigned_at, resolved_at, last_message_at, csat_rating, csat_comment, created_at, updated_at
+        queued_at, assigned_at, resolved_at, last_message_at, csat_rating, csat_comment, created_at, updated_at, snoozed_until
         """
 
     static func load(_ id: UUID, lock: Bool = false, in tx: TenantTransaction) async throws -> Conversation? {
@@ -31,7 +31,7 @@ enum ConversationStore {
             queuedAt: try c[9].decode(Date?.self), assignedAt: try c[10].decode(Date?.self),
             resolvedAt: try c[11].decode(Date?.self), lastMessageAt: try c[12].decode(Date?.self),
             csatRating: try c[13].decode(Int16?.self).map(Int.init), csatComment: try c[14].decode(String?.self),
-            createdAt: try c[15].decode(Date.self), updatedAt: try c[16].decode(Date.self))
+            createdAt: try c[15].decode(Date.self), updatedAt: try c[16].decode(Date.self), snoozedUntil: try c[17].decode(Date?.self))
     }
 
     /// The visitor's current conversation: the latest unresolved one, or one resolved within

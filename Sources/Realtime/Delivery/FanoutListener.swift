@@ -34,6 +34,7 @@ public struct FanoutListener: Service {
                     try await database.client.withConnection { connection in
                         try await connection.listen(on: "kefu") { notifications in
                             await hub.catchUpAll()
+                            await hub.resyncAgents()
                             for try await notification in notifications {
                                 await handle(notification.payload)
                             }

@@ -61,6 +61,17 @@ public final class Hub: Sendable {
             registry.agents[socket.tenantID]?[socket.id] = nil
             registry.visitors[socket.tenantID]?[socket.id] = nil
         }
+        // An agent's last socket here closed: offline now, not after the heartbeat expires. If
+        // they are still connected to another node, its next heartbeat brings them back.
+        if case .agent(let principal) = socket.role, agentSockets(tenantID: principal.tenantID, userID: principal.userID).isEmpty {
+            let presence = PresenceStore(database: database)
+            let logger = self.logger
+            Task {
+                do { try await presence.set(.offline, userID: principal.userID, tenantID: principal.tenantID) } catch {
+                    logger.debug("marking an agent offline failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
     }
 
     /// The sockets of `userID` (an agent) on this node.
@@ -193,6 +204,45 @@ public final class Hub: Sendable {
         }
     }
 
+    /// After a listener reconnect, conversation changes announced meanwhile are lost too: make
+    /// every local agent follow what is now assigned to them, and tell them its state.
+    func resyncAgents() async {
+        let byTenant: [UUID: Set<UUID>] = registry.withLock { registry in
+            registry.agents.mapValues { sockets in
+                Set(sockets.values.compactMap { socket -> UUID? in
+                    if case .agent(let principal) = socket.role { return principal.userID }
+                    return nil
+                })
+            }
+        }
+        for (tenantID, users) in byTenant where !users.isEmpty {
+            do {
+                let assigned = try await database.withTenant(tenantID) { tx in
+                    try await ConversationStore.decode(try await tx.query("""
+                        SELECT \(unescaped: ConversationStore.columns) FROM conversations
+                        WHERE assignee_id = ANY(\(Array(users))) AND status IN ('open', 'pending', 'snoozed')
+                        """), tenantID: tx.tenantID)
+                }
+                for conversation in assigned {
+                    for socket in agentSockets(tenantID: tenantID, userID: conversation.assigneeID) where socket.cursor(conversation.id) == nil {
+                        socket.remember(conversation)
+                        socket.send(.conversation(conversation))
+                        await follow(socket, conversationID: conversation.id, after: Self.followStart(conversation))
+                    }
+                }
+            } catch {
+                logger.warning("agent resync failed", metadata: ["tenant": "\(tenantID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Where a newly assigned agent starts following: a little history before the conversation's
+    /// last seq as read, so messages committed between the assignment and that read are not
+    /// skipped, and the agent sees what the visitor just said.
+    static func followStart(_ conversation: Conversation) -> Int64 {
+        max(0, conversation.lastSeq - 50)
+    }
+
     /// After a listener reconnect: anything announced while it was away is read from the table.
     func catchUpAll() async {
         let followed: [(UUID, UUID, LiveSocket)] = registry.withLock { registry in
@@ -274,7 +324,7 @@ public final class Hub: Sendable {
             if mine || principal.has(.conversationsRead) { socket.sendText(frame) }
             if mine, Conversation.Status.holdingAgent.contains(conversation.status) {
                 socket.remember(conversation)
-                await follow(socket, conversationID: conversationID, after: conversation.lastSeq)
+                await follow(socket, conversationID: conversationID, after: Self.followStart(conversation))
             }
         }
         queueMoved(tenantID: tenantID)

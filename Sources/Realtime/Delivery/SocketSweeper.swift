@@ -73,7 +73,8 @@ public struct SocketSweeper: Service {
         if autoResolve { await resolveIdleConversations() }
     }
 
-    /// Resolves every active tenant's conversations idle past its `auto_resolve_minutes`.
+    /// Opens snoozed conversations whose time has come, and resolves every active tenant's
+    /// conversations idle past its `auto_resolve_minutes`.
     /// Every node may do this; the change locks each conversation and skips resolved ones.
     func resolveIdleConversations() async {
         do {
@@ -85,6 +86,7 @@ public struct SocketSweeper: Service {
                 return ids
             }
             for tenantID in tenants {
+                try await conversations.wakeSnoozed(tenantID: tenantID)
                 _ = try await conversations.autoResolveIdle(tenantID: tenantID)
             }
         } catch {

@@ -83,6 +83,11 @@ final class AgentSession: SocketSession {
         case "reopen":
             _ = try await conversations.reopen(try frame.required(frame.conversationId, "conversationId"), by: principal)
             socket.send(.ok(ref: frame.ref))
+        case "status":
+            let status = try frame.required(frame.status.flatMap(Conversation.Status.init(rawValue:)), "status")
+            _ = try await conversations.setStatus(try frame.required(frame.conversationId, "conversationId"), to: status,
+                                                  until: frame.until, by: principal)
+            socket.send(.ok(ref: frame.ref))
         case "presence":
             guard let status = frame.status.flatMap(PresenceStore.Status.init(rawValue:)), status != .offline else {
                 throw RealtimeError.invalid("\"status\" must be \"online\" or \"away\".")

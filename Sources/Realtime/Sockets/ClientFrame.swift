@@ -28,6 +28,7 @@ struct ClientFrame: Decodable, Sendable {
     var teamId: UUID?
     var rating: Int?
     var comment: String?
+    var until: Date?
 
     struct Identity: Decodable, Sendable {
         var userId: String
@@ -48,7 +49,9 @@ struct ClientFrame: Decodable, Sendable {
 
     static func decode(_ text: String) throws(RealtimeError) -> ClientFrame {
         do {
-            return try JSONDecoder().decode(ClientFrame.self, from: Data(text.utf8))
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return try decoder.decode(ClientFrame.self, from: Data(text.utf8))
         } catch let DecodingError.keyNotFound(key, _) {
             throw .invalid("The frame lacks \"\(key.stringValue)\".")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {

@@ -118,8 +118,16 @@ final class VisitorSession: SocketSession {
             switch result {
             case .success(let appended):
                 socket.send(.ack(ref: ref, appended))
-                if appended.conversationStatus == .resolved && !appended.duplicate {
+                guard !appended.duplicate else { return }
+                switch appended.conversationStatus {
+                case .resolved?:
                     Task { _ = try? await self.openConversation(visitorID: visitorID, on: socket) }
+                case .pending?, .snoozed?:
+                    // The visitor answered: the conversation is the agent's to act on again.
+                    let tenantID = self.tenantID
+                    Task { try? await self.conversations.wake(tenantID: tenantID, conversationID: conversationID, reason: "visitor-replied") }
+                default:
+                    break
                 }
             case .failure(let error):
                 socket.send(.error(ref: ref, error as? RealtimeError ?? .overloaded))
