@@ -19,7 +19,6 @@ actor WebSocketTestClient {
     private var generation = 0
     private let outbound: AsyncStream<WebSocketFrame>.Continuation
     private var pump: Task<Void, Never>?
-    private var channel: (any Channel)?
     private(set) var closeCode: WebSocketErrorCode?
 
     static func connect(port: Int, path: String, headers: [(String, String)] = []) async throws -> WebSocketTestClient {
@@ -47,16 +46,6 @@ actor WebSocketTestClient {
         return WebSocketTestClient(channel)
     }
 
-    /// Stops reading from the socket, as a stalled client would; the server's writes pile up.
-    func pauseReading() async throws {
-        try await channel?.setOption(ChannelOptions.autoRead, value: false).get()
-    }
-
-    func resumeReading() async throws {
-        try await channel?.setOption(ChannelOptions.autoRead, value: true).get()
-        channel?.read()
-    }
-
     private init(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) {
         let (outboundStream, outbound) = AsyncStream.makeStream(of: WebSocketFrame.self)
         self.outbound = outbound
@@ -64,7 +53,6 @@ actor WebSocketTestClient {
     }
 
     private func start(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, _ outboundStream: AsyncStream<WebSocketFrame>) {
-        self.channel = channel.channel
         let outbound = self.outbound
         pump = Task {
             try? await channel.executeThenClose { reader, writer in

@@ -20,6 +20,15 @@ enum ServerFrame: Sendable {
     case pong(ref: String?)
 
     var json: String {
+        switch self {
+        case .ack(let ref, let result): return FastFrames.ack(ref: ref, result)
+        case .message(let message): return FastFrames.message(message)
+        default: return encoded
+        }
+    }
+
+    /// The frame through the general encoder (the fast paths must match it).
+    var encoded: String {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
