@@ -42,14 +42,30 @@ public struct OpaqueToken: Sendable, Equatable {
 }
 
 extension Data {
-    func base64URLEncoded() -> String {
+    public func base64URLEncoded() -> String {
         base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
-    init?(base64URLEncoded text: String) {
+    public init?(base64URLEncoded text: String) {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         self.init(base64Encoded: base64)
+    }
+}
+
+/// A public or secret key that carries its tenant: base64url(tenant id ‖ `randomBytes` random
+/// bytes). The server reads the tenant back to open that tenant's scope before any lookup.
+public enum TenantKey {
+    public static func make(tenantID: UUID, randomBytes: Int) -> String {
+        var bytes = withUnsafeBytes(of: tenantID.uuid) { Array($0) }
+        bytes += (0..<randomBytes).map { _ in UInt8.random(in: .min ... .max) }
+        return Data(bytes).base64URLEncoded()
+    }
+
+    /// The tenant of a key made with `randomBytes`, or nil when it is not one.
+    public static func tenantID(of text: some StringProtocol, randomBytes: Int) -> UUID? {
+        guard text.count < 100, let data = Data(base64URLEncoded: String(text)), data.count == 16 + randomBytes else { return nil }
+        return UUID(uuid: data.prefix(16).withUnsafeBytes { $0.loadUnaligned(as: uuid_t.self) })
     }
 }

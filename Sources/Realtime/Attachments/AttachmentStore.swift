@@ -121,21 +121,13 @@ public struct AttachmentStore: Sendable {
         return cleaned.trimmingCharacters(in: .whitespaces).isEmpty ? "file" : String(cleaned)
     }
 
-    /// base64url(tenant id ‖ 24 random bytes).
+    /// A link secret that carries its tenant (see `TenantKey`).
     static func newSecret(tenantID: UUID) -> String {
-        var bytes = withUnsafeBytes(of: tenantID.uuid) { Array($0) }
-        bytes += (0..<24).map { _ in UInt8.random(in: .min ... .max) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        TenantKey.make(tenantID: tenantID, randomBytes: 24)
     }
 
     static func tenantID(fromSecret secret: String) -> UUID? {
-        guard secret.count < 100 else { return nil }
-        var base64 = secret.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), data.count == 40 else { return nil }
-        let b = Array(data.prefix(16))
-        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+        TenantKey.tenantID(of: secret, randomBytes: 24)
     }
 }
 

@@ -30,8 +30,7 @@ public struct ConversationQueries: Sendable {
     public func list(_ filter: Filter, page: PageRequest, tenantID: UUID) async throws -> Page<Conversation> {
         try await database.withTenant(tenantID) { tx in
             let assignee: UUID? = filter.assigneeID ?? nil
-            let pattern = filter.text.map { "%" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_") + "%" }
+            let pattern = filter.text.map(ConversationQueries.containsPattern)
             let rows = try await tx.query("""
                 SELECT \(unescaped: ConversationStore.columns), (extract(epoch FROM created_at) * 1000000)::bigint
                 FROM conversations c
@@ -56,6 +55,12 @@ public struct ConversationQueries: Sendable {
             }
             return Page(rows: items, limit: page.limit)
         }
+    }
+
+    /// An ILIKE pattern matching text that contains `text` literally (its %, _ and \ escaped).
+    static func containsPattern(_ text: String) -> String {
+        "%" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%"
     }
 
     /// One conversation, visible to `principal`: their own, or any with `conversations.read`.

@@ -250,6 +250,9 @@ public struct ConversationService: Sendable {
         guard principal.has(.conversationsReply) else { throw RealtimeError.forbidden("Reopening needs conversations.reply.") }
         let settings = try await database.withTenant(principal.tenantID) { tx in try await ConversationSettings.load(in: tx) }
         let reopened = try await change(tenantID: principal.tenantID, conversationID: conversationID) { tx, conversation in
+            guard conversation.assigneeID == principal.userID || principal.has(.conversationsRead) else {
+                throw RealtimeError.conversationNotFound
+            }
             guard conversation.status == .resolved else { throw RealtimeError.conflict("Only a resolved conversation can be reopened.") }
             try await ConversationStore.requeue(conversationID, in: tx)
             return [event(conversation, "reopened", actor: principal.userID)]

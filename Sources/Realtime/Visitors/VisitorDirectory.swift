@@ -1,3 +1,4 @@
+import Auth
 import Crypto
 import Foundation
 import PostgresNIO
@@ -20,13 +21,8 @@ struct VisitorDirectory: Sendable {
     }
 
     static func tenantID(fromPublicKey key: String) -> UUID? {
-        guard key.hasPrefix("kfw_"), key.count < 100 else { return nil }
-        var base64 = key.dropFirst(4).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), data.count == 32 else { return nil }
-        let bytes = Array(data.prefix(16))
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        guard key.hasPrefix("kfw_") else { return nil }
+        return TenantKey.tenantID(of: key.dropFirst(4), randomBytes: 16)
     }
 
     /// What a visitor's `hello` tells about them.
@@ -107,9 +103,7 @@ struct VisitorDirectory: Sendable {
     }
 
     static func newToken() -> String {
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max) }
-        return "kfv_" + Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        "kfv_" + Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64URLEncoded()
     }
 
     static func hash(_ token: String) -> Data {

@@ -189,10 +189,7 @@ public struct WidgetStore: Sendable {
     }
 
     static func newPublicKey(tenantID: UUID) -> String {
-        var bytes = withUnsafeBytes(of: tenantID.uuid) { Array($0) }
-        bytes += (0..<16).map { _ in UInt8.random(in: .min ... .max) }
-        return "kfw_" + Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        "kfw_" + TenantKey.make(tenantID: tenantID, randomBytes: 16)
     }
 
     static func newSecret() -> String {
