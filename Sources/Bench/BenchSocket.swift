@@ -5,7 +5,8 @@ import NIOPosix
 import NIOWebSocket
 
 /// A load-generator WebSocket: NIO channel handlers only (no task per socket), so one process
-/// holds thousands. Text frames go to `onText`; pings are answered, as a browser does.
+/// holds thousands. Text frames go to `onText` as raw bytes (a load generator that decodes every
+/// frame into a String spends its CPU on itself); pings are answered, as a browser does.
 enum BenchSocket {
     struct Refused: Error, CustomStringConvertible {
         let description: String
@@ -13,7 +14,7 @@ enum BenchSocket {
 
     static func connect(
         group: any EventLoopGroup, host: String, port: Int, path: String, headers: [(String, String)],
-        onText: @escaping @Sendable (String) -> Void
+        onText: @escaping @Sendable (ByteBuffer) -> Void
     ) async throws -> any Channel {
         let upgraded = try await ClientBootstrap(group: group)
             .connect(host: host, port: port) { channel in
@@ -45,16 +46,19 @@ enum BenchSocket {
 
     /// Sends `text` as a masked text frame (clients must mask).
     static func send(_ text: String, on channel: any Channel) {
-        let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: text))
-        channel.writeAndFlush(frame, promise: nil)
+        channel.writeAndFlush(frame(text), promise: nil)
+    }
+
+    static func frame(_ text: String) -> WebSocketFrame {
+        WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: text))
     }
 
     private final class FrameHandler: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = WebSocketFrame
         typealias OutboundOut = WebSocketFrame
-        let onText: @Sendable (String) -> Void
+        let onText: @Sendable (ByteBuffer) -> Void
 
-        init(onText: @escaping @Sendable (String) -> Void) {
+        init(onText: @escaping @Sendable (ByteBuffer) -> Void) {
             self.onText = onText
         }
 
@@ -62,8 +66,7 @@ enum BenchSocket {
             let frame = unwrapInboundIn(data)
             switch frame.opcode {
             case .text:
-                var data = frame.unmaskedData
-                onText(data.readString(length: data.readableBytes) ?? "")
+                onText(frame.unmaskedData)
             case .ping:
                 var payload = frame.unmaskedData
                 let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(),
@@ -76,6 +79,33 @@ enum BenchSocket {
             }
         }
     }
+}
+
+extension ByteBuffer {
+    /// Whether the readable bytes contain `needle` (no String is made).
+    func contains(_ needle: StaticString) -> Bool {
+        range(of: needle) != nil
+    }
+
+    /// Where `needle` first occurs in the readable bytes, as offsets from the reader index.
+    func range(of needle: StaticString) -> Range<Int>? {
+        let count = needle.utf8CodeUnitCount
+        return withUnsafeReadableBytes { haystack -> Range<Int>? in
+            guard let base = haystack.baseAddress, count > 0, haystack.count >= count else { return nil }
+            let first = Int32(needle.utf8Start.pointee)
+            var offset = 0
+            // memchr to each candidate first byte, memcmp for the rest.
+            while offset <= haystack.count - count,
+                  let found = memchr(base + offset, first, haystack.count - count + 1 - offset) {
+                let start = base.distance(to: UnsafeRawPointer(found))
+                if memcmp(found, needle.utf8Start, count) == 0 { return start..<start + count }
+                offset = start + 1
+            }
+            return nil
+        }
+    }
+
+    var text: String { getString(at: readerIndex, length: readableBytes) ?? "" }
 }
 
 /// The resident set size of a process, in kilobytes, from /proc.

@@ -77,8 +77,8 @@ struct IdleSocketsWorker: AsyncParsableCommand {
                     tasks.addTask {
                         let channel = try await BenchSocket.connect(
                             group: group, host: host, port: port, path: "/ws/visitor?key=\(key)", headers: [("Origin", "http://bench.local")]
-                        ) { text in
-                            if text.contains("\"welcome\"") { welcomed.value.add(1, ordering: .relaxed) }
+                        ) { frame in
+                            if frame.contains("\"welcome\"") { welcomed.value.add(1, ordering: .relaxed) }
                         }
                         BenchSocket.send(#"{"type":"hello","v":1}"#, on: channel)
                         return channel

@@ -23,14 +23,14 @@ struct MessagesBenchmark: AsyncParsableCommand {
 
     final class Tally: Sendable {
         struct State {
-            var sent = 0
-            var acked = 0
             var errors: [String: Int] = [:]
             var seen = Set<Int64>()
             var duplicates = 0
             var latency = LatencySample()
         }
         let state = Mutex(State())
+        let sent = Atomic<Int>(0)
+        let acked = Atomic<Int>(0)
         let agentWelcomes = Atomic<Int>(0)
         let subscribed = Atomic<Int>(0)
         let conversationIDs = Mutex([Int: (id: String, seq: Int)]())
@@ -38,6 +38,7 @@ struct MessagesBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try hostAndPort(url)
+        let writerBefore = try WriterTotals.scrape(host: host, port: port)
         let (agentHost, agentPort) = try hostAndPort(agentUrl ?? url)
         let setup = try BenchSetup.prepare(host: host, port: port, tenant: tenant, email: email, password: password)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
@@ -50,8 +51,8 @@ struct MessagesBenchmark: AsyncParsableCommand {
         for agent in 0..<agents {
             agentChannels.append(try await BenchSocket.connect(
                 group: group, host: agentHost, port: agentPort, path: "/ws/agent", headers: [("Authorization", "Bearer \(setup.token)")]
-            ) { text in
-                Self.agentReceived(text, agent: agent, of: agents, tally: tally, clock: clock, origin: origin)
+            ) { frame in
+                Self.agentReceived(frame, agent: agent, of: agents, tally: tally, clock: clock, origin: origin)
             })
         }
         try await waitFor("agent welcomes") { tally.agentWelcomes.load(ordering: .relaxed) >= agents }
@@ -61,8 +62,8 @@ struct MessagesBenchmark: AsyncParsableCommand {
         for index in 0..<conversations {
             let channel = try await BenchSocket.connect(
                 group: group, host: host, port: port, path: "/ws/visitor?key=\(setup.widgetKey)", headers: [("Origin", "http://bench.local")]
-            ) { text in
-                Self.visitorReceived(text, index: index, tally: tally)
+            ) { frame in
+                Self.visitorReceived(frame, index: index, tally: tally)
             }
             BenchSocket.send(#"{"type":"hello","v":1}"#, on: channel)
             BenchSocket.send(#"{"type":"send","clientId":"warm-up","text":"hello"}"#, on: channel)
@@ -86,23 +87,36 @@ struct MessagesBenchmark: AsyncParsableCommand {
         }
 
         // Send at the target rate: every 10 ms, the next slice of visitors sends one message each.
+        // Each event loop gets its share of a tick in one hop and writes it itself, stamping the
+        // send time there, so the generator's own thread hops are neither cost nor latency.
         let perTick = Double(rate) / 100
         var debt = 0.0
         var counters = [Int](repeating: 0, count: conversations)
         var cursor = 0
+        let channels = visitorChannels
         let start = clock.now
         var tick = start
         while clock.now - start < .seconds(duration) {
             debt += perTick
+            var slices: [ObjectIdentifier: (loop: any EventLoop, sends: [(index: Int, number: Int)])] = [:]
             while debt >= 1 {
                 debt -= 1
                 let index = cursor % conversations
                 cursor += 1
                 counters[index] += 1
-                let sentAt = (clock.now - origin).nanoseconds
-                BenchSocket.send(#"{"type":"send","clientId":"m\#(counters[index])","text":"bench \#(index) \#(counters[index]) \#(sentAt)"}"#,
-                                 on: visitorChannels[index])
-                tally.state.withLock { $0.sent += 1 }
+                let loop = channels[index].eventLoop
+                slices[ObjectIdentifier(loop), default: (loop, [])].sends.append((index, counters[index]))
+            }
+            for (loop, sends) in slices.values {
+                loop.execute {
+                    let sentAt = (clock.now - origin).nanoseconds
+                    for (index, number) in sends {
+                        channels[index].writeAndFlush(
+                            BenchSocket.frame(#"{"type":"send","clientId":"m\#(number)","text":"bench \#(index) \#(number) \#(sentAt)"}"#),
+                            promise: nil)
+                    }
+                    tally.sent.add(sends.count, ordering: .relaxed)
+                }
             }
             tick = tick.advanced(by: .milliseconds(10))
             try await Task.sleep(until: tick, clock: clock)
@@ -111,59 +125,77 @@ struct MessagesBenchmark: AsyncParsableCommand {
         // Let the tail arrive: until every acknowledged message is delivered, or 15 s pass.
         let deadline = clock.now + .seconds(15)
         while clock.now < deadline {
-            let (sent, acked, delivered, errors) = tally.state.withLock { ($0.sent, $0.acked, $0.seen.count, $0.errors.values.reduce(0, +)) }
+            let (sent, acked) = (tally.sent.load(ordering: .relaxed), tally.acked.load(ordering: .relaxed))
+            let (delivered, errors) = tally.state.withLock { ($0.seen.count, $0.errors.values.reduce(0, +)) }
             if acked + errors >= sent && delivered >= acked { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         let state = tally.state.withLock { $0 }
+        let (sent, acked) = (tally.sent.load(ordering: .relaxed), tally.acked.load(ordering: .relaxed))
         let seconds = sendingTime.seconds
         print(String(format: "messages: %d conversations, %d agent sockets%@, target %d msg/s for %.0f s",
                      conversations, agents, agentUrl == nil ? "" : " on another node", rate, seconds))
         print(String(format: "sent %d, acknowledged %d, delivered %d (%.0f msg/s), lost %d, duplicated %d, errors %@",
-                     state.sent, state.acked, state.seen.count, Double(state.seen.count) / seconds,
-                     max(0, state.acked - state.seen.count), state.duplicates, state.errors.isEmpty ? "none" : "\(state.errors)"))
+                     sent, acked, state.seen.count, Double(state.seen.count) / seconds,
+                     max(0, acked - state.seen.count), state.duplicates, state.errors.isEmpty ? "none" : "\(state.errors)"))
         print(String(format: "send → receipt latency: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms",
                      state.latency.percentile(50), state.latency.percentile(99), state.latency.percentile(99.9), state.latency.percentile(100)))
+        let writer = try WriterTotals.scrape(host: host, port: port) - writerBefore
+        print(String(format: "writer (visitors' node): %.0f batches, %.1f messages per batch, %.2f ms per batch round trip",
+                     writer.batches, writer.messages / max(1, writer.batches), writer.seconds * 1000 / max(1, writer.batches)))
         for channel in visitorChannels + agentChannels { channel.close(promise: nil) }
         try await group.shutdownGracefully()
-        if state.duplicates > 0 || state.acked > state.seen.count { throw ExitCode(1) }
+        if state.duplicates > 0 || acked > state.seen.count { throw ExitCode(1) }
     }
 
-    static func visitorReceived(_ text: String, index: Int, tally: Tally) {
-        // Most frames are acks and echoes of the visitor's own messages: recognise them cheaply,
-        // so the load generator spends its CPU on load, not on parsing.
-        if text.contains(#""type":"ack""#) {
-            if text.contains(#""clientId":"warm-up""#),
-               let frame = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-               let id = frame["conversationId"] as? String, let seq = frame["seq"] as? Int {
+    static func visitorReceived(_ frame: ByteBuffer, index: Int, tally: Tally) {
+        // Most frames are acks and echoes of the visitor's own messages: recognise them from the
+        // bytes, so the load generator spends its CPU on load, not on parsing.
+        if frame.contains(#""type":"ack""#) {
+            if frame.contains(#""clientId":"warm-up""#),
+               let object = try? JSONSerialization.jsonObject(with: Data(frame.readableBytesView)) as? [String: Any],
+               let id = object["conversationId"] as? String, let seq = object["seq"] as? Int {
                 tally.conversationIDs.withLock { $0[index] = (id, seq) }
             } else {
-                tally.state.withLock { $0.acked += 1 }
+                tally.acked.add(1, ordering: .relaxed)
             }
-        } else if text.contains(#""type":"error""#) {
-            let code = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["code"] as? String ?? "?"
+        } else if frame.contains(#""type":"error""#) {
+            let code = (try? JSONSerialization.jsonObject(with: Data(frame.readableBytesView)) as? [String: Any])?["code"] as? String ?? "?"
             tally.state.withLock { $0.errors[code, default: 0] += 1 }
         }
     }
 
     /// Counts a benchmark message on the agent socket that subscribed to its conversation (the
     /// signed-in owner may follow more, as assignee: those copies are not counted).
-    static func agentReceived(_ text: String, agent: Int, of agents: Int, tally: Tally, clock: ContinuousClock, origin: ContinuousClock.Instant) {
-        if text.contains(#""ref":"subscribed""#) {
-            tally.subscribed.add(1, ordering: .relaxed)
+    static func agentReceived(_ frame: ByteBuffer, agent: Int, of agents: Int, tally: Tally, clock: ContinuousClock, origin: ContinuousClock.Instant) {
+        let receivedAt = (clock.now - origin).nanoseconds
+        // The body is "bench <visitor> <number> <sent at>"; read it straight from the frame's bytes.
+        guard let body = frame.range(of: #""text":"bench "#) else {
+            if frame.contains(#""ref":"subscribed""#) {
+                tally.subscribed.add(1, ordering: .relaxed)
+            } else if frame.contains(#""type":"welcome""#) {
+                tally.agentWelcomes.add(1, ordering: .relaxed)
+            }
             return
         }
-        guard text.contains(#""text":"bench "#) else {
-            if text.contains(#""type":"welcome""#) { tally.agentWelcomes.add(1, ordering: .relaxed) }
-            return
+        var fields: [Int64] = []
+        var value: Int64 = 0
+        var digits = 0
+        for byte in frame.readableBytesView.dropFirst(body.upperBound) {
+            if byte >= 0x30 && byte <= 0x39 {
+                value = value * 10 + Int64(byte - 0x30)
+                digits += 1
+                continue
+            }
+            guard digits > 0 else { return }
+            fields.append(value)
+            value = 0
+            digits = 0
+            if byte != 0x20 { break }
         }
-        // The body is "bench <visitor> <number> <sent at>"; read it straight from the frame text.
-        guard let start = text.range(of: #""text":"bench "#)?.upperBound,
-              let end = text[start...].firstIndex(of: "\"") else { return }
-        let fields = text[start..<end].split(separator: " ")
-        guard fields.count == 3, let visitor = Int64(fields[0]), let number = Int64(fields[1]), let sentAt = Int64(fields[2]),
-              Int(visitor) % agents == agent else { return }
-        let latency = Duration.nanoseconds((clock.now - origin).nanoseconds - sentAt)
+        guard fields.count == 3, Int(fields[0]) % agents == agent else { return }
+        let (visitor, number, sentAt) = (fields[0], fields[1], fields[2])
+        let latency = Duration.nanoseconds(receivedAt - sentAt)
         tally.state.withLock { state in
             if state.seen.insert(visitor << 32 | number).inserted {
                 state.latency.record(latency)
@@ -186,4 +218,31 @@ struct MessagesBenchmark: AsyncParsableCommand {
 extension Duration {
     var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// The group-commit writer's counters, from a node's /metrics.
+struct WriterTotals {
+    var batches = 0.0
+    var messages = 0.0
+    var seconds = 0.0
+
+    static func scrape(host: String, port: Int) throws -> WriterTotals {
+        let response = try HTTPConnection(host: host, port: port).request("GET", "/metrics")
+        var totals = WriterTotals()
+        for line in String(decoding: response.body, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, let value = Double(parts[1]) else { continue }
+            switch parts[0] {
+            case "kefu_writer_batches_total": totals.batches = value
+            case "kefu_writer_messages_total": totals.messages = value
+            case "kefu_writer_commit_seconds_total": totals.seconds = value
+            default: break
+            }
+        }
+        return totals
+    }
+
+    static func - (lhs: WriterTotals, rhs: WriterTotals) -> WriterTotals {
+        WriterTotals(batches: lhs.batches - rhs.batches, messages: lhs.messages - rhs.messages, seconds: lhs.seconds - rhs.seconds)
+    }
 }

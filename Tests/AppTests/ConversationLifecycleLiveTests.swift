@@ -104,9 +104,9 @@ import TestSupport
             // 12 MB of history, far more than socket buffers and the 256 KB outbound bound hold.
             _ = try await harness.sql("""
                 INSERT INTO messages (tenant_id, conversation_id, seq, sender_type, kind, body)
-                SELECT tenant_id, id, g, 'visitor', 'text', repeat('x', 4000) FROM conversations, generate_series(last_seq + 1, last_seq + 3000) g
+                SELECT tenant_id, id, g, 'visitor', 'text', repeat('x', 4000) FROM conversations,
+                    generate_series(kefu_conversation_last_seq(tenant_id, id) + 1, kefu_conversation_last_seq(tenant_id, id) + 3000) g
                 """)
-            _ = try await harness.sql("UPDATE conversations SET last_seq = last_seq + 3000")
             let owner = try await harness.token(email: "boss@acme.example")
             let received = try await StalledSocketClient.run(
                 port: harness.nodes[0].port, path: "/ws/agent", headers: [("Authorization", "Bearer \(owner)")],

@@ -79,6 +79,8 @@ import TestSupport
                 #expect(text.contains(#"kefu_db_pool_connections{state="in_use"}"#))
                 #expect(text.contains(#"kefu_db_pool_connections{state="idle"}"#))
                 #expect(text.contains("kefu_db_pool_max_connections 8"))
+                #expect(text.contains("kefu_writer_messages_total 0"))
+                #expect(text.contains("kefu_writer_batches_total 0"))
             }
         }
     }

@@ -57,4 +57,37 @@ import Testing
             }
         }
     }
+
+    @Test func conversationsIdleLongerThanTheTenantsLimitAreResolved() async throws {
+        try await RealtimeFixture.with { fixture in
+            let idle = try await fixture.queuedConversation()
+            let recent = try await fixture.queuedConversation()
+            for (id, key) in [(idle, "i1"), (recent, "r1")] {
+                _ = try await fixture.writer.append(NewMessage(
+                    tenantID: fixture.tenantID, conversationID: id, senderType: .visitor, senderID: nil, kind: .text, body: "hello", clientID: key))
+            }
+            // Both were last touched 10 minutes ago; only `recent` heard from its visitor since.
+            try await fixture.database.withTenant(fixture.tenantID) { tx in
+                try await tx.query("UPDATE tenant_settings SET auto_resolve_minutes = 5")
+                try await tx.query("UPDATE conversations SET last_activity_at = now() - interval '10 minutes'")
+                try await tx.query("UPDATE messages SET created_at = now() - interval '10 minutes' WHERE conversation_id = \(idle)")
+            }
+            let before = try await fixture.conversation(idle)
+            #expect(before.lastSeq == 1)
+            #expect(before.lastMessageAt.map { $0 < Date().addingTimeInterval(-500) } == true)
+
+            #expect(try await fixture.service.autoResolveIdle(tenantID: fixture.tenantID) == 1)
+            let resolved = try await fixture.conversation(idle)
+            #expect(resolved.status == .resolved)
+            // The resolved event is its next message, and moves its last-message time.
+            #expect(resolved.lastSeq == 2)
+            #expect(resolved.lastMessageAt.map { $0 > Date().addingTimeInterval(-60) } == true)
+            let events = try await fixture.database.withTenant(fixture.tenantID) { tx in
+                try await MessageLog.after(1, conversationID: idle, limit: 10, in: tx).map(\.body)
+            }
+            #expect(events.first?.contains("inactivity") == true)
+            #expect(try await fixture.conversation(recent).status == .queued)
+            #expect(try await fixture.service.autoResolveIdle(tenantID: fixture.tenantID) == 0)
+        }
+    }
 }

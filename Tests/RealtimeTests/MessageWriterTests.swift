@@ -33,6 +33,10 @@ import Testing
                 return try await group.reduce(into: []) { $0 += $1 }
             }
             #expect(results.count == 480)
+            // Batched: fewer round trips than messages, every message counted once.
+            let totals = fixture.writer.totals
+            #expect(totals.messages == 480)
+            #expect(totals.batches >= 1 && totals.batches < 480)
             for conversationID in conversations {
                 let mine = results.filter { $0.message.conversationID == conversationID }.sorted { $0.message.seq < $1.message.seq }
                 #expect(mine.map(\.message.seq) == Array(1...60))

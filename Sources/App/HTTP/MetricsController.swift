@@ -1,15 +1,17 @@
 import Admin
 import Hummingbird
+import Realtime
 import Tenancy
 
 /// `GET /metrics`: Prometheus text exposition of this node's metrics.
 struct MetricsController: Sendable {
     let metrics: ServerMetrics
     let database: Database
+    let writer: MessageWriter
 
     func addRoutes(to router: Router<KefuRequestContext>) {
         router.get("metrics") { _, _ in
-            let text = await metrics.render(database: database)
+            let text = await metrics.render(database: database, writer: writer)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],

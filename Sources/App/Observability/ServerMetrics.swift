@@ -1,4 +1,6 @@
 import Prometheus
+import Realtime
+import Synchronization
 import Tenancy
 
 /// The server's Prometheus registry and the instruments the HTTP layer records into.
@@ -9,6 +11,11 @@ final class ServerMetrics: Sendable {
     private let poolInUse: Gauge
     private let poolIdle: Gauge
     private let poolMax: Gauge
+    private let writerBatches: Counter
+    private let writerMessages: Counter
+    private let writerSeconds: Counter
+    /// The writer's totals at the last scrape: counters move by the difference.
+    private let lastWriterTotals = Mutex(MessageWriter.Totals())
 
     static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -38,6 +45,15 @@ final class ServerMetrics: Sendable {
         poolMax = registry.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "kefu", metricName: "db_pool", unitName: "max_connections",
             helpText: "Largest number of connections the pool may open"))
+        writerBatches = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "kefu", subsystem: "writer", metricName: "batches", unitName: "total",
+            helpText: "Message batches committed by this node's group-commit writer"))
+        writerMessages = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "kefu", subsystem: "writer", metricName: "messages", unitName: "total",
+            helpText: "Messages in those batches (divide by batches for the mean batch size)"))
+        writerSeconds = registry.makeCounter(descriptor: MetricNameDescriptor(
+            namespace: "kefu", subsystem: "writer", metricName: "commit", unitName: "seconds_total",
+            helpText: "Time spent in batch round trips (append and commit)"))
     }
 
     func recordRequest(method: String, route: String, status: Int, duration: Duration) {
@@ -53,7 +69,15 @@ final class ServerMetrics: Sendable {
     }
 
     /// Reads the pool's state (one small query) and renders every metric in Prometheus text format.
-    func render(database: Database) async -> String {
+    func render(database: Database, writer: MessageWriter) async -> String {
+        let totals = writer.totals
+        let last = lastWriterTotals.withLock { last in
+            defer { last = totals }
+            return last
+        }
+        writerBatches.increment(by: Int64(totals.batches - last.batches))
+        writerMessages.increment(by: Int64(totals.messages - last.messages))
+        writerSeconds.increment(by: Double((totals.committing - last.committing).nanoseconds) / 1e9)
         poolMax.set(Double(database.maximumConnections))
         let inUse = database.connectionsInUse
         poolInUse.set(Double(inUse))

@@ -62,7 +62,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
 
     HealthController(database: dependencies.database, migrator: dependencies.migrator, readinessTimeout: .seconds(configuration.readinessTimeoutSeconds))
         .addRoutes(to: router)
-    MetricsController(metrics: metrics, database: dependencies.database).addRoutes(to: router)
+    MetricsController(metrics: metrics, database: dependencies.database, writer: dependencies.realtime.writer).addRoutes(to: router)
 
     let sessions = dependencies.sessions
     let loginThrottle = LoginThrottle(limits: .init(

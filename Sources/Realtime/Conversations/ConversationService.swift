@@ -326,7 +326,7 @@ public struct ConversationService: Sendable {
         let column = side == .visitor ? "visitor_read_seq" : "agent_read_seq"
         let updated = try await database.withTenant(tenantID) { tx in
             let rows = try await tx.query("""
-                UPDATE conversations SET \(unescaped: column) = LEAST(last_seq, GREATEST(\(unescaped: column), \(seq)))
+                UPDATE conversations SET \(unescaped: column) = LEAST(kefu_conversation_last_seq(tenant_id, id), GREATEST(\(unescaped: column), \(seq)))
                 WHERE id = \(conversationID) RETURNING \(unescaped: column)
                 """)
             for try await value in rows.decode(Int64.self) { return value }
@@ -341,7 +341,7 @@ public struct ConversationService: Sendable {
             let rows = try await tx.query("""
                 SELECT c.id FROM conversations c, tenant_settings s
                 WHERE c.status IN ('open', 'pending', 'queued', 'bot') AND s.auto_resolve_minutes > 0
-                  AND GREATEST(c.last_activity_at, c.last_message_at) < now() - make_interval(mins => s.auto_resolve_minutes)
+                  AND GREATEST(c.last_activity_at, kefu_conversation_last_message_at(c.tenant_id, c.id)) < now() - make_interval(mins => s.auto_resolve_minutes)
                 LIMIT 500
                 """)
             var ids: [UUID] = []

@@ -4,9 +4,12 @@ import Tenancy
 
 /// SQL for conversations, run inside a tenant's transaction.
 enum ConversationStore {
+    /// The last seq and last message time are read from the messages (see migration 0009).
     static let columns = """
-        id, widget_id, visitor_id, team_id, assignee_id, status, last_seq, visitor_read_seq, agent_read_seq,
-        queued_at, assigned_at, resolved_at, last_message_at, csat_rating, csat_comment, created_at, updated_at, snoozed_until
+        id, widget_id, visitor_id, team_id, assignee_id, status, kefu_conversation_last_seq(tenant_id, id) AS last_seq,
+        visitor_read_seq, agent_read_seq, queued_at, assigned_at, resolved_at,
+        kefu_conversation_last_message_at(tenant_id, id) AS last_message_at, csat_rating, csat_comment, created_at, updated_at,
+        snoozed_until
         """
 
     static func load(_ id: UUID, lock: Bool = false, in tx: TenantTransaction) async throws -> Conversation? {

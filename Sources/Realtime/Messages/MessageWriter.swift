@@ -31,12 +31,25 @@ public final class MessageWriter: Service, Sendable {
 
     public typealias Completion = @Sendable (Result<AppendResult, any Error>) -> Void
 
+    /// Since start: batches committed, messages in them, and time spent in their round trips
+    /// (for /metrics: messages per batch shows how well the group commit groups).
+    public struct Totals: Sendable, Equatable {
+        public var batches = 0
+        public var messages = 0
+        public var committing = Duration.zero
+
+        public init() {}
+    }
+
     let database: Database
     let nodeID: String
     let limits: Limits
     let logger: Logger
     private let shards: [Shard]
     private let committed: @Sendable ([Message]) -> Void
+    private let counted = Mutex(Totals())
+
+    public var totals: Totals { counted.withLock { $0 } }
 
     /// - Parameter committed: called with every batch's new messages once committed (fan-out).
     public init(database: Database, nodeID: String, limits: Limits = Limits(), logger: Logger,
@@ -105,6 +118,15 @@ public final class MessageWriter: Service, Sendable {
             firsts.append(pending)
         }
         let outcomes: [Result<AppendResult, any Error>]
+        let started = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - started
+            counted.withLock { totals in
+                totals.batches += 1
+                totals.messages += firsts.count
+                totals.committing += elapsed
+            }
+        }
         do {
             outcomes = try await append(firsts.map(\.message))
         } catch where firsts.count > 1 {
