@@ -50,9 +50,10 @@ public struct FanoutListener: Service {
     }
 
     func handle(_ payload: String) async {
-        guard let kind = payload.first else { return }
+        // This node's own announcements come back too: skip them before any parsing.
+        guard let kind = payload.first, !payload.dropFirst().hasPrefix(nodeID + ";") else { return }
         var entries = payload.dropFirst().split(separator: ";")
-        guard let node = entries.first, node != nodeID else { return }
+        guard !entries.isEmpty else { return }
         entries.removeFirst()
         var announced: [UUID: [(conversationID: UUID, lastSeq: Int64)]] = [:]
         for entry in entries {

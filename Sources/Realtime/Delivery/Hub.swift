@@ -25,6 +25,8 @@ public final class Hub: Sendable {
     let nodeID: String
     private let registry = Mutex(Registry())
     private let lastSocketID = Atomic<UInt64>(0)
+    /// Per event loop, what writes the sockets' queued frames (see `OutboundFlusher`).
+    let flushers = OutboundFlushers()
     /// Tenants whose queue positions are due to be pushed (coalesced, see `queueMoved`).
     private let queueRefreshes = Mutex(Set<UUID>())
 

@@ -90,7 +90,8 @@ enum MessageRules {
         guard let clientID, !clientID.isEmpty, clientID.utf8.count <= 64 else {
             throw .invalid("\"send\" needs a \"clientId\" of 1 to 64 bytes (the same on every retry).")
         }
-        guard let text, !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .invalid("\"text\" is empty.") }
+        // White_Space covers what Foundation's whitespacesAndNewlines does, without bridging.
+        guard let text, text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else { throw .invalid("\"text\" is empty.") }
         guard text.utf8.count <= maximumBytes else { throw .tooLarge("\"text\" is longer than \(maximumBytes) bytes.") }
         return (text, clientID)
     }

@@ -164,10 +164,10 @@ public final class MessageWriter: Service, Sendable {
         let conversations = messages.map(\.conversationID)
         let keys = messages.map { $0.clientKey ?? "" }
         let senderTypes = messages.map(\.senderType.rawValue)
-        let senders = messages.map { $0.senderID?.uuidString.lowercased() ?? "" }
+        let senders = messages.map { $0.senderID?.lowerText ?? "" }
         let kinds = messages.map(\.kind.rawValue)
         let bodies = messages.map(\.body)
-        let attachments = messages.map { $0.attachmentID?.uuidString.lowercased() ?? "" }
+        let attachments = messages.map { $0.attachmentID?.lowerText ?? "" }
         var outcomes = [Result<AppendResult, any Error>](repeating: .failure(RealtimeError.conversationNotFound), count: messages.count)
         try await database.client.withConnection { connection in
             // An explicit transaction: the senders hear back only once COMMIT has returned, so a

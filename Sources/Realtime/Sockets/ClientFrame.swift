@@ -2,7 +2,7 @@ import Foundation
 
 /// A frame from a visitor or an agent: JSON with a `type`; the other fields depend on it (see
 /// `docs/protocol.md`). Unknown fields are ignored, so old servers accept newer clients.
-struct ClientFrame: Decodable, Sendable {
+struct ClientFrame: Decodable, Sendable, Equatable {
     var type: String
     /// Echoed in the reply, so a client can match replies to requests.
     var ref: String?
@@ -30,19 +30,19 @@ struct ClientFrame: Decodable, Sendable {
     var comment: String?
     var until: Date?
 
-    struct Identity: Decodable, Sendable {
+    struct Identity: Decodable, Sendable, Equatable {
         var userId: String
         var hash: String
     }
 
-    struct Profile: Decodable, Sendable {
+    struct Profile: Decodable, Sendable, Equatable {
         var name: String?
         var email: String?
         var phone: String?
         var attributes: [String: AttributeValue]?
     }
 
-    struct Page: Decodable, Sendable {
+    struct Page: Decodable, Sendable, Equatable {
         var url: String?
         var referrer: String?
     }
@@ -55,6 +55,12 @@ struct ClientFrame: Decodable, Sendable {
     }()
 
     static func decode(_ text: String) throws(RealtimeError) -> ClientFrame {
+        if let fields = FlatFrameParser.parse(text), let frame = ClientFrame(flat: fields) { return frame }
+        return try decodeGenerally(text)
+    }
+
+    /// Any frame, with the error wording for those that are not valid.
+    static func decodeGenerally(_ text: String) throws(RealtimeError) -> ClientFrame {
         do {
             return try decoder.decode(ClientFrame.self, from: Data(text.utf8))
         } catch let DecodingError.keyNotFound(key, _) {
@@ -67,6 +73,54 @@ struct ClientFrame: Decodable, Sendable {
             throw .invalid("\"\(path)\" is not valid.")
         } catch {
             throw .invalid("A frame must be a JSON object with a \"type\".")
+        }
+    }
+
+    /// The frame from a flat object's fields, or nil when a field needs the general decoder
+    /// (nested, a date, or of the wrong kind, which the decoder then reports).
+    init?(flat fields: [String: FlatFrameParser.Value]) {
+        guard case .string(let type)? = fields["type"] else { return nil }
+        self.type = type
+        for (key, value) in fields where value != .null {
+            switch (key, value) {
+            case ("type", _): continue
+            case ("ref", .string(let text)): ref = text
+            case ("token", .string(let text)): token = text
+            case ("language", .string(let text)): language = text
+            case ("clientId", .string(let text)): clientId = text
+            case ("text", .string(let text)): self.text = text
+            case ("status", .string(let text)): status = text
+            case ("comment", .string(let text)): comment = text
+            case ("v", .integer(let number)): v = Int(number)
+            case ("limit", .integer(let number)): limit = Int(number)
+            case ("rating", .integer(let number)): rating = Int(number)
+            case ("lastSeq", .integer(let number)): lastSeq = number
+            case ("seq", .integer(let number)): seq = number
+            case ("beforeSeq", .integer(let number)): beforeSeq = number
+            case ("afterSeq", .integer(let number)): afterSeq = number
+            case ("note", .bool(let flag)): note = flag
+            case ("typing", .bool(let flag)): typing = flag
+            case ("conversationId", .string(let text)):
+                guard let id = UUID(uuidString: text) else { return nil }
+                conversationId = id
+            case ("attachmentId", .string(let text)):
+                guard let id = UUID(uuidString: text) else { return nil }
+                attachmentId = id
+            case ("agentId", .string(let text)):
+                guard let id = UUID(uuidString: text) else { return nil }
+                agentId = id
+            case ("teamId", .string(let text)):
+                guard let id = UUID(uuidString: text) else { return nil }
+                teamId = id
+            case ("identity", _), ("profile", _), ("page", _), ("until", _):
+                return nil
+            case ("ref", _), ("token", _), ("language", _), ("clientId", _), ("text", _), ("status", _), ("comment", _),
+                 ("v", _), ("limit", _), ("rating", _), ("lastSeq", _), ("seq", _), ("beforeSeq", _), ("afterSeq", _),
+                 ("note", _), ("typing", _), ("conversationId", _), ("attachmentId", _), ("agentId", _), ("teamId", _):
+                return nil
+            default:
+                continue  // unknown fields are ignored, as by the decoder
+            }
         }
     }
 

@@ -8,8 +8,8 @@ enum FastFrames {
     static func ack(ref: String?, _ result: AppendResult) -> String {
         var out = "{"
         if let clientID = result.message.clientID { out += "\"clientId\":"; appendString(clientID, to: &out); out += "," }
-        out += "\"conversationId\":\"\(result.message.conversationID.uuidString)\",\"duplicate\":\(result.duplicate)"
-        out += ",\"messageId\":\"\(result.message.id.uuidString)\""
+        out += "\"conversationId\":\"\(result.message.conversationID.upperText)\",\"duplicate\":\(result.duplicate)"
+        out += ",\"messageId\":\"\(result.message.id.upperText)\""
         if let ref { out += ",\"ref\":"; appendString(ref, to: &out) }
         out += ",\"seq\":\(result.message.seq),\"type\":\"ack\"}"
         return out
@@ -17,11 +17,11 @@ enum FastFrames {
 
     static func message(_ message: Message) -> String {
         var out = "{\"message\":{"
-        if let attachmentID = message.attachmentID { out += "\"attachmentId\":\"\(attachmentID.uuidString)\"," }
+        if let attachmentID = message.attachmentID { out += "\"attachmentId\":\"\(attachmentID.upperText)\"," }
         if let clientID = message.clientID { out += "\"clientId\":"; appendString(clientID, to: &out); out += "," }
-        out += "\"conversationId\":\"\(message.conversationID.uuidString)\",\"createdAt\":\"\(ServerFrame.timestamp(message.createdAt))\""
-        out += ",\"id\":\"\(message.id.uuidString)\",\"kind\":\"\(message.kind.rawValue)\""
-        if let senderID = message.senderID { out += ",\"senderId\":\"\(senderID.uuidString)\"" }
+        out += "\"conversationId\":\"\(message.conversationID.upperText)\",\"createdAt\":\"\(ServerFrame.timestamp(message.createdAt))\""
+        out += ",\"id\":\"\(message.id.upperText)\",\"kind\":\"\(message.kind.rawValue)\""
+        if let senderID = message.senderID { out += ",\"senderId\":\"\(senderID.upperText)\"" }
         out += ",\"senderType\":\"\(message.senderType.rawValue)\",\"seq\":\(message.seq),\"text\":"
         appendString(message.body, to: &out)
         out += "},\"type\":\"message\"}"

@@ -8,9 +8,10 @@ import Synchronization
 /// counters, and the delivery cursors of the conversations it follows. No task runs for it
 /// until a frame arrives; then one drains its inbound frames in order and ends.
 ///
-/// Outbound frames go straight to the NIO channel, whose buffer is bounded by its write
-/// watermarks: a consumer that falls past the high watermark is told to reconnect and closed,
-/// and resumes from its last `seq` later.
+/// Outbound frames queue here and reach the NIO channel through the loop's `OutboundFlusher`
+/// (many frames per hop and per flush). Both the queue and the channel's buffer are bounded:
+/// a consumer that falls past either is told to reconnect and closed, and resumes from its
+/// last `seq` later.
 public final class LiveSocket: Sendable {
     public enum Role: Sendable {
         case visitor(tenantID: UUID, widgetID: UUID)
@@ -39,6 +40,12 @@ public final class LiveSocket: Sendable {
         /// Conversations being caught up from the table, and those that found a new gap meanwhile.
         var catchingUp: Set<UUID> = []
         var catchUpAgain: Set<UUID> = []
+        /// Frames waiting for the flusher, their size, and whether it has been asked.
+        var outbound: [String] = []
+        var outboundBytes = 0
+        var flushRequested = false
+        /// Set by `close`: sent after the frames queued before it.
+        var closeFrame: (code: WebSocketErrorCode, reason: String)?
     }
 
     let id: UInt64
@@ -47,12 +54,14 @@ public final class LiveSocket: Sendable {
     let origin: ConnectionOrigin
     let state = Mutex(State())
     private let handler: Mutex<(any SocketSession)?> = Mutex(nil)
+    private let flusher: OutboundFlusher
 
-    init(id: UInt64, role: Role, channel: any Channel, origin: ConnectionOrigin) {
+    init(id: UInt64, role: Role, channel: any Channel, origin: ConnectionOrigin, flusher: OutboundFlusher) {
         self.id = id
         self.role = role
         self.channel = channel
         self.origin = origin
+        self.flusher = flusher
     }
 
     var tenantID: UUID {
@@ -138,18 +147,61 @@ public final class LiveSocket: Sendable {
     }
 
     func sendText(_ text: String) {
-        guard !state.withLock({ $0.closed }) else { return }
-        guard channel.isWritable else {
-            slowConsumer()
-            return
+        let outcome: Enqueued = state.withLock { state in
+            guard !state.closed else { return .dropped }
+            return enqueue(text, in: &state)
         }
-        write(text)
+        settle(outcome)
     }
 
-    private func write(_ text: String) {
-        var buffer = channel.allocator.buffer(capacity: text.utf8.count)
-        buffer.writeString(text)
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
+    enum Enqueued { case queued, queuedFirst, dropped, full }
+
+    /// Queues `text` unless the consumer is behind; runs under the socket's lock.
+    private func enqueue(_ text: String, in state: inout State) -> Enqueued {
+        guard channel.isWritable, state.outboundBytes < SocketLimits.maximumQueuedBytes else { return .full }
+        state.outbound.append(text)
+        state.outboundBytes += text.utf8.count
+        if state.flushRequested { return .queued }
+        state.flushRequested = true
+        return .queuedFirst
+    }
+
+    /// After the lock: ask the flusher, or close a consumer that fell behind.
+    private func settle(_ outcome: Enqueued) {
+        switch outcome {
+        case .queuedFirst: flusher.schedule(self)
+        case .full: slowConsumer()
+        case .queued, .dropped: break
+        }
+    }
+
+    /// On the event loop (from the flusher): writes the queued frames in order, flushes once,
+    /// and sends the close frame if one was asked for.
+    func writeQueued() {
+        let (frames, closeFrame) = state.withLock { state in
+            state.flushRequested = false
+            state.outboundBytes = 0
+            var frames: [String] = []
+            swap(&frames, &state.outbound)
+            defer { state.closeFrame = nil }
+            return (frames, state.closeFrame)
+        }
+        for text in frames {
+            var buffer = channel.allocator.buffer(capacity: text.utf8.count)
+            buffer.writeString(text)
+            channel.write(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
+        }
+        guard let closeFrame else {
+            channel.flush()
+            return
+        }
+        var buffer = channel.allocator.buffer(capacity: 2 + closeFrame.reason.utf8.count)
+        buffer.write(webSocketErrorCode: closeFrame.code)
+        buffer.writeString(closeFrame.reason)
+        let channel = self.channel
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer)).whenComplete { _ in
+            channel.close(promise: nil)
+        }
     }
 
     func unfollow(_ conversationID: UUID) {
@@ -177,19 +229,16 @@ public final class LiveSocket: Sendable {
     /// one reports the gap to fill from the table first. Runs under the socket's lock, so the
     /// cursor moves with the write order.
     func offer(_ message: Message, encoded: String) -> Offer {
-        let outcome: Offer = state.withLock { state in
-            guard !state.closed, let cursor = state.cursors[message.conversationID] else { return .skipped }
-            if message.seq <= cursor { return .skipped }
-            if message.seq > cursor + 1 { return .gap(after: cursor) }
-            guard channel.isWritable else { return .gap(after: -1) }
+        let (outcome, enqueued): (Offer, Enqueued) = state.withLock { state in
+            guard !state.closed, let cursor = state.cursors[message.conversationID] else { return (.skipped, .dropped) }
+            if message.seq <= cursor { return (.skipped, .dropped) }
+            if message.seq > cursor + 1 { return (.gap(after: cursor), .dropped) }
+            let enqueued = enqueue(encoded, in: &state)
+            if case .full = enqueued { return (.skipped, enqueued) }
             state.cursors[message.conversationID] = message.seq
-            write(encoded)
-            return .written
+            return (.written, enqueued)
         }
-        if case .gap(after: -1) = outcome {
-            slowConsumer()
-            return .skipped
-        }
+        settle(enqueued)
         return outcome
     }
 
@@ -208,21 +257,20 @@ public final class LiveSocket: Sendable {
         close(code: .init(codeNumber: 4008), reason: "slow consumer: reconnect and resume from your last seq")
     }
 
-    /// Sends a close frame and closes the channel; further frames are dropped.
+    /// Sends a close frame after the frames already queued and closes the channel; further
+    /// frames are dropped.
     func close(code: WebSocketErrorCode, reason: String) {
-        let first = state.withLock { state in
+        let (first, schedule) = state.withLock { state in
             defer { state.closed = true }
-            return !state.closed
+            guard !state.closed else { return (false, false) }
+            state.closeFrame = (code, reason)
+            defer { state.flushRequested = true }
+            return (true, !state.flushRequested)
         }
         guard first else { return }
-        var buffer = channel.allocator.buffer(capacity: 2 + reason.utf8.count)
-        buffer.write(webSocketErrorCode: code)
-        buffer.writeString(reason)
-        let channel = self.channel
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer)).whenComplete { _ in
-            channel.close(promise: nil)
-        }
+        if schedule { flusher.schedule(self) }
         // A peer that stopped reading never lets the close frame out: close regardless, soon.
+        let channel = self.channel
         channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
     }
 
@@ -231,6 +279,9 @@ public final class LiveSocket: Sendable {
         state.withLock { state in
             state.closed = true
             state.inbound.removeAll()
+            state.outbound.removeAll()
+            state.outboundBytes = 0
+            state.closeFrame = nil
         }
     }
 }
@@ -276,6 +327,8 @@ struct RateAllowance {
 enum SocketLimits {
     static let maximumStrikes = 10
     static let maximumQueuedFrames = 64
+    /// Outbound bytes waiting for the flusher (the channel's own buffer is bounded apart).
+    static let maximumQueuedBytes = 256 * 1024
     static let sendBurst: Double = 20
     static let sendsPerSecond: Double = 10
 }

@@ -114,11 +114,13 @@ public struct SocketGateway: Sendable {
         let socket: LiveSocket
         switch admission {
         case .visitor(let tenantID, let widget):
-            socket = LiveSocket(id: hub.nextSocketID(), role: .visitor(tenantID: tenantID, widgetID: widget.id), channel: channel, origin: connection)
+            socket = LiveSocket(id: hub.nextSocketID(), role: .visitor(tenantID: tenantID, widgetID: widget.id), channel: channel, origin: connection,
+                                flusher: hub.flushers.flusher(for: channel.eventLoop))
             socket.attach(VisitorSession(tenantID: tenantID, widget: widget, directory: VisitorDirectory(database: hub.database),
                                          conversations: conversations, writer: writer, hub: hub))
         case .agent(let principal):
-            socket = LiveSocket(id: hub.nextSocketID(), role: .agent(principal), channel: channel, origin: connection)
+            socket = LiveSocket(id: hub.nextSocketID(), role: .agent(principal), channel: channel, origin: connection,
+                                flusher: hub.flushers.flusher(for: channel.eventLoop))
             let session = AgentSession(principal: principal, conversations: conversations, writer: writer, hub: hub,
                                        presence: PresenceStore(database: hub.database))
             socket.attach(session)
