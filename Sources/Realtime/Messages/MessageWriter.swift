@@ -20,9 +20,11 @@ public final class MessageWriter: Service, Sendable {
         /// Sends waiting in one shard before new ones are refused (back-pressure, not memory).
         public var maximumQueued: Int
 
-        /// Two shards: enough to overlap one batch's commit with the next one's work, few enough
-        /// that batches stay large under load (a batch's fixed cost is about twenty rows' worth).
-        public init(maximumBatch: Int = 500, shards: Int = 2, maximumQueued: Int = 20_000) {
+        /// Four shards: a batch spends most of its round trip waiting (three statements, the WAL
+        /// flush, the hand-offs between threads), and four in flight overlap that waiting. Measured
+        /// on 2 cores at 5,000 msg/s: p99 about 30 ms with four, 40–90 ms with two, 140–300 ms
+        /// with one; eight crowd PostgreSQL and round trips triple.
+        public init(maximumBatch: Int = 500, shards: Int = 4, maximumQueued: Int = 20_000) {
             self.maximumBatch = maximumBatch
             self.shards = shards
             self.maximumQueued = maximumQueued
