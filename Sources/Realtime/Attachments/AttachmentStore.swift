@@ -59,10 +59,10 @@ public struct AttachmentStore: Sendable {
                 """)
             for try await id in rows.decode(UUID.self) { visitorID = id }
             guard let visitorID else { throw RealtimeError.visitorNotFound }
-            let current = try await ConversationStore.current(visitorID: visitorID, reopenWindowMinutes: 0, in: tx)
+            let current = try await ConversationStore.unresolved(visitorID: visitorID, in: tx)
             return (visitorID, current)
         }
-        guard let conversation, conversation.status != .resolved else {
+        guard let conversation else {
             throw RealtimeError.conflict("Send a message first: files go to an open conversation.")
         }
         return try await post(upload, tenantID: tenantID, conversationID: conversation.id, senderType: .visitor, senderID: visitorID)

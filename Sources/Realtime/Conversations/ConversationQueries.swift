@@ -32,7 +32,7 @@ public struct ConversationQueries: Sendable {
             let assignee: UUID? = filter.assigneeID ?? nil
             let pattern = filter.text.map(ConversationQueries.containsPattern)
             let rows = try await tx.query("""
-                SELECT \(unescaped: ConversationStore.columns), (extract(epoch FROM created_at) * 1000000)::bigint
+                SELECT \(unescaped: ConversationStore.columns), (extract(epoch FROM created_at) * 1000000)::bigint AS cursor_micros
                 FROM conversations c
                 WHERE \(unescaped: page.afterCondition)
                   AND (cardinality(\(filter.statuses.map(\.rawValue))::text[]) = 0 OR status = ANY(\(filter.statuses.map(\.rawValue))))
@@ -50,7 +50,7 @@ public struct ConversationQueries: Sendable {
             var items: [(item: Conversation, cursor: PageCursor)] = []
             for try await row in rows {
                 let conversation = try ConversationStore.decode(row: row, tenantID: tx.tenantID)
-                let micros = try row.makeRandomAccess()[18].decode(Int64.self)
+                let micros = try row.makeRandomAccess()["cursor_micros"].decode(Int64.self)
                 items.append((conversation, PageCursor(createdAtMicros: micros, id: conversation.id)))
             }
             return Page(rows: items, limit: page.limit)

@@ -23,18 +23,20 @@ enum ConversationStore {
         return result
     }
 
-    /// A row whose first columns are `columns`.
+    /// A row holding `columns` (read by name, so their order and any extra columns are free).
     static func decode(row: PostgresRow, tenantID: UUID) throws -> Conversation {
         let c = row.makeRandomAccess()
         return Conversation(
-            tenantID: tenantID, id: try c[0].decode(UUID.self), widgetID: try c[1].decode(UUID.self), visitorID: try c[2].decode(UUID.self),
-            teamID: try c[3].decode(UUID?.self), assigneeID: try c[4].decode(UUID?.self),
-            status: Conversation.Status(rawValue: try c[5].decode(String.self)) ?? .resolved,
-            lastSeq: try c[6].decode(Int64.self), visitorReadSeq: try c[7].decode(Int64.self), agentReadSeq: try c[8].decode(Int64.self),
-            queuedAt: try c[9].decode(Date?.self), assignedAt: try c[10].decode(Date?.self),
-            resolvedAt: try c[11].decode(Date?.self), lastMessageAt: try c[12].decode(Date?.self),
-            csatRating: try c[13].decode(Int16?.self).map(Int.init), csatComment: try c[14].decode(String?.self),
-            createdAt: try c[15].decode(Date.self), updatedAt: try c[16].decode(Date.self), snoozedUntil: try c[17].decode(Date?.self))
+            tenantID: tenantID, id: try c["id"].decode(UUID.self), widgetID: try c["widget_id"].decode(UUID.self),
+            visitorID: try c["visitor_id"].decode(UUID.self), teamID: try c["team_id"].decode(UUID?.self),
+            assigneeID: try c["assignee_id"].decode(UUID?.self),
+            status: Conversation.Status(rawValue: try c["status"].decode(String.self)) ?? .resolved,
+            lastSeq: try c["last_seq"].decode(Int64.self), visitorReadSeq: try c["visitor_read_seq"].decode(Int64.self),
+            agentReadSeq: try c["agent_read_seq"].decode(Int64.self), queuedAt: try c["queued_at"].decode(Date?.self),
+            assignedAt: try c["assigned_at"].decode(Date?.self), resolvedAt: try c["resolved_at"].decode(Date?.self),
+            lastMessageAt: try c["last_message_at"].decode(Date?.self), csatRating: try c["csat_rating"].decode(Int16?.self).map(Int.init),
+            csatComment: try c["csat_comment"].decode(String?.self), createdAt: try c["created_at"].decode(Date.self),
+            updatedAt: try c["updated_at"].decode(Date.self), snoozedUntil: try c["snoozed_until"].decode(Date?.self))
     }
 
     /// The visitor's current conversation: the latest unresolved one, or one resolved within
@@ -44,6 +46,16 @@ enum ConversationStore {
             SELECT \(unescaped: columns) FROM conversations
             WHERE visitor_id = \(visitorID)
               AND (status <> 'resolved' OR resolved_at > now() - make_interval(mins => \(reopenWindowMinutes)::int))
+            ORDER BY created_at DESC LIMIT 1
+            """)
+        return try await decode(rows, tenantID: tx.tenantID).first
+    }
+
+    /// The visitor's latest conversation that is not resolved, if any.
+    static func unresolved(visitorID: UUID, in tx: TenantTransaction) async throws -> Conversation? {
+        let rows = try await tx.query("""
+            SELECT \(unescaped: columns) FROM conversations
+            WHERE visitor_id = \(visitorID) AND status <> 'resolved'
             ORDER BY created_at DESC LIMIT 1
             """)
         return try await decode(rows, tenantID: tx.tenantID).first

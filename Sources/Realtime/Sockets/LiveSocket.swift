@@ -37,6 +37,8 @@ public final class LiveSocket: Sendable {
         /// needs no read of its own.
         var snapshots: [UUID: Conversation] = [:]
         var typingAllowance = RateAllowance(burst: 3, perSecond: 1, tokens: 3)
+        /// Read receipts write the conversation and notify every node: bounded apart from sends.
+        var readAllowance = RateAllowance(burst: 10, perSecond: 5, tokens: 10)
         /// Conversations being caught up from the table, and those that found a new gap meanwhile.
         var catchingUp: Set<UUID> = []
         var catchUpAgain: Set<UUID> = []

@@ -36,7 +36,7 @@ final class VisitorSession: SocketSession {
             hub.typing(tenantID: tenantID, conversationID: conversationID, senderType: .visitor, senderID: visitorID,
                        typing: frame.typing ?? true, visitors: true, except: socket)
         case "read":
-            guard socket.state.withLock({ $0.sendAllowance.take() }) else { throw RealtimeError.rateLimited }
+            guard socket.state.withLock({ $0.readAllowance.take() }) else { throw RealtimeError.rateLimited }
             guard let conversationID = socket.state.withLock({ $0.conversationID }) else { throw RealtimeError.conversationNotFound }
             try await conversations.markRead(tenantID: tenantID, conversationID: conversationID, side: .visitor, seq: try frame.required(frame.seq, "seq"))
         case "history":
