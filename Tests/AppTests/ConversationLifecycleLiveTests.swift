@@ -98,16 +98,8 @@ import TestSupport
 
     @Test func aConsumerThatStopsReadingIsClosedWithAResumeHint() async throws {
         try await RealtimeHarness.with { harness in
-            let (visitor, _) = try await harness.visitorHello()
-            try await visitor.send(["type": "send", "clientId": "big", "text": "start"])
-            let conversationID = try #require(try await visitor.next("ack")["conversationId"] as? String)
-            // 12 MB of history, far more than socket buffers and the 256 KB outbound bound hold.
-            _ = try await harness.sql("""
-                INSERT INTO messages (tenant_id, conversation_id, seq, sender_type, kind, body)
-                SELECT tenant_id, id, g, 'visitor', 'text', repeat('x', 4000) FROM conversations,
-                    generate_series(kefu_conversation_last_seq(tenant_id, id) + 1, kefu_conversation_last_seq(tenant_id, id) + 3000) g
-                """)
-            let owner = try await harness.token(email: "boss@acme.example")
+            // 12 MB of history, far more than socket buffers and the outbound bounds hold.
+            let (conversationID, owner) = try await Self.conversationWithHistory(3000, in: harness)
             let received = try await StalledSocketClient.run(
                 port: harness.nodes[0].port, path: "/ws/agent", headers: [("Authorization", "Bearer \(owner)")],
                 frame: #"{"type":"subscribe","conversationId":"\#(conversationID)","afterSeq":0}"#, stall: .seconds(3))
@@ -115,6 +107,33 @@ import TestSupport
             #expect(received > 0)
             #expect(received < 3000 * 4000, "closed before the whole history was pushed")
         }
+    }
+
+    @Test func aSlowButSteadyConsumerGetsAHugeHistoryPacedNotClosed() async throws {
+        try await RealtimeHarness.with { harness in
+            // 6 MB of history: many times the outbound bounds, read at about 3 MB/s.
+            let (conversationID, owner) = try await Self.conversationWithHistory(1500, in: harness)
+            let (received, closed) = try await StalledSocketClient.readSlowly(
+                port: harness.nodes[0].port, path: "/ws/agent", headers: [("Authorization", "Bearer \(owner)")],
+                frame: #"{"type":"subscribe","conversationId":"\#(conversationID)","afterSeq":0}"#,
+                readEvery: .milliseconds(5), until: 1500 * 4000, timeout: .seconds(60))
+            #expect(!closed, "a consumer that keeps reading is paced, not closed")
+            #expect(received >= 1500 * 4000)
+        }
+    }
+
+    /// A visitor's conversation with `count` more messages of 4,000 bytes written straight to the
+    /// table, and the tenant owner's token to follow it with.
+    static func conversationWithHistory(_ count: Int, in harness: RealtimeHarness) async throws -> (conversationID: String, owner: String) {
+        let (visitor, _) = try await harness.visitorHello()
+        try await visitor.send(["type": "send", "clientId": "big", "text": "start"])
+        let conversationID = try #require(try await visitor.next("ack")["conversationId"] as? String)
+        _ = try await harness.sql("""
+            INSERT INTO messages (tenant_id, conversation_id, seq, sender_type, kind, body)
+            SELECT tenant_id, id, g, 'visitor', 'text', repeat('x', 4000) FROM conversations,
+                generate_series(kefu_conversation_last_seq(tenant_id, id) + 1, kefu_conversation_last_seq(tenant_id, id) + \(count)) g
+            """)
+        return (conversationID, try await harness.token(email: "boss@acme.example"))
     }
 
     @Test func shutdownTellsSocketsToReconnect() async throws {

@@ -12,6 +12,17 @@ enum StalledSocketClient {
     /// server closes. Returns the bytes received.
     static func run(port: Int, path: String, headers: [(String, String)], frame: String, stall: Duration) async throws -> Int {
         let counter = ByteCounter()
+        let channel = try await connect(port: port, path: path, headers: headers, frame: frame, counter: counter)
+        try await Task.sleep(for: stall)
+        try await channel.setOption(ChannelOptions.autoRead, value: true).get()
+        channel.read()
+        try await channel.closeFuture.get()
+        return counter.total.withLock { $0 }
+    }
+
+    /// A connection that reads only when told to, after the upgrade request and `frame` went out.
+    private static func connect(port: Int, path: String, headers: [(String, String)], frame: String,
+                                counter: ByteCounter) async throws -> any Channel {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(ChannelOptions.autoRead, value: false)
             .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: 16384)
@@ -36,11 +47,24 @@ enum StalledSocketClient {
         buffer.writeBytes(mask)
         buffer.writeBytes(payload.enumerated().map { $0.element ^ mask[$0.offset % 4] })
         try await channel.writeAndFlush(buffer)
-        try await Task.sleep(for: stall)
-        try await channel.setOption(ChannelOptions.autoRead, value: true).get()
-        channel.read()
-        try await channel.closeFuture.get()
-        return counter.total.withLock { $0 }
+        return channel
+    }
+
+    /// Like `run`, but reads a little at a time without ever stopping (one read of at most the
+    /// 16 KB receive buffer every `readEvery`) — a slow yet healthy consumer — until `until` bytes
+    /// arrived, the server closed, or `timeout` passed. Returns the bytes and whether it closed.
+    static func readSlowly(port: Int, path: String, headers: [(String, String)], frame: String, readEvery: Duration,
+                           until: Int, timeout: Duration) async throws -> (received: Int, closedByServer: Bool) {
+        let counter = ByteCounter()
+        let channel = try await connect(port: port, path: path, headers: headers, frame: frame, counter: counter)
+        let deadline = ContinuousClock.now + timeout
+        while counter.total.withLock({ $0 }) < until, channel.isActive, ContinuousClock.now < deadline {
+            channel.read()
+            try await Task.sleep(for: readEvery)
+        }
+        let closedByServer = !channel.isActive
+        try? await channel.close()
+        return (counter.total.withLock { $0 }, closedByServer)
     }
 
     final class ByteCounter: ChannelInboundHandler, Sendable {

@@ -78,7 +78,7 @@ public struct FanoutListener: Service {
             }
         }
         for (tenantID, positions) in announced {
-            await hub.announced(tenantID: tenantID, positions: positions)
+            hub.announce(tenantID: tenantID, positions: positions)
         }
     }
 }

@@ -27,6 +27,9 @@ public final class Hub: Sendable {
     private let lastSocketID = Atomic<UInt64>(0)
     /// Per event loop, what writes the sockets' queued frames (see `OutboundFlusher`).
     let flushers = OutboundFlushers()
+    /// Positions other nodes announced and not yet read, per tenant and conversation, and
+    /// whether a reader is at work on them (see `announce`).
+    private let announcements = Mutex((pending: [UUID: [UUID: Int64]](), reading: false))
     /// Tenants whose queue positions are due to be pushed (coalesced, see `queueMoved`).
     private let queueRefreshes = Mutex(Set<UUID>())
 
@@ -141,11 +144,39 @@ public final class Hub: Sendable {
         }
     }
 
-    private func offer(_ message: Message, encoded: String, to socket: LiveSocket) -> LiveSocket.Offer {
+    private func offer(_ message: Message, encoded: String, to socket: LiveSocket, paced: Bool = false) -> LiveSocket.Offer {
         if case .visitor = socket.role, !message.isVisibleToVisitor {
             return socket.advance(past: message)
         }
-        return socket.offer(message, encoded: encoded)
+        return socket.offer(message, encoded: encoded, paced: paced)
+    }
+
+    /// Another node committed messages up to the given seqs: noted here, and read by one reader
+    /// at a time, which merges every announcement that arrived meanwhile into its next query —
+    /// so the reads keep up however many batches the other nodes commit (one per round trip,
+    /// not one per batch), and the listener never waits for them.
+    func announce(tenantID: UUID, positions: [(conversationID: UUID, lastSeq: Int64)]) {
+        let start = announcements.withLock { state in
+            for (conversationID, lastSeq) in positions {
+                state.pending[tenantID, default: [:]][conversationID] = max(state.pending[tenantID]?[conversationID] ?? 0, lastSeq)
+            }
+            defer { state.reading = true }
+            return !state.reading
+        }
+        guard start else { return }
+        Task {
+            while true {
+                let batch = announcements.withLock { state in
+                    defer { state.pending = [:] }
+                    if state.pending.isEmpty { state.reading = false }
+                    return state.pending
+                }
+                if batch.isEmpty { return }
+                for (tenantID, positions) in batch {
+                    await announced(tenantID: tenantID, positions: positions.map { ($0.key, $0.value) })
+                }
+            }
+        }
     }
 
     /// Another node committed messages up to the given seqs: read what local followers lack,
@@ -197,7 +228,12 @@ public final class Hub: Sendable {
                 return
             }
             for message in page {
-                if case .gap = offer(message, encoded: ServerFrame.message(message).json, to: socket) { break }
+                // Paced: a client reading slowly gets its history as fast as it reads it.
+                guard await socket.waitForRoom() else {
+                    socket.slowConsumer()
+                    return
+                }
+                if case .gap = offer(message, encoded: ServerFrame.message(message).json, to: socket, paced: true) { break }
             }
             let again = socket.state.withLock { state in state.catchUpAgain.remove(conversationID) != nil }
             if again { continue }

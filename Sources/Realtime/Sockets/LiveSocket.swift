@@ -158,9 +158,10 @@ public final class LiveSocket: Sendable {
 
     enum Enqueued { case queued, queuedFirst, dropped, full }
 
-    /// Queues `text` unless the consumer is behind; runs under the socket's lock.
-    private func enqueue(_ text: String, in state: inout State) -> Enqueued {
-        guard channel.isWritable, state.outboundBytes < SocketLimits.maximumQueuedBytes else { return .full }
+    /// Queues `text` unless the consumer is behind; runs under the socket's lock. A paced writer
+    /// (`waitForRoom` before each frame) has checked the channel itself.
+    private func enqueue(_ text: String, in state: inout State, paced: Bool = false) -> Enqueued {
+        guard paced || channel.isWritable, state.outboundBytes < SocketLimits.maximumQueuedBytes else { return .full }
         state.outbound.append(text)
         state.outboundBytes += text.utf8.count
         if state.flushRequested { return .queued }
@@ -230,12 +231,12 @@ public final class LiveSocket: Sendable {
     /// Writes `message` if it is the next one this socket needs from its conversation; a later
     /// one reports the gap to fill from the table first. Runs under the socket's lock, so the
     /// cursor moves with the write order.
-    func offer(_ message: Message, encoded: String) -> Offer {
+    func offer(_ message: Message, encoded: String, paced: Bool = false) -> Offer {
         let (outcome, enqueued): (Offer, Enqueued) = state.withLock { state in
             guard !state.closed, let cursor = state.cursors[message.conversationID] else { return (.skipped, .dropped) }
             if message.seq <= cursor { return (.skipped, .dropped) }
             if message.seq > cursor + 1 { return (.gap(after: cursor), .dropped) }
-            let enqueued = enqueue(encoded, in: &state)
+            let enqueued = enqueue(encoded, in: &state, paced: paced)
             if case .full = enqueued { return (.skipped, enqueued) }
             state.cursors[message.conversationID] = message.seq
             return (.written, enqueued)
@@ -255,7 +256,21 @@ public final class LiveSocket: Sendable {
         }
     }
 
-    private func slowConsumer() {
+    /// For bulk writers (a catch-up): waits until the socket's backlog is small again, so a slow
+    /// but healthy client is paced rather than closed. False when the consumer made no room
+    /// within `patience` (or the socket closed): it is then a slow consumer after all.
+    func waitForRoom(patience: Duration = .seconds(2)) async -> Bool {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            let (closed, queued) = state.withLock { ($0.closed, $0.outboundBytes) }
+            if closed { return false }
+            if channel.isWritable && queued < SocketLimits.bulkBacklogBytes { return true }
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    func slowConsumer() {
         close(code: .init(codeNumber: 4008), reason: "slow consumer: reconnect and resume from your last seq")
     }
 
@@ -329,8 +344,11 @@ struct RateAllowance {
 enum SocketLimits {
     static let maximumStrikes = 10
     static let maximumQueuedFrames = 64
-    /// Outbound bytes waiting for the flusher (the channel's own buffer is bounded apart).
-    static let maximumQueuedBytes = 256 * 1024
+    /// Outbound bytes waiting for the flusher (the channel's own buffer is bounded apart): a
+    /// safety net above the largest burst one writer batch can bring a healthy socket.
+    static let maximumQueuedBytes = 4 * 1024 * 1024
+    /// A catch-up writes on only while less than this waits (see `LiveSocket.waitForRoom`).
+    static let bulkBacklogBytes = 512 * 1024
     static let sendBurst: Double = 20
     static let sendsPerSecond: Double = 10
 }
