@@ -101,4 +101,25 @@ import Testing
             #expect(try await boss.auditActions().contains("user.password_changed"))
         }
     }
+
+    @Test func wrongCurrentPasswordsAreThrottledLikeLogins() async throws {
+        try await TestApplication.runWithTenant { client in
+            let boss = try await APISession.signIn(client, email: "boss@acme.example")
+            // Five wrong guesses over the three routes that ask for the current password…
+            for (path, body) in [
+                ("/api/v1/me/password", ["currentPassword": "guess-1", "newPassword": "cobalt-orchard-51"]),
+                ("/api/v1/me/two-factor/disable", ["password": "guess-2"]),
+                ("/api/v1/me/two-factor/recovery-codes", ["password": "guess-3"]),
+                ("/api/v1/me/password", ["currentPassword": "guess-4", "newPassword": "cobalt-orchard-51"]),
+                ("/api/v1/me/password", ["currentPassword": "guess-5", "newPassword": "cobalt-orchard-51"]),
+            ] {
+                #expect(try await boss.post(path, body).problemCode == "validation-failed")
+            }
+            // …and even the right one is refused for a while, with nothing changed.
+            let throttled = try await boss.post("/api/v1/me/password", ["currentPassword": TestApplication.password, "newPassword": "cobalt-orchard-51"])
+            #expect(throttled.status == .tooManyRequests)
+            #expect(throttled.headers[.retryAfter] != nil)
+            #expect(try await APISession.login(client, email: "boss@acme.example").status == .ok)
+        }
+    }
 }

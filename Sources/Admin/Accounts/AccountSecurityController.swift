@@ -8,11 +8,28 @@ public struct AccountSecurityController: Sendable {
     let accounts: AccountDirectory
     let twoFactor: TwoFactorService
     let maxBodyBytes: Int
+    /// The login throttle: wrong current passwords here count like failed logins, so a stolen
+    /// session cannot guess the password through these routes.
+    let throttle: LoginThrottle
 
-    public init(accounts: AccountDirectory, twoFactor: TwoFactorService, maxBodyBytes: Int) {
+    public init(accounts: AccountDirectory, twoFactor: TwoFactorService, maxBodyBytes: Int, throttle: LoginThrottle) {
         self.accounts = accounts
         self.twoFactor = twoFactor
         self.maxBodyBytes = maxBodyBytes
+        self.throttle = throttle
+    }
+
+    /// Runs `action`, which checks the caller's password, under the throttle.
+    private func confirmingPassword<Result>(_ request: Request, _ context: KefuRequestContext,
+                                            _ action: (Principal, RequestOrigin) async throws -> Result) async throws -> Result {
+        let principal = try context.requirePrincipal()
+        let origin = context.origin(request)
+        return try await throttle.confirmingPassword(userID: principal.userID, ip: origin.ip, isWrongPassword: { error in
+            guard case AdministrationError.invalid(let field, _)? = error as? AdministrationError else { return false }
+            return field == "currentPassword" || field == "password"
+        }) {
+            try await action(principal, origin)
+        }
     }
 
     struct PasswordRequest: APIRequestBody {
@@ -59,8 +76,9 @@ public struct AccountSecurityController: Sendable {
 
     @Sendable func changePassword(request: Request, context: KefuRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(PasswordRequest.self, limit: maxBodyBytes)
-        try await accounts.changePassword(current: body.currentPassword, new: body.newPassword,
-                                          for: try context.requirePrincipal(), origin: context.origin(request))
+        try await confirmingPassword(request, context) { principal, origin in
+            try await accounts.changePassword(current: body.currentPassword, new: body.newPassword, for: principal, origin: origin)
+        }
         return Response(status: .noContent)
     }
 
@@ -82,14 +100,17 @@ public struct AccountSecurityController: Sendable {
 
     @Sendable func disable(request: Request, context: KefuRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(PasswordConfirmation.self, limit: maxBodyBytes)
-        try await twoFactor.disable(password: body.password, for: try context.requirePrincipal(), origin: context.origin(request))
+        try await confirmingPassword(request, context) { principal, origin in
+            try await twoFactor.disable(password: body.password, for: principal, origin: origin)
+        }
         return Response(status: .noContent)
     }
 
     @Sendable func regenerate(request: Request, context: KefuRequestContext) async throws -> RecoveryCodeList {
         let body = try await request.decodeJSON(PasswordConfirmation.self, limit: maxBodyBytes)
-        return RecoveryCodeList(recoveryCodes: try await twoFactor.regenerateRecoveryCodes(
-            password: body.password, for: try context.requirePrincipal(), origin: context.origin(request)))
+        return RecoveryCodeList(recoveryCodes: try await confirmingPassword(request, context) { principal, origin in
+            try await twoFactor.regenerateRecoveryCodes(password: body.password, for: principal, origin: origin)
+        })
     }
 
     static let codes: JSONValue = [

@@ -82,7 +82,8 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     let database = dependencies.database
     let bodyLimit = configuration.maxBodyBytes
     AccountSecurityController(
-        accounts: dependencies.accounts, twoFactor: TwoFactorService(database: database, hasher: dependencies.hasher), maxBodyBytes: bodyLimit
+        accounts: dependencies.accounts, twoFactor: TwoFactorService(database: database, hasher: dependencies.hasher), maxBodyBytes: bodyLimit,
+        throttle: loginThrottle
     ).addRoutes(to: v1)
     UsersController(users: UserAdministration(database: database, hasher: dependencies.hasher), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     RolesController(roles: RoleAdministration(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)

@@ -34,6 +34,31 @@ public final class LoginThrottle: Sendable {
 
     static func accountKey(tenant: String, email: String) -> String { "a:\(tenant.lowercased()):\(email.lowercased())" }
     static func ipKey(_ ip: String) -> String { "i:\(ip)" }
+    /// A signed-in user confirming their password (changing it, turning off two-factor): counted
+    /// apart from logins by email, together with the address.
+    static func userKey(_ userID: UUID) -> (tenant: String, email: String) { ("u", userID.uuidString.lowercased()) }
+
+    /// `check` for a signed-in user's password confirmation.
+    public func check(userID: UUID, ip: String, now: Date = Date()) throws {
+        let key = Self.userKey(userID)
+        try check(tenant: key.tenant, email: key.email, ip: ip, now: now)
+    }
+
+    /// Runs `confirm` (which checks the user's password) unless they are throttled, and counts a
+    /// wrong password (an error for which `isWrongPassword` holds) like a failed login.
+    public func confirmingPassword<Result>(userID: UUID, ip: String, isWrongPassword: (any Error) -> Bool,
+                                           _ confirm: () async throws -> Result) async throws -> Result {
+        try check(userID: userID, ip: ip)
+        let key = Self.userKey(userID)
+        do {
+            let result = try await confirm()
+            recordSuccess(tenant: key.tenant, email: key.email)
+            return result
+        } catch {
+            if isWrongPassword(error) { recordFailure(tenant: key.tenant, email: key.email, ip: ip) }
+            throw error
+        }
+    }
 
     /// Throws `Throttled` when the account or the address has too many recent failures.
     public func check(tenant: String, email: String, ip: String, now: Date = Date()) throws {
