@@ -102,8 +102,9 @@ import TestSupport
             let (conversationID, owner) = try await Self.conversationWithHistory(3000, in: harness)
             let received = try await StalledSocketClient.run(
                 port: harness.nodes[0].port, path: "/ws/agent", headers: [("Authorization", "Bearer \(owner)")],
-                frame: #"{"type":"subscribe","conversationId":"\#(conversationID)","afterSeq":0}"#, stall: .seconds(3))
-            // The server gave up on the stalled socket (4008, then closed) long before 12 MB.
+                frame: #"{"type":"subscribe","conversationId":"\#(conversationID)","afterSeq":0}"#, stall: .seconds(12))
+            // Reading nothing for longer than the pacing's 10 s patience: the server gave up on
+            // the stalled socket (4008, then closed) long before 12 MB.
             #expect(received > 0)
             #expect(received < 3000 * 4000, "closed before the whole history was pushed")
         }

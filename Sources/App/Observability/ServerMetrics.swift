@@ -70,10 +70,12 @@ final class ServerMetrics: Sendable {
 
     /// Reads the pool's state (one small query) and renders every metric in Prometheus text format.
     func render(database: Database, writer: MessageWriter) async -> String {
-        let totals = writer.totals
-        let last = lastWriterTotals.withLock { last in
+        // Read under the lock: two overlapping scrapes must never see the totals go backwards
+        // (a counter cannot be decremented).
+        let (totals, last) = lastWriterTotals.withLock { last in
+            let totals = writer.totals
             defer { last = totals }
-            return last
+            return (totals, last)
         }
         writerBatches.increment(by: Int64(totals.batches - last.batches))
         writerMessages.increment(by: Int64(totals.messages - last.messages))

@@ -33,8 +33,11 @@ public struct FanoutListener: Service {
                 try await cancelWhenGracefulShutdown {
                     try await database.client.withConnection { connection in
                         try await connection.listen(on: "kefu") { notifications in
-                            await hub.catchUpAll()
-                            await hub.resyncAgents()
+                            // Beside the listener: catch-ups are paced to each reader.
+                            Task {
+                                await hub.catchUpAll()
+                                await hub.resyncAgents()
+                            }
                             for try await notification in notifications {
                                 await handle(notification.payload)
                             }

@@ -191,13 +191,22 @@ public final class Hub: Sendable {
             }
         }
         guard !wanted.isEmpty else { return }
+        let limit = 5000
         do {
-            let messages = try await database.withTenant(tenantID) { tx in try await MessageLog.after(wanted, limit: 5000, in: tx) }
+            let messages = try await database.withTenant(tenantID) { tx in try await MessageLog.after(wanted, limit: limit, in: tx) }
             deliver(messages)
+            guard messages.count >= limit else { return }
+            // Cut short: whatever followers still lack goes round again with the next read.
+            let behind = positions.filter { conversationID, lastSeq in
+                followers(of: conversationID).contains { ($0.cursor(conversationID) ?? lastSeq) < lastSeq }
+            }
+            if !behind.isEmpty { announce(tenantID: tenantID, positions: behind) }
         } catch {
             logger.warning("reading announced messages failed", metadata: ["tenant": "\(tenantID)", "error": "\(error)"])
             for conversationID in wanted.keys {
-                for socket in followers(of: conversationID) { await catchUp(socket, tenantID: tenantID, conversationID: conversationID) }
+                for socket in followers(of: conversationID) {
+                    Task { await catchUp(socket, tenantID: tenantID, conversationID: conversationID) }
+                }
             }
         }
     }
@@ -362,7 +371,9 @@ public final class Hub: Sendable {
             if mine || principal.has(.conversationsRead) { socket.sendText(frame) }
             if mine, Conversation.Status.holdingAgent.contains(conversation.status) {
                 socket.remember(conversation)
-                await follow(socket, conversationID: conversationID, after: Self.followStart(conversation))
+                // Its own task: a catch-up is paced to the agent's reading, and whoever reported
+                // the change (the fan-out listener, for one) must not wait for that.
+                Task { await follow(socket, conversationID: conversationID, after: Self.followStart(conversation)) }
             }
         }
         queueMoved(tenantID: tenantID)

@@ -33,7 +33,7 @@ public final class MessageWriter: Service, Sendable {
 
     public typealias Completion = @Sendable (Result<AppendResult, any Error>) -> Void
 
-    /// Since start: batches committed, messages in them, and time spent in their round trips
+    /// Since start: batches, messages stored by them, and time spent in their round trips
     /// (for /metrics: messages per batch shows how well the group commit groups).
     public struct Totals: Sendable, Equatable {
         public var batches = 0
@@ -121,14 +121,6 @@ public final class MessageWriter: Service, Sendable {
         }
         let outcomes: [Result<AppendResult, any Error>]
         let started = ContinuousClock.now
-        defer {
-            let elapsed = ContinuousClock.now - started
-            counted.withLock { totals in
-                totals.batches += 1
-                totals.messages += firsts.count
-                totals.committing += elapsed
-            }
-        }
         do {
             outcomes = try await append(firsts.map(\.message))
         } catch where firsts.count > 1 {
@@ -141,6 +133,13 @@ public final class MessageWriter: Service, Sendable {
             outcomes = single
         } catch {
             outcomes = [.failure(error)]
+        }
+        let elapsed = ContinuousClock.now - started
+        let stored = outcomes.count { if case .success = $0 { true } else { false } }
+        counted.withLock { totals in
+            totals.batches += 1
+            totals.messages += stored
+            totals.committing += elapsed
         }
         var committed: [Message] = []
         for (index, pending) in firsts.enumerated() {

@@ -159,9 +159,11 @@ public final class LiveSocket: Sendable {
     enum Enqueued { case queued, queuedFirst, dropped, full }
 
     /// Queues `text` unless the consumer is behind; runs under the socket's lock. A paced writer
-    /// (`waitForRoom` before each frame) has checked the channel itself.
+    /// (`waitForRoom` before each frame) has checked the channel itself, and while one runs the
+    /// channel is full on purpose: live frames then wait in the queue, bounded by its cap.
     private func enqueue(_ text: String, in state: inout State, paced: Bool = false) -> Enqueued {
-        guard paced || channel.isWritable, state.outboundBytes < SocketLimits.maximumQueuedBytes else { return .full }
+        guard paced || channel.isWritable || !state.catchingUp.isEmpty,
+              state.outboundBytes < SocketLimits.maximumQueuedBytes else { return .full }
         state.outbound.append(text)
         state.outboundBytes += text.utf8.count
         if state.flushRequested { return .queued }
@@ -258,8 +260,10 @@ public final class LiveSocket: Sendable {
 
     /// For bulk writers (a catch-up): waits until the socket's backlog is small again, so a slow
     /// but healthy client is paced rather than closed. False when the consumer made no room
-    /// within `patience` (or the socket closed): it is then a slow consumer after all.
-    func waitForRoom(patience: Duration = .seconds(2)) async -> Bool {
+    /// within `patience` (or the socket closed): it is then a slow consumer after all. Room
+    /// means a writable channel — its buffer drained from the high watermark to the low one,
+    /// 224 KiB — so the slowest reader kept is about 22 KB/s.
+    func waitForRoom(patience: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now + patience
         while true {
             let (closed, queued) = state.withLock { ($0.closed, $0.outboundBytes) }
@@ -347,8 +351,9 @@ enum SocketLimits {
     /// Outbound bytes waiting for the flusher (the channel's own buffer is bounded apart): a
     /// safety net above the largest burst one writer batch can bring a healthy socket.
     static let maximumQueuedBytes = 4 * 1024 * 1024
-    /// A catch-up writes on only while less than this waits (see `LiveSocket.waitForRoom`).
-    static let bulkBacklogBytes = 512 * 1024
+    /// A catch-up writes on only while less than this waits (see `LiveSocket.waitForRoom`):
+    /// under the channel's watermark span, so one flush cannot overfill it by much.
+    static let bulkBacklogBytes = 128 * 1024
     static let sendBurst: Double = 20
     static let sendsPerSecond: Double = 10
 }
