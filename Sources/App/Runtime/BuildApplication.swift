@@ -131,9 +131,22 @@ func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePoo
         let accounts = dependencies.accounts
         let logger = dependencies.logger
         let address = "http://\(dependencies.configuration.host):\(dependencies.configuration.port)"
+        let widgets = WidgetStore(database: dependencies.database)
+        let localOrigins = [address, "http://localhost:\(dependencies.configuration.port)"]
         app.beforeServerStarts {
             if let created = try await accounts.seedDemoIfEmpty() {
                 logger.info("created the demo tenant", metadata: ["slug": "\(created.tenant.slug)"])
+                // A widget allowed on this server's own address, so the sockets can be tried at once.
+                let owner = Principal(tenantID: created.tenant.id, userID: created.owner.id, credential: .session(UUID()),
+                                      permissions: BuiltinRole.owner.permissions, isOwner: true)
+                var widget: Widget?
+                do {
+                    widget = try await widgets.create(
+                        .init(name: "Demo site", allowedOrigins: localOrigins, greeting: "Hi! How can we help?"),
+                        by: owner, origin: RequestOrigin(ip: "127.0.0.1", userAgent: "kefu demo seed"))
+                } catch {
+                    logger.warning("the demo widget was not created", metadata: ["error": "\(error)"])
+                }
                 // Shown once: only the hash is stored. Written straight to the descriptor, not
                 // through print's buffer, so it shows at once even when stdout is a pipe or a file.
                 FileHandle.standardOutput.write(Data("""
@@ -143,6 +156,7 @@ func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePoo
                       email:    \(created.owner.email)
                       password: \(created.generatedPassword ?? "(as given)")
                     This password is shown only now.
+                    Demo widget key: \(widget?.publicKey ?? "(not created)") (for pages at \(localOrigins.joined(separator: " or ")))
 
 
                     """.utf8))

@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `kefu serve` on an empty database seeds the demo tenant and a widget that pages on the
+/// server's own address may use, and prints how to sign in and the widget's key.
+@Suite struct DemoSeedLiveTests {
+    @Test func theDemoTenantComesWithAWidgetForTheServersOwnOrigin() async throws {
+        try await TestDatabase.with(migrated: true) { endpoint in
+            let port = try await KefuProcess.freePort()
+            let node = try KefuProcess(["serve"], environment: ["DATABASE_URL": try KefuProcess.databaseURL(endpoint.database)], port: port)
+            try await node.waitUntilReady()
+            let output = node.output
+            #expect(output.contains("Kefu demo tenant created"))
+            let key = try #require(output.split(separator: "\n").first { $0.contains("Demo widget key: kfw_") }?
+                .split(separator: " ").first { $0.hasPrefix("kfw_") }.map(String.init))
+
+            // A visitor on a page of this server is welcomed and can write.
+            let visitor = try await WebSocketTestClient.connect(
+                port: port, path: "/ws/visitor?key=\(key)", headers: [("Origin", "http://localhost:\(port)")])
+            try await visitor.send(["type": "hello", "v": 1])
+            let welcome = try await visitor.next("welcome")
+            #expect((welcome["widget"] as? [String: Any])?["greeting"] as? String == "Hi! How can we help?")
+            try await visitor.send(["type": "send", "clientId": "c1", "text": "你好"])
+            #expect(try await visitor.next("ack")["seq"] as? Int == 1)
+            // Another site is refused.
+            await #expect(throws: (any Error).self) {
+                _ = try await WebSocketTestClient.connect(port: port, path: "/ws/visitor?key=\(key)", headers: [("Origin", "https://elsewhere.example")])
+            }
+            node.signal(SIGTERM)
+            #expect(try await node.waitForExit(timeout: .seconds(30)) == 0)
+        }
+    }
+}
