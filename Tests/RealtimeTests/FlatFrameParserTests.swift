@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Tenancy
 @testable import Realtime
 
 /// The flat-frame fast path decodes exactly what the general decoder does, and hands every
@@ -66,8 +67,8 @@ import Testing
     @Test func uuidTextMatchesFoundation() {
         for _ in 0..<100 {
             let id = UUID()
-            #expect(id.upperText == id.uuidString)
-            #expect(id.lowerText == id.uuidString.lowercased())
+            #expect(id.uppercased == id.uuidString)
+            #expect(id.lowercased == id.uuidString.lowercased())
         }
     }
 }

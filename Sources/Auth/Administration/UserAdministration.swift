@@ -253,11 +253,6 @@ public struct UserAdministration: Sendable {
     }
 }
 
-extension UUID {
-    /// The lowercase text form used in audit entries and JSON.
-    var lowercased: String { uuidString.lowercased() }
-}
-
 extension [UUID] {
     /// A stable text form of a set of ids for audit entries.
     var listText: String { map(\.lowercased).sorted().joined(separator: ",") }

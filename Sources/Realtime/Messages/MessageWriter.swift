@@ -165,10 +165,10 @@ public final class MessageWriter: Service, Sendable {
         let conversations = messages.map(\.conversationID)
         let keys = messages.map { $0.clientKey ?? "" }
         let senderTypes = messages.map(\.senderType.rawValue)
-        let senders = messages.map { $0.senderID?.lowerText ?? "" }
+        let senders = messages.map { $0.senderID?.lowercased ?? "" }
         let kinds = messages.map(\.kind.rawValue)
         let bodies = messages.map(\.body)
-        let attachments = messages.map { $0.attachmentID?.lowerText ?? "" }
+        let attachments = messages.map { $0.attachmentID?.lowercased ?? "" }
         var outcomes = [Result<AppendResult, any Error>](repeating: .failure(RealtimeError.conversationNotFound), count: messages.count)
         try await database.client.withConnection { connection in
             // An explicit transaction: the senders hear back only once COMMIT has returned, so a

@@ -81,48 +81,45 @@ struct ClientFrame: Decodable, Sendable, Equatable {
     init?(flat fields: [String: FlatFrameParser.Value]) {
         guard case .string(let type)? = fields["type"] else { return nil }
         self.type = type
-        for (key, value) in fields where value != .null {
-            switch (key, value) {
-            case ("type", _): continue
-            case ("ref", .string(let text)): ref = text
-            case ("token", .string(let text)): token = text
-            case ("language", .string(let text)): language = text
-            case ("clientId", .string(let text)): clientId = text
-            case ("text", .string(let text)): self.text = text
-            case ("status", .string(let text)): status = text
-            case ("comment", .string(let text)): comment = text
-            case ("v", .integer(let number)): v = Int(number)
-            case ("limit", .integer(let number)): limit = Int(number)
-            case ("rating", .integer(let number)): rating = Int(number)
-            case ("lastSeq", .integer(let number)): lastSeq = number
-            case ("seq", .integer(let number)): seq = number
-            case ("beforeSeq", .integer(let number)): beforeSeq = number
-            case ("afterSeq", .integer(let number)): afterSeq = number
-            case ("note", .bool(let flag)): note = flag
-            case ("typing", .bool(let flag)): typing = flag
-            case ("conversationId", .string(let text)):
+        for (key, value) in fields where key != "type" {
+            switch value {
+            case .null:
+                continue
+            case .string(let text) where Self.textFields[key] != nil:
+                self[keyPath: Self.textFields[key]!] = text
+            case .string(let text) where Self.idFields[key] != nil:
                 guard let id = UUID(uuidString: text) else { return nil }
-                conversationId = id
-            case ("attachmentId", .string(let text)):
-                guard let id = UUID(uuidString: text) else { return nil }
-                attachmentId = id
-            case ("agentId", .string(let text)):
-                guard let id = UUID(uuidString: text) else { return nil }
-                agentId = id
-            case ("teamId", .string(let text)):
-                guard let id = UUID(uuidString: text) else { return nil }
-                teamId = id
-            case ("identity", _), ("profile", _), ("page", _), ("until", _):
-                return nil
-            case ("ref", _), ("token", _), ("language", _), ("clientId", _), ("text", _), ("status", _), ("comment", _),
-                 ("v", _), ("limit", _), ("rating", _), ("lastSeq", _), ("seq", _), ("beforeSeq", _), ("afterSeq", _),
-                 ("note", _), ("typing", _), ("conversationId", _), ("attachmentId", _), ("agentId", _), ("teamId", _):
-                return nil
+                self[keyPath: Self.idFields[key]!] = id
+            case .integer(let number) where Self.seqFields[key] != nil:
+                self[keyPath: Self.seqFields[key]!] = number
+            case .integer(let number) where Self.countFields[key] != nil:
+                self[keyPath: Self.countFields[key]!] = Int(number)
+            case .bool(let flag) where Self.flagFields[key] != nil:
+                self[keyPath: Self.flagFields[key]!] = flag
             default:
-                continue  // unknown fields are ignored, as by the decoder
+                // A known field of another kind (or a nested one) is the decoder's to judge;
+                // unknown fields are ignored, as by the decoder.
+                if Self.generalFields.contains(key) || Self.flatFields.contains(key) { return nil }
             }
         }
     }
+
+    private static let textFields: [String: any WritableKeyPath<ClientFrame, String?> & Sendable] = [
+        "ref": \.ref, "token": \.token, "language": \.language, "clientId": \.clientId, "text": \.text, "status": \.status,
+        "comment": \.comment,
+    ]
+    private static let idFields: [String: any WritableKeyPath<ClientFrame, UUID?> & Sendable] = [
+        "conversationId": \.conversationId, "attachmentId": \.attachmentId, "agentId": \.agentId, "teamId": \.teamId,
+    ]
+    private static let seqFields: [String: any WritableKeyPath<ClientFrame, Int64?> & Sendable] = [
+        "lastSeq": \.lastSeq, "seq": \.seq, "beforeSeq": \.beforeSeq, "afterSeq": \.afterSeq,
+    ]
+    private static let countFields: [String: any WritableKeyPath<ClientFrame, Int?> & Sendable] = ["v": \.v, "limit": \.limit, "rating": \.rating]
+    private static let flagFields: [String: any WritableKeyPath<ClientFrame, Bool?> & Sendable] = ["note": \.note, "typing": \.typing]
+    private static let flatFields = Set(textFields.keys).union(idFields.keys).union(seqFields.keys).union(countFields.keys)
+        .union(flagFields.keys)
+    /// Fields only the general decoder reads.
+    private static let generalFields: Set = ["identity", "profile", "page", "until"]
 
     func required<Value>(_ value: Value?, _ name: String) throws(RealtimeError) -> Value {
         guard let value else { throw .invalid("\"\(type)\" needs \"\(name)\".") }

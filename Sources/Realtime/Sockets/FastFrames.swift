@@ -1,4 +1,5 @@
 import Foundation
+import Tenancy
 
 /// The two frames sent for every message — `ack` and `message` — written by hand: they are most
 /// of the server's JSON, and this is several times cheaper than a general encoder. The output is
@@ -8,8 +9,8 @@ enum FastFrames {
     static func ack(ref: String?, _ result: AppendResult) -> String {
         var out = "{"
         if let clientID = result.message.clientID { out += "\"clientId\":"; appendString(clientID, to: &out); out += "," }
-        out += "\"conversationId\":\"\(result.message.conversationID.upperText)\",\"duplicate\":\(result.duplicate)"
-        out += ",\"messageId\":\"\(result.message.id.upperText)\""
+        out += "\"conversationId\":\"\(result.message.conversationID.uppercased)\",\"duplicate\":\(result.duplicate)"
+        out += ",\"messageId\":\"\(result.message.id.uppercased)\""
         if let ref { out += ",\"ref\":"; appendString(ref, to: &out) }
         out += ",\"seq\":\(result.message.seq),\"type\":\"ack\"}"
         return out
@@ -17,11 +18,11 @@ enum FastFrames {
 
     static func message(_ message: Message) -> String {
         var out = "{\"message\":{"
-        if let attachmentID = message.attachmentID { out += "\"attachmentId\":\"\(attachmentID.upperText)\"," }
+        if let attachmentID = message.attachmentID { out += "\"attachmentId\":\"\(attachmentID.uppercased)\"," }
         if let clientID = message.clientID { out += "\"clientId\":"; appendString(clientID, to: &out); out += "," }
-        out += "\"conversationId\":\"\(message.conversationID.upperText)\",\"createdAt\":\"\(ServerFrame.timestamp(message.createdAt))\""
-        out += ",\"id\":\"\(message.id.upperText)\",\"kind\":\"\(message.kind.rawValue)\""
-        if let senderID = message.senderID { out += ",\"senderId\":\"\(senderID.upperText)\"" }
+        out += "\"conversationId\":\"\(message.conversationID.uppercased)\",\"createdAt\":\"\(ServerFrame.timestamp(message.createdAt))\""
+        out += ",\"id\":\"\(message.id.uppercased)\",\"kind\":\"\(message.kind.rawValue)\""
+        if let senderID = message.senderID { out += ",\"senderId\":\"\(senderID.uppercased)\"" }
         out += ",\"senderType\":\"\(message.senderType.rawValue)\",\"seq\":\(message.seq),\"text\":"
         appendString(message.body, to: &out)
         out += "},\"type\":\"message\"}"

@@ -146,7 +146,7 @@ enum FlatFrameParser {
         }
 
         /// After `\u`: four hex digits, and a second `\uXXXX` for a surrogate pair. A lone
-        /// surrogate is left to the decoder.
+        /// surrogate gives nil, so the frame goes to the general decoder, which reports it.
         private mutating func unicodeEscape() -> Unicode.Scalar? {
             guard let high = hex4() else { return nil }
             if (0xD800...0xDBFF).contains(high) {

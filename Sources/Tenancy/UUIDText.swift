@@ -4,10 +4,10 @@ import Foundation
 /// up in profiles of the message path (four UUIDs per delivered message).
 extension UUID {
     /// The same text as `uuidString` (upper case, as the JSON encoder writes it).
-    var upperText: String { text(digits: Self.upperDigits) }
+    public var uppercased: String { text(digits: Self.upperDigits) }
 
-    /// Lower case, as PostgreSQL prints it.
-    var lowerText: String { text(digits: Self.lowerDigits) }
+    /// Lower case, as PostgreSQL prints it: audit entries, NOTIFY payloads, SQL text arrays.
+    public var lowercased: String { text(digits: Self.lowerDigits) }
 
     private static let upperDigits = Array("0123456789ABCDEF".utf8)
     private static let lowerDigits = Array("0123456789abcdef".utf8)
