@@ -48,6 +48,11 @@ import TestSupport
                 try await $0.get(url.replacingOccurrences(of: "sig=", with: "sig=AAAA"))
             }
             #expect(wrongSig.status == .notFound)
+            // A retry (same clientId) gets the same message back, and the file is not stored twice.
+            let retried = try await post(node, "/api/v1/conversations/\(conversationID)/attachments?name=..%2Fphoto.png&clientId=f1", bytes: Self.png, headers: bearer)
+            #expect(retried.status == .ok)
+            #expect(retried.json["id"] as? String == uploaded.json["id"] as? String)
+            #expect(try await harness.sql("SELECT count(*)::text FROM attachments") == [["1"]])
 
             // HTML calling itself a PNG is refused; so is a file over the limit.
             let html = try await post(node, "/api/v1/conversations/\(conversationID)/attachments?name=x.png&clientId=f2",

@@ -78,16 +78,22 @@ public struct AttachmentStore: Sendable {
         let name = Self.cleanName(upload.fileName)
         let (_, clientID) = try MessageRules.check(text: name, clientID: upload.clientID, maximumBytes: 1000)
         let secret = Self.newSecret(tenantID: tenantID)
-        let id = try await database.withTenant(tenantID) { tx in
+        let clientKey = NewMessage(tenantID: tenantID, conversationID: conversationID, senderType: senderType, senderID: senderID,
+                                   kind: .attachment, body: "", clientID: clientID).clientKey ?? clientID
+        let stored: (retried: Message?, newID: UUID?) = try await database.withTenant(tenantID) { tx in
+            // A retry of a stored upload gets its message back without storing the file again.
+            if let retried = try await MessageLog.stored(clientKey: clientKey, conversationID: conversationID, in: tx) { return (retried, nil) }
             let rows = try await tx.query("""
                 INSERT INTO attachments (tenant_id, conversation_id, uploader_type, uploader_id, file_name, content_type, byte_count, sha256, data, secret_hash)
                 VALUES (\(tenantID), \(conversationID), \(senderType.rawValue), \(senderID), \(name), \(type.rawValue), \(upload.bytes.count),
                         \(Data(SHA256.hash(data: upload.bytes))), \(Data(upload.bytes)), \(Data(SHA256.hash(data: Data(secret.utf8)))))
                 RETURNING id
                 """)
-            for try await id in rows.decode(UUID.self) { return id }
+            for try await id in rows.decode(UUID.self) { return (nil, id) }
             throw RealtimeError.conversationNotFound
         }
+        if let retried = stored.retried { return AppendResult(message: retried, duplicate: true) }
+        guard let id = stored.newID else { throw RealtimeError.conversationNotFound }
         let description: [String: Any] = [
             "name": name, "contentType": type.rawValue, "size": upload.bytes.count,
             "url": "/api/v1/attachments/\(id.uuidString.lowercased())?sig=\(secret)",

@@ -28,6 +28,14 @@ enum MessageLog {
         return try await decode(rows, tenantID: tx.tenantID)
     }
 
+    /// The message a sender already stored under `clientKey` (see `NewMessage.clientKey`), if any.
+    static func stored(clientKey: String, conversationID: UUID, in tx: TenantTransaction) async throws -> Message? {
+        let rows = try await tx.query("""
+            SELECT \(unescaped: columns) FROM messages WHERE conversation_id = \(conversationID) AND client_key = \(clientKey)
+            """)
+        return try await decode(rows, tenantID: tx.tenantID).first
+    }
+
     static let prefixedColumns = columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
 
     /// Messages before `seq` (or the latest), returned oldest first.
