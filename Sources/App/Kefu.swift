@@ -11,7 +11,7 @@ struct Kefu: AsyncParsableCommand {
         abstract: "Kefu, the self-hosted customer-service platform.",
         discussion: "Settings come from KEFU_* environment variables and DATABASE_URL; see the README.",
         version: KefuVersion.current,
-        subcommands: [ServeCommand.self, MigrateCommand.self, TenantCommand.self, AuditCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, TenantCommand.self, AuditCommand.self, SecretsCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 
@@ -32,6 +32,8 @@ struct Kefu: AsyncParsableCommand {
         } catch let error as TenantError {
             fail(error.description)
         } catch let error as AccountError {
+            fail(error.description)
+        } catch let error as SecretError {
             fail(error.description)
         } catch let error as CommandFailure {
             fail(error.message)

@@ -39,7 +39,7 @@ enum BenchSocket {
         let (channel, accepted) = try await upgraded.get()
         guard accepted else {
             try? await channel.close()
-            throw Refused(description: "the server refused the upgrade of \(path)")
+            throw Refused(description: "the server refused the upgrade of \(path) (run it with KEFU_WS_UPGRADE_RATE_LIMIT=0 to open many sockets from one address)")
         }
         return channel
     }

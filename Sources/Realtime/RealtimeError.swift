@@ -7,7 +7,11 @@ public enum RealtimeError: Error, Sendable, Equatable {
     case teamNotFound
     case attachmentNotFound
     case shuttingDown
-    case overloaded
+    /// Too much work queued here to answer within bounds: resend after `retryAfterMilliseconds`.
+    case overloaded(retryAfterMilliseconds: Int)
+    /// The database did not answer (it restarted, or is out of reach): resend with the same
+    /// client id; a send that did commit is then acknowledged as a duplicate, never stored twice.
+    case unavailable
     case forbidden(String)
     case invalid(String)
     case conflict(String)
@@ -24,6 +28,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .attachmentNotFound: "attachment-not-found"
         case .shuttingDown: "shutting-down"
         case .overloaded: "overloaded"
+        case .unavailable: "unavailable"
         case .forbidden: "forbidden"
         case .invalid: "invalid-frame"
         case .conflict: "conflict"
@@ -42,8 +47,15 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .attachmentNotFound: "No such attachment."
         case .shuttingDown: "This server is shutting down; reconnect and resend."
         case .overloaded: "The server is busy; resend shortly."
+        case .unavailable: "The database is not answering; resend with the same clientId shortly."
         case .rateLimited: "Too many messages; slow down."
         case .forbidden(let detail), .invalid(let detail), .conflict(let detail), .tooLarge(let detail), .unsupportedType(let detail): detail
         }
+    }
+
+    /// How long a client should wait before resending, when the error says.
+    public var retryAfterMilliseconds: Int? {
+        if case .overloaded(let milliseconds) = self { return milliseconds }
+        return nil
     }
 }

@@ -14,7 +14,7 @@ public struct RealtimeServices: Sendable {
     public let conversations: ConversationService
     public let gateway: SocketGateway
 
-    public init(database: Database, authenticator: Authenticator, logger: Logger,
+    public init(database: Database, authenticator: Authenticator, secrets: SecretBox, logger: Logger,
                 writerLimits: MessageWriter.Limits = .init(), socketLimits: SocketGateway.Limits = .init()) {
         let nodeID = String(UUID().uuidString.lowercased().prefix(8))
         let hub = Hub(database: database, nodeID: nodeID, logger: logger)
@@ -26,7 +26,7 @@ public struct RealtimeServices: Sendable {
         self.hub = hub
         self.writer = writer
         self.conversations = conversations
-        self.gateway = SocketGateway(hub: hub, writer: writer, conversations: conversations, authenticator: authenticator,
+        self.gateway = SocketGateway(hub: hub, writer: writer, conversations: conversations, authenticator: authenticator, secrets: secrets,
                                      limits: socketLimits, logger: logger)
     }
 
@@ -34,7 +34,7 @@ public struct RealtimeServices: Sendable {
     /// (the writer flushes before the pool closes).
     public func services(logger: Logger) -> [any Service] {
         [
-            FanoutListener(database: hub.database, hub: hub, nodeID: nodeID, logger: logger),
+            FanoutListener(database: hub.database, hub: hub, conversations: conversations, nodeID: nodeID, logger: logger),
             SocketSweeper(hub: hub, conversations: conversations, logger: logger),
             writer,
         ]

@@ -3,7 +3,8 @@
 /// It provides the serving `Database` (every query inside a tenant-scoped
 /// transaction, run as the restricted `kefu_app` role under row-level
 /// security), the migration runner, the private local cluster used when
-/// `DATABASE_URL` is unset, and the tenants themselves.
+/// `DATABASE_URL` is unset, the tenants themselves, and the sealing of secrets at rest
+/// (`SecretBox` under the master keys, `StoredSecrets` for the passes over every tenant).
 ///
 /// It must never hand out a connection that runs as the table owner for
 /// serving, and never build SQL by concatenating values: values are always

@@ -20,9 +20,10 @@ import TestSupport
         try await RealtimeHarness.with(environment: ["KEFU_MAX_UPLOAD_BYTES": "4096"]) { harness in
             let node = harness.nodes[0]
             let owner = try await harness.token(email: "boss@acme.example")
-            let (visitor, welcome) = try await harness.visitorHello()
-            let visitorToken = try #require(welcome["token"] as? String)
+            let (visitor, _) = try await harness.visitorHello()
             try await visitor.send(["type": "send", "clientId": "hi", "text": "here is my receipt"])
+            // An anonymous visitor's token arrives with their first send.
+            let visitorToken = try #require(try await visitor.next("visitor")["token"] as? String)
             let conversationID = try #require(try await visitor.next("ack")["conversationId"] as? String).lowercased()
             let agent2 = try await harness.sql("SELECT id::text FROM users WHERE email = 'agent2@acme.example'")[0][0] ?? ""
             _ = try await harness.request(.post, "/api/v1/conversations/\(conversationID)/assign", ["agentId": agent2], token: owner)
@@ -85,6 +86,45 @@ import TestSupport
             #expect(elsewhere.status == .forbidden)
             let noToken = try await post(node, path, bytes: pdf, headers: [.origin: RealtimeHarness.origin])
             #expect(noToken.status == .unauthorized)
+        }
+    }
+
+    /// The download's own headers survive the site-wide security headers: its sandboxing CSP is
+    /// stricter than the site's policy, and must not be replaced by it.
+    @Test func downloadsKeepTheirSandboxNosniffAndDisposition() async throws {
+        try await RealtimeHarness.with { harness in
+            let node = harness.nodes[0]
+            let (visitor, _) = try await harness.visitorHello()
+            try await visitor.send(["type": "send", "clientId": "hi", "text": "files follow"])
+            let conversationID = try #require(try await visitor.next("ack")["conversationId"] as? String).lowercased()
+            let owner = try await harness.token(email: "boss@acme.example")
+            let agent = try await harness.sql("SELECT id::text FROM users WHERE email = 'agent@acme.example'")[0][0] ?? ""
+            _ = try await harness.request(.post, "/api/v1/conversations/\(conversationID)/assign", ["agentId": agent], token: owner)
+            let bearer: HTTPFields = [.authorization: "Bearer \(try await harness.token(email: "agent@acme.example"))",
+                                      .contentType: "application/octet-stream"]
+            let zip: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + Array(repeating: 0, count: 60)
+            let files: [(name: String, bytes: [UInt8], type: String, disposition: String)] = [
+                ("photo.png", Self.png, "image/png", "inline; filename*=UTF-8''photo.png"),
+                ("receipt.pdf", Array("%PDF-1.4\n%\u{e2}\u{e3}\n1 0 obj\n".utf8), "application/pdf", "attachment; filename*=UTF-8''receipt.pdf"),
+                // A name that says nothing of the type: judged by the bytes, and never shown inline.
+                ("mystery.xyz", zip, "application/zip", "attachment; filename*=UTF-8''mystery.xyz"),
+            ]
+            for (index, file) in files.enumerated() {
+                let uploaded = try await post(node, "/api/v1/conversations/\(conversationID)/attachments?name=\(file.name)&clientId=d\(index)",
+                                              bytes: file.bytes, headers: bearer)
+                #expect(uploaded.status == .created, "\(uploaded.text)")
+                let description = try #require(try JSONSerialization.jsonObject(with: Data((uploaded.json["text"] as? String ?? "").utf8)) as? [String: Any])
+                let url = try #require(description["url"] as? String)
+                let download = try await TestClient.withClient(host: "127.0.0.1", port: node.port) { try await $0.get(url) }
+                #expect(download.status == .ok)
+                #expect(download.body.map { Array(buffer: $0) } == file.bytes)
+                #expect(download.headers[.contentType] == file.type, "\(file.name)")
+                #expect(download.headers[.contentSecurityPolicy] == "default-src 'none'; sandbox", "\(file.name)")
+                #expect(download.headers[.xContentTypeOptions] == "nosniff", "\(file.name)")
+                #expect(download.headers[.contentDisposition] == file.disposition, "\(file.name)")
+                // The site's other defaults still apply.
+                #expect(download.headers[HTTPField.Name("X-Frame-Options")!] == "DENY", "\(file.name)")
+            }
         }
     }
 }

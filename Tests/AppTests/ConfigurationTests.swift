@@ -16,9 +16,14 @@ import Tenancy
         #expect(configuration.seedDemoTenant)
     }
 
+    @Test func portZeroAsksForAnyFreePort() throws {
+        #expect(try TestApplication.configuration(["KEFU_PORT": "0"]).port == 0)
+    }
+
     @Test(arguments: [
-        ("KEFU_PORT", "eighty", "invalid KEFU_PORT=\"eighty\": expected a port number from 1 to 65535"),
-        ("KEFU_PORT", "70000", "invalid KEFU_PORT=\"70000\": expected a port number from 1 to 65535"),
+        ("KEFU_PORT", "eighty", "invalid KEFU_PORT=\"eighty\": expected a port number from 1 to 65535, or 0 for any free port"),
+        ("KEFU_PORT", "70000", "invalid KEFU_PORT=\"70000\": expected a port number from 1 to 65535, or 0 for any free port"),
+        ("KEFU_PORT", "-1", "invalid KEFU_PORT=\"-1\": expected a port number from 1 to 65535, or 0 for any free port"),
         ("KEFU_DB_POOL_SIZE", "0", "invalid KEFU_DB_POOL_SIZE=\"0\": expected an integer from 2 to 1000"),
         ("KEFU_SEED_DEMO", "maybe", "invalid KEFU_SEED_DEMO=\"maybe\": expected true or false"),
         ("KEFU_LOG_FORMAT", "xml", "invalid KEFU_LOG_FORMAT=\"xml\": expected one of text, json"),
@@ -40,5 +45,21 @@ import Tenancy
 
     @Test func anInvalidDatabaseURLIsRefused() {
         #expect(throws: DatabaseError.self) { try TestApplication.configuration(["DATABASE_URL": "http://nope"]) }
+    }
+
+    @Test func masterKeysComeFromKEFU_MASTER_KEYAndABadOneIsNeverEchoed() throws {
+        #expect(try TestApplication.configuration().masterKeys == nil)
+        let first = Data(repeating: 1, count: 32).base64EncodedString(), second = Data(repeating: 2, count: 32).base64EncodedString()
+        let keys = try #require(try TestApplication.configuration(["KEFU_MASTER_KEY": "\(first),\(second)"]).masterKeys)
+        #expect(keys.all.map(\.base64) == [first, second])
+
+        let short = Data(repeating: 3, count: 31).base64EncodedString()
+        do {
+            _ = try TestApplication.configuration(["KEFU_MASTER_KEY": "\(first),\(short)"])
+            Issue.record("a 31-byte master key was accepted")
+        } catch {
+            #expect(String(describing: error) == "invalid KEFU_MASTER_KEY=\"(not shown)\": expected comma-separated base64 32-byte keys; "
+                + "key 2 is not 32 bytes of base64 (make one with: openssl rand -base64 32)")
+        }
     }
 }

@@ -100,11 +100,19 @@ import TestSupport
         try await RealtimeHarness.with { harness in
             // 12 MB of history, far more than socket buffers and the outbound bounds hold.
             let (conversationID, owner) = try await Self.conversationWithHistory(3000, in: harness)
-            let received = try await StalledSocketClient.run(
-                port: harness.nodes[0].port, path: "/ws/agent", headers: [("Authorization", "Bearer \(owner)")],
-                frame: #"{"type":"subscribe","conversationId":"\#(conversationID)","afterSeq":0}"#, stall: .seconds(12))
-            // Reading nothing for longer than the pacing's 10 s patience: the server gave up on
-            // the stalled socket (4008, then closed) long before 12 MB.
+            let node = harness.nodes[0]
+            // Reading nothing for longer than the pacing's 10 s patience: the server gives up on
+            // the stalled socket. The client reads again as soon as the server says so (within
+            // the 2 s the close frame waits), and gets what was queued, then the close frame.
+            let (received, close) = try await StalledSocketClient.run(
+                port: node.port, path: "/ws/agent", headers: [("Authorization", "Bearer \(owner)")],
+                frame: #"{"type":"subscribe","conversationId":"\#(conversationID)","afterSeq":0}"#) {
+                let deadline = ContinuousClock.now + .seconds(30)
+                while !node.output.contains("closed a slow consumer"), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            #expect(close == .init(code: 4008, reason: "slow consumer: reconnect and resume from your last seq"))
             #expect(received > 0)
             #expect(received < 3000 * 4000, "closed before the whole history was pushed")
         }

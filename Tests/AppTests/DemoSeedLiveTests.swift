@@ -7,9 +7,9 @@ import TestSupport
 @Suite struct DemoSeedLiveTests {
     @Test func theDemoTenantComesWithAWidgetForTheServersOwnOrigin() async throws {
         try await TestDatabase.with(migrated: true) { endpoint in
-            let port = try await KefuProcess.freePort()
-            let node = try KefuProcess(["serve"], environment: ["DATABASE_URL": try KefuProcess.databaseURL(endpoint.database)], port: port)
+            let node = try KefuProcess(["serve"], environment: ["DATABASE_URL": try KefuProcess.databaseURL(endpoint.database)])
             try await node.waitUntilReady()
+            let port = node.port
             let output = node.output
             #expect(output.contains("Kefu demo tenant created"))
             let key = try #require(output.split(separator: "\n").first { $0.contains("Demo widget key: kfw_") }?

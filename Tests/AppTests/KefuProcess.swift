@@ -1,14 +1,17 @@
 import Foundation
 import HummingbirdTesting
 import NIOCore
-import NIOPosix
+import Synchronization
 import TestSupport
 
-/// A real `kefu` process started from the built executable, for end-to-end tests.
+/// A real `kefu` process started from the built executable, for end-to-end tests. `kefu serve`
+/// starts with `KEFU_PORT=0` (unless the test sets it): the system picks a free port, and the
+/// process learns it from kefu's `listening on http://HOST:PORT` line — no port is chosen
+/// beforehand and then raced for.
 final class KefuProcess: @unchecked Sendable {
     let process = Process()
-    let port: Int
     private let outputURL: URL
+    private let listeningPort = Mutex<Int?>(nil)
 
     static var executable: URL {
         TestDatabase.repositoryRoot.appendingPathComponent(".build/debug/kefu")
@@ -22,21 +25,12 @@ final class KefuProcess: @unchecked Sendable {
         return url.replacingOccurrences(of: "/postgres?", with: "/\(database)?")
     }
 
-    static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port ?? 0
-        try await channel.close()
-        return port
-    }
-
-    init(_ arguments: [String], environment: [String: String], port: Int = 0) throws {
-        self.port = port
+    init(_ arguments: [String], environment: [String: String]) throws {
         outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("kefu-live-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         let output = try FileHandle(forWritingTo: outputURL)
         var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KEFU_") && $0.key != "DATABASE_URL" }
-        if port != 0 { inherited["KEFU_PORT"] = String(port) }
+        if arguments.first == "serve" { inherited["KEFU_PORT"] = "0" }
         inherited["KEFU_LOG_LEVEL"] = "info"
         inherited.merge(environment) { $1 }
         process.executableURL = Self.executable
@@ -59,9 +53,47 @@ final class KefuProcess: @unchecked Sendable {
         (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
     }
 
-    /// Polls `/readyz` until it answers 200.
+    /// The port `kefu serve` listens on, once `waitUntilListening` (or `waitUntilReady`) saw it;
+    /// 0 before.
+    var port: Int {
+        listeningPort.withLock { $0 } ?? 0
+    }
+
+    /// Waits for kefu's line `listening on http://HOST:PORT` (or https) and returns the port.
+    @discardableResult
+    func waitUntilListening(timeout: Duration = .seconds(60)) async throws -> Int {
+        if let port = listeningPort.withLock({ $0 }) { return port }
+        let port = try await waitForLoggedPort(after: "listening on ", timeout: timeout)
+        listeningPort.withLock { $0 = port }
+        return port
+    }
+
+    /// Waits for a log line with `prefix` followed by a URL (`http://127.0.0.1:39211`, or a
+    /// bracketed IPv6 host) and returns the URL's port.
+    func waitForLoggedPort(after prefix: String, timeout: Duration = .seconds(60)) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let port = Self.loggedPort(in: output, after: prefix) { return port }
+            guard process.isRunning else { throw TestSetupError("kefu exited before logging \"\(prefix)…\":\n\(output)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSetupError("kefu did not log \"\(prefix)…\" in time:\n\(output)")
+    }
+
+    static func loggedPort(in output: String, after prefix: String) -> Int? {
+        for line in output.split(separator: "\n") {
+            guard let start = line.range(of: prefix + "http")?.upperBound else { continue }
+            let url = line[start...].drop { $0 != ":" }.dropFirst(3).prefix { !$0.isWhitespace && $0 != "\"" }
+            // The port follows the host's last colon (an IPv6 host is in brackets).
+            if let colon = url.lastIndex(of: ":"), let port = Int(url[url.index(after: colon)...]) { return port }
+        }
+        return nil
+    }
+
+    /// Waits until kefu listens, then polls `/readyz` until it answers 200.
     func waitUntilReady(timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
+        try await waitUntilListening(timeout: timeout)
         while ContinuousClock.now < deadline {
             guard process.isRunning else { throw TestSetupError("kefu exited early:\n\(output)") }
             if (try? await get("/readyz").status.code) == 200 { return }

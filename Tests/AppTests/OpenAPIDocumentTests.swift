@@ -23,7 +23,8 @@ import TestSupport
         try await TestDatabase.withServing { database, _ in
             let dependencies = ApplicationDependencies(
                 configuration: try TestApplication.configuration(), database: database,
-                migrator: Migrator(migrations: try TestDatabase.migrations()), logger: TestDatabase.logger, auditSigner: AuditSigner(privateKey: .init()))
+                migrator: Migrator(migrations: try TestDatabase.migrations()), logger: TestDatabase.logger, auditSigner: AuditSigner(privateKey: .init()),
+                secrets: try TestSecrets.box())
             let router = try buildRouter(dependencies, metrics: ServerMetrics())
             let document = try decodedDocument()
             let apiRoutes = RouteTable(router: router).entries.filter { $0.openAPIPath.hasPrefix("/api/") }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -50,9 +51,15 @@ struct RealtimeHarness: Sendable {
     }
 
     static func start(_ endpoint: DatabaseEndpoint, environment: [String: String] = [:]) async throws -> KefuProcess {
-        var variables = ["DATABASE_URL": try KefuProcess.databaseURL(endpoint.database)]
+        var variables = ["DATABASE_URL": try KefuProcess.databaseURL(endpoint.database), "KEFU_MASTER_KEY": masterKey(for: endpoint)]
         variables.merge(environment) { $1 }
-        return try KefuProcess(["serve"], environment: variables, port: try await KefuProcess.freePort())
+        return try KefuProcess(["serve"], environment: variables)
+    }
+
+    /// The `KEFU_MASTER_KEY` every node on `endpoint`'s database shares, as production nodes must
+    /// (derived from the database's name, so a node started again later has it too).
+    static func masterKey(for endpoint: DatabaseEndpoint) -> String {
+        Data(SHA256.hash(data: Data("kefu-test-master-key:\(endpoint.database)".utf8))).base64EncodedString()
     }
 
     static func createTenants(_ endpoint: DatabaseEndpoint) async throws {

@@ -59,9 +59,9 @@ import TestSupport
     @Test func aReconnectingVisitorGetsEveryMissedMessageInOrder() async throws {
         try await RealtimeHarness.with { harness in
             let (agent, _) = try await harness.agent(token: try await harness.token(email: "agent@acme.example"))
-            let (visitor, welcome) = try await harness.visitorHello()
-            let token = try #require(welcome["token"] as? String)
+            let (visitor, _) = try await harness.visitorHello()
             try await visitor.send(["type": "send", "clientId": "first", "text": "hello"])
+            let token = try #require(try await visitor.next("visitor")["token"] as? String)
             let ack = try await visitor.next("ack")
             let conversationID = try #require(ack["conversationId"] as? String)
             let lastSeen = try #require(ack["seq"] as? Int)
@@ -104,9 +104,9 @@ import TestSupport
 
     @Test func aSendCutOffByKillNineIsStoredExactlyOnceWhenRetried() async throws {
         try await RealtimeHarness.with { harness in
-            let (visitor, welcome) = try await harness.visitorHello()
-            let token = try #require(welcome["token"] as? String)
+            let (visitor, _) = try await harness.visitorHello()
             try await visitor.send(["type": "send", "clientId": "warm-up", "text": "first"])
+            let token = try #require(try await visitor.next("visitor")["token"] as? String)
             _ = try await visitor.next("ack")
             // Send, and kill the server before (or while) the ack travels.
             try await visitor.send(["type": "send", "clientId": "in-flight", "text": "did this arrive?"])
@@ -194,8 +194,11 @@ import TestSupport
                 port: harness.nodes[0].port, path: "/ws/visitor?key=\(harness.globexWidgetKey)", headers: [("Origin", RealtimeHarness.origin)])
             try await other.send(["type": "hello"])
             #expect(try await other.next("welcome")["conversation"] == nil)
-            let globexCount = try await harness.sql("SELECT count(*)::text FROM messages", tenant: "globex")
-            _ = globexCount
+            // The intruder's write landed nowhere: not in globex, not in acme's conversation. (The
+            // harness connects as a superuser, whom row-level security lets see every tenant.)
+            let globexCount = try await harness.sql("SELECT count(*)::text FROM messages WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'globex')")
+            #expect(globexCount == [["0"]])
+            #expect(try await harness.sql("SELECT body FROM messages WHERE kind = 'text'") == [["acme secret"]])
         }
     }
 
@@ -233,6 +236,16 @@ import TestSupport
             #expect(try await visitor.next("error")["message"] as? String == "Send \"hello\" first.")
             try await visitor.send(["type": "hello"])
             _ = try await visitor.next("welcome")
+            // A malformed frame whose ref can be read gets it back, so the client can fail that
+            // send at once: read by the flat-frame parser, and by the general decoder.
+            await visitor.sendText(#"{"type":"send","clientId":5,"ref":"r1","text":"hi"}"#)
+            let flat = try await visitor.next("error")
+            #expect(flat["ref"] as? String == "r1")
+            #expect(flat["code"] as? String == "invalid-frame")
+            await visitor.sendText(#"{"type":"send","clientId":"c","text":"hi","seq":1.5,"ref":"r2"}"#)
+            let general = try await visitor.next("error")
+            #expect(general["ref"] as? String == "r2")
+            #expect(general["code"] as? String == "invalid-frame")
             try await visitor.send(["type": "send", "clientId": "big", "text": String(repeating: "x", count: 4097)])
             #expect(try await visitor.next("error")["code"] as? String == "too-large")
             await visitor.send(opcode: .binary, ByteBuffer(bytes: [1, 2, 3]))
@@ -251,6 +264,26 @@ import TestSupport
             for _ in 0...12 { await abuser.sendText("nonsense") }
             while try await abuser.next() != nil {}
             #expect(await abuser.closeCode == .policyViolation)
+        }
+    }
+}
+
+extension RealtimeLiveTests {
+    @Test func framesDroppedBecauseTooManyAreWaitingAreRefusedWithTheirRef() async throws {
+        try await RealtimeHarness.with { harness in
+            let (visitor, _) = try await harness.visitorHello()
+            try await visitor.send(["type": "send", "clientId": "c", "text": "hello"])
+            _ = try await visitor.next("ack")
+            // History reads wait for the database; sent in one burst, most of them queue.
+            for index in 0..<1000 { await visitor.sendText(#"{"type":"history","limit":1,"ref":"h\#(index)"}"#) }
+            var refused: [String] = []
+            while let frame = try await visitor.next() {
+                if frame["type"] as? String == "error" { refused.append("\(frame["code"] ?? "-") \(frame["ref"] ?? "-")") }
+            }
+            // Dropped frames count as invalid: the socket is closed after the tenth.
+            #expect(await visitor.closeCode == .policyViolation)
+            #expect(!refused.isEmpty)
+            #expect(refused.allSatisfy { $0.hasPrefix("rate-limited h") }, "every refusal names its frame: \(refused)")
         }
     }
 }

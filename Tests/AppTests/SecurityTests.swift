@@ -25,6 +25,23 @@ import TestSupport
         }
     }
 
+    /// The headers are defaults: a route that sets one itself (a stricter policy, as file
+    /// downloads do) keeps its own, and gets the others.
+    @Test func aRoutesOwnSecurityHeadersSurviveTheDefaults() async throws {
+        try await TestApplication.run(extraRoutes: { router in
+            router.get("api/v1/test/sandboxed") { _, _ in
+                Response(status: .ok, headers: [.contentSecurityPolicy: "default-src 'none'; sandbox", .xFrameOptions: "SAMEORIGIN"])
+            }
+        }) { client, _ in
+            let response = try await client.execute(uri: "/api/v1/test/sandboxed", method: .get)
+            #expect(response.headers[.contentSecurityPolicy] == "default-src 'none'; sandbox")
+            #expect(response.headers[fields: .contentSecurityPolicy].count == 1)
+            #expect(response.headers[.xFrameOptions] == "SAMEORIGIN")
+            #expect(response.headers[.xContentTypeOptions] == "nosniff")
+            #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "strict-origin-when-cross-origin")
+        }
+    }
+
     @Test func thePagesHaveNoInlineScript() throws {
         let html = try String(contentsOf: TestDatabase.repositoryRoot.appendingPathComponent("Public/index.html"), encoding: .utf8)
         #expect(!html.contains("<script>"))
@@ -92,14 +109,17 @@ import TestSupport
         let (certificate, key) = try Self.makeCertificate(in: directory)
 
         try await TestDatabase.with(migrated: false) { endpoint in
-            let port = try await KefuProcess.freePort()
-            let redirectPort = try await KefuProcess.freePort()
+            // Both ports picked by the system (0) and read from the log.
             let server = try KefuProcess(["serve"], environment: [
                 "DATABASE_URL": try KefuProcess.databaseURL(endpoint.database),
-                "KEFU_TLS_CERT": certificate, "KEFU_TLS_KEY": key, "KEFU_TLS_REDIRECT_PORT": String(redirectPort),
+                "KEFU_TLS_CERT": certificate, "KEFU_TLS_KEY": key, "KEFU_TLS_REDIRECT_PORT": "0",
                 "KEFU_DATA_DIR": directory + "/data",
-            ], port: port)
+            ])
             defer { server.signal(SIGTERM) }
+            let port = try await server.waitUntilListening()
+            #expect(server.output.contains("listening on https://127.0.0.1:\(port)"))
+            let redirectPort = try await server.waitForLoggedPort(after: "redirecting to HTTPS from ")
+            #expect(redirectPort != port)
 
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .file(certificate)

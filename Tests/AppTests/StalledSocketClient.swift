@@ -8,16 +8,36 @@ import Synchronization
 /// stalled consumer. Raw TCP with no async channel in the way, so "not reading" really means the
 /// socket is not read: the server's writes pile up in the kernel and in its own buffer.
 enum StalledSocketClient {
-    /// Sends the upgrade (with `headers`) and `frame`, stalls for `stall`, then reads until the
-    /// server closes. Returns the bytes received.
-    static func run(port: Int, path: String, headers: [(String, String)], frame: String, stall: Duration) async throws -> Int {
+    /// The server's close frame: its code and reason.
+    struct CloseFrame: Equatable {
+        var code: UInt16
+        var reason: String
+    }
+
+    /// Sends the upgrade (with `headers`) and `frame`, reads nothing until `stallUntil` returns,
+    /// then reads until the server closes. Returns the bytes received, and the close frame they
+    /// ended with (nil when the connection ended without one).
+    static func run(port: Int, path: String, headers: [(String, String)], frame: String,
+                    stallUntil resume: () async throws -> Void) async throws -> (received: Int, close: CloseFrame?) {
         let counter = ByteCounter()
         let channel = try await connect(port: port, path: path, headers: headers, frame: frame, counter: counter)
-        try await Task.sleep(for: stall)
+        try await resume()
         try await channel.setOption(ChannelOptions.autoRead, value: true).get()
         channel.read()
         try await channel.closeFuture.get()
-        return counter.total.withLock { $0 }
+        let (total, tail) = counter.total.withLock { $0 }
+        return (total, closeFrame(endingWith: tail))
+    }
+
+    /// The close frame (opcode 8, unmasked, a short payload) with which `bytes` end, if they do.
+    static func closeFrame(endingWith bytes: [UInt8]) -> CloseFrame? {
+        for start in stride(from: bytes.count - 4, through: 0, by: -1) where bytes[start] == 0x88 {
+            let length = Int(bytes[start + 1])
+            guard length < 126, start + 2 + length == bytes.count, length >= 2 else { continue }
+            let code = UInt16(bytes[start + 2]) << 8 | UInt16(bytes[start + 3])
+            return CloseFrame(code: code, reason: String(decoding: bytes[(start + 4)...], as: UTF8.self))
+        }
+        return nil
     }
 
     /// A connection that reads only when told to, after the upgrade request and `frame` went out.
@@ -58,22 +78,27 @@ enum StalledSocketClient {
         let counter = ByteCounter()
         let channel = try await connect(port: port, path: path, headers: headers, frame: frame, counter: counter)
         let deadline = ContinuousClock.now + timeout
-        while counter.total.withLock({ $0 }) < until, channel.isActive, ContinuousClock.now < deadline {
+        while counter.total.withLock({ $0.count }) < until, channel.isActive, ContinuousClock.now < deadline {
             channel.read()
             try await Task.sleep(for: readEvery)
         }
         let closedByServer = !channel.isActive
         try? await channel.close()
-        return (counter.total.withLock { $0 }, closedByServer)
+        return (counter.total.withLock { $0.count }, closedByServer)
     }
 
+    /// Counts the bytes received, keeping the last few (where a close frame would be).
     final class ByteCounter: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
-        let total = Mutex(0)
+        let total = Mutex((count: 0, tail: [UInt8]()))
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let bytes = unwrapInboundIn(data).readableBytes
-            total.withLock { $0 += bytes }
+            let buffer = unwrapInboundIn(data)
+            let bytes = buffer.readableBytesView
+            total.withLock { total in
+                total.count += bytes.count
+                total.tail = Array((total.tail + bytes).suffix(256))
+            }
         }
     }
 }

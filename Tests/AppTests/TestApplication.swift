@@ -22,19 +22,21 @@ enum TestApplication {
     }
 
     /// Runs `test` against the application; `extraRoutes` may add routes for error-path tests.
+    /// `.live` serves it on a loopback port (requests then have a TCP peer, 127.0.0.1).
     static func run(
-        environment: [String: String] = [:],
+        environment: [String: String] = [:], setup: TestingSetup = .router,
         extraRoutes: @escaping @Sendable (Router<KefuRequestContext>) -> Void = { _ in },
         _ test: @escaping @Sendable (any TestClientProtocol, DatabaseEndpoint) async throws -> Void
     ) async throws {
         try await TestDatabase.withServing { database, endpoint in
             let configuration = try configuration(environment)
             let migrator = Migrator(migrations: try TestDatabase.migrations())
-            let dependencies = ApplicationDependencies(configuration: configuration, database: database, migrator: migrator, logger: TestDatabase.logger, auditSigner: AuditSigner(privateKey: .init()))
+            let dependencies = ApplicationDependencies(configuration: configuration, database: database, migrator: migrator, logger: TestDatabase.logger, auditSigner: AuditSigner(privateKey: .init()),
+                                                     secrets: try TestSecrets.box())
             let router = try buildRouter(dependencies, metrics: ServerMetrics())
             extraRoutes(router)
             let app = Application(router: router, logger: TestDatabase.logger)
-            try await app.test(.router) { client in
+            try await app.test(setup) { client in
                 try await test(client, endpoint)
             }
         }
@@ -47,15 +49,17 @@ extension TestApplication {
     /// Runs `test` against the application with tenant `acme`: owner boss@acme.example and
     /// agent agent@acme.example (who lacks the admin permissions), both with `password`; and a
     /// second tenant `globex` with owner boss@globex.example, for isolation checks.
-    static func runWithTenant(environment: [String: String] = [:], _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await runWithTenant(environment: environment) { client, _ in try await test(client) }
+    static func runWithTenant(environment: [String: String] = [:], setup: TestingSetup = .router,
+                              _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await runWithTenant(environment: environment, setup: setup) { client, _ in try await test(client) }
     }
 
     /// `runWithTenant`, also handing the test the database endpoint (connecting as its owner).
     static func runWithTenant(
-        environment: [String: String] = [:], _ test: @escaping @Sendable (any TestClientProtocol, DatabaseEndpoint) async throws -> Void
+        environment: [String: String] = [:], setup: TestingSetup = .router,
+        _ test: @escaping @Sendable (any TestClientProtocol, DatabaseEndpoint) async throws -> Void
     ) async throws {
-        try await run(environment: environment) { client, endpoint in
+        try await run(environment: environment, setup: setup) { client, endpoint in
             let database = try Database(endpoint: endpoint, maximumConnections: 2, applicationName: "kefu-test-setup", logger: TestDatabase.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await database.client.run() }

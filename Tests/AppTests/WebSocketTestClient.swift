@@ -126,6 +126,12 @@ actor WebSocketTestClient {
 
     /// The next JSON frame, or nil when the socket closed (see `closeCode`).
     func next(timeout: Duration = .seconds(10)) async throws -> JSONFrame? {
+        guard let text = try await nextText(timeout: timeout) else { return nil }
+        return JSONFrame(object: try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:])
+    }
+
+    /// The next text frame as sent, or nil when the socket closed (see `closeCode`).
+    func nextText(timeout: Duration = .seconds(10)) async throws -> String? {
         let deadline = ContinuousClock.now + timeout
         while true {
             let frame = try await nextFrame(timeout: max(deadline - .now, .milliseconds(1)))
@@ -133,8 +139,7 @@ actor WebSocketTestClient {
             switch frame.opcode {
             case .text:
                 var data = frame.unmaskedData
-                let text = data.readString(length: data.readableBytes) ?? ""
-                return JSONFrame(object: try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:])
+                return data.readString(length: data.readableBytes) ?? ""
             case .connectionClose:
                 var data = frame.unmaskedData
                 closeCode = data.readWebSocketErrorCode()

@@ -88,6 +88,39 @@ import Testing
             let agent = try await APISession.signIn(client, email: "agent@acme.example")
             #expect(try await agent.get("/api/v1/widgets").status == .forbidden)
             #expect(try await globex.get("/api/v1/widgets/\(theirs)").json()["name"] as? String == "Shop")
+            #expect(try await acme.post("/api/v1/widgets/\(theirs)/reveal-identity-secret").status == .notFound)
+            #expect(try await agent.post("/api/v1/widgets/\(theirs)/reveal-identity-secret").status == .forbidden)
+        }
+    }
+
+    @Test func theIdentitySecretIsShownWhenCreatedOrRotatedAndOtherwiseOnlyByAnAuditedReveal() async throws {
+        try await TestApplication.runWithTenant { client in
+            let boss = try await APISession.signIn(client, email: "boss@acme.example")
+            let created = try await boss.post("/api/v1/widgets", Self.valid).json()
+            let id = try #require(created["id"] as? String)
+            let secret = try #require(created["identitySecret"] as? String)
+
+            let read = try await boss.get("/api/v1/widgets/\(id)")
+            #expect(read.status == .ok)
+            #expect(try read.json()["identitySecret"] == nil)
+            #expect(try read.json()["publicKey"] as? String == created["publicKey"] as? String)
+            let list = try await boss.get("/api/v1/widgets")
+            #expect(!list.text.contains(secret) && !list.text.contains("identitySecret"))
+            let renamed = try await boss.patch("/api/v1/widgets/\(id)", ["name": "Renamed"])
+            #expect(try renamed.json()["identitySecret"] == nil)
+
+            let revealed = try await boss.post("/api/v1/widgets/\(id)/reveal-identity-secret")
+            #expect(revealed.status == .ok)
+            #expect(try revealed.json()["identitySecret"] as? String == secret)
+            let entries = try await boss.get("/api/v1/audit?action=widget.identity_secret_revealed").json()["items"] as? [[String: Any]] ?? []
+            #expect(entries.count == 1)
+            #expect((entries.first?["target"] as? [String: Any])?["id"] as? String == id.lowercased())
+            #expect(!(try await boss.get("/api/v1/audit").text.contains(secret)))
+
+            let rotated = try await boss.patch("/api/v1/widgets/\(id)", ["rotateIdentitySecret": true])
+            let newSecret = try #require(try rotated.json()["identitySecret"] as? String)
+            #expect(newSecret != secret)
+            #expect(try await boss.post("/api/v1/widgets/\(id)/reveal-identity-secret").json()["identitySecret"] as? String == newSecret)
         }
     }
 }

@@ -24,7 +24,7 @@ import TestSupport
             let hasher = PasswordHasher()
             let created = try await AccountDirectory(database: database, hasher: hasher)
                 .createTenant(slug: "acme", name: "Acme", ownerEmail: "boss@acme.example", ownerPassword: Self.password)
-            let login = LoginService(database: database, hasher: hasher, sessions: SessionStore(database: database))
+            let login = LoginService(database: database, hasher: hasher, sessions: SessionStore(database: database), secrets: try TestSecrets.box())
             _ = try await login.login(tenantSlug: "acme", email: "boss@acme.example", password: Self.password, ip: "10.1.1.1", userAgent: "ua \"quoted\"\n")
             _ = try? await login.login(tenantSlug: "acme", email: "boss@acme.example", password: "wrong-password", ip: "10.1.1.2", userAgent: "x")
             _ = try await login.login(tenantSlug: "acme", email: "boss@acme.example", password: Self.password, ip: "10.1.1.3", userAgent: "y")

@@ -21,7 +21,7 @@ import TestSupport
             let sessions = SessionStore(database: database, lifetimes: .init(idleTimeout: idleTimeout))
             try await body(Fixture(
                 database: database, accounts: AccountDirectory(database: database, hasher: hasher), sessions: sessions,
-                login: LoginService(database: database, hasher: hasher, sessions: sessions)))
+                login: LoginService(database: database, hasher: hasher, sessions: sessions, secrets: try TestSecrets.box())))
         }
     }
 

@@ -59,9 +59,42 @@ import Tenancy
     @Test(arguments: general)
     func otherFramesGoToTheDecoderWithItsErrors(_ text: String) {
         #expect(FlatFrameParser.parse(text).flatMap(ClientFrame.init(flat:)) == nil)
-        let fast = Result { () throws(RealtimeError) in try ClientFrame.decode(text) }
+        let fast = Result { () throws(UnreadableFrame) in try ClientFrame.decode(text) }.mapError(\.problem)
         let general = Result { () throws(RealtimeError) in try ClientFrame.decodeGenerally(text) }
         #expect(fast == general)
+    }
+
+    /// Invalid frames whose `ref` can be read, read by the flat parser (which then hands the frame
+    /// to the decoder for its error) or only by the decoder.
+    static let refused: [(text: String, flat: Bool, ref: String?)] = [
+        (#"{"type":"send","clientId":5,"ref":"r1","text":"hi"}"#, true, "r1"),
+        (#"{"ref":"r2","type":"subscribe","conversationId":"not-a-uuid"}"#, true, "r2"),
+        (#"{"ref":"no type"}"#, true, "no type"),
+        (#"{"type":"send","seq":"1","ref":7}"#, true, nil),
+        (#"{"type":"send","ref":null,"seq":true}"#, true, nil),
+        (#"{"type":"hello","identity":{"userId":5,"hash":"h"},"ref":"r3"}"#, false, "r3"),
+        (#"{"type":"send","seq":1.5,"ref":"r\u00e9"}"#, false, "ré"),
+        (#"{"type":"snooze","until":"tomorrow","ref":"r4"}"#, true, "r4"),
+        (#"{"type":"history","limit":{"n":1},"ref":"r5"}"#, false, "r5"),
+        (#"{"type":"send","ref":["r6"],"x":{}}"#, false, nil),
+        (#"{"ref":"r7","type":"send","text":"\ud800"}"#, false, "r7"),
+        // Not JSON, or not an object: nothing can be read.
+        (#"{"ref":"r8","type":"send","text":"cut off"#, false, nil),
+        (#"[{"type":"ping","ref":"r9"}]"#, false, nil),
+    ]
+
+    @Test(arguments: refused)
+    func anInvalidFrameIsRefusedWithItsRefWheneverTheRefCanBeRead(text: String, flat: Bool, ref: String?) {
+        #expect((FlatFrameParser.parse(text) != nil) == flat, "which parser reads the ref")
+        #expect(FlatFrameParser.parse(text).flatMap(ClientFrame.init(flat:)) == nil)
+        do {
+            let decoded = try ClientFrame.decode(text)
+            Issue.record("decoded an invalid frame: \(decoded)")
+        } catch {
+            #expect(error.ref == ref)
+            #expect(error.problem.code == "invalid-frame")
+        }
+        #expect(ClientFrame.readableRef(text) == ref)
     }
 
     @Test func uuidTextMatchesFoundation() {

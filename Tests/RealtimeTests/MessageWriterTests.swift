@@ -23,7 +23,7 @@ import Testing
                                 }
                                 sends.addTask {
                                     for try await result in submitted.stream { return result }
-                                    throw RealtimeError.overloaded
+                                    throw RealtimeError.unavailable
                                 }
                             }
                             return try await sends.reduce(into: []) { $0.append($1) }

@@ -3,13 +3,12 @@ import Hummingbird
 import HTTPTypes
 
 /// Finds the caller: `Authorization: Bearer <token>` (a session or an API token) for API
-/// clients, the `kefu_session` cookie for browsers. A cookie-authenticated mutation must also send the
-/// `X-CSRF-Token` header equal to the `kefu_csrf` cookie (double submit), which another site's
-/// page cannot read. Routes decide what access they need; see `AccessControl`.
+/// clients, the session cookie (`__Host-kefu_session` over HTTPS, else `kefu_session`) for
+/// browsers. A cookie-authenticated mutation must also send the `X-CSRF-Token` header equal to
+/// the CSRF cookie of the same name prefix (double submit), which another site's page cannot
+/// read. Routes decide what access they need; see `AccessControl`.
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = KefuRequestContext
-    public static let sessionCookie = "kefu_session"
-    public static let csrfCookie = "kefu_csrf"
     public static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
 
     let authenticator: Authenticator
@@ -29,13 +28,13 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                 throw APIError.unauthenticated("The token is unknown, revoked or expired.")
             }
             context.principal = principal
-        } else if let cookie = request.cookies[Self.sessionCookie]?.value {
-            if let principal = try await authenticator.sessions.authenticate(cookie) {
+        } else if let cookie = SessionCookies.session(in: request) {
+            if let principal = try await authenticator.sessions.authenticate(cookie.token) {
                 if ![.get, .head, .options].contains(request.method) {
-                    let expected = request.cookies[Self.csrfCookie]?.value
+                    let expected = request.cookies[cookie.csrfCookie]?.value
                     guard let expected, !expected.isEmpty, request.headers[Self.csrfHeader] == expected else {
                         throw APIError(.forbidden, code: "csrf-failed", title: "CSRF check failed",
-                                       detail: "Send the kefu_csrf cookie's value in the X-CSRF-Token header.")
+                                       detail: "Send the \(cookie.csrfCookie) cookie's value in the X-CSRF-Token header.")
                     }
                 }
                 context.principal = principal

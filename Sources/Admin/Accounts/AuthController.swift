@@ -7,14 +7,13 @@ public struct AuthController: Sendable {
     let login: LoginService
     let sessions: SessionStore
     let maxBodyBytes: Int
-    /// Set the `Secure` attribute on cookies (when served over TLS).
-    let secureCookies: Bool
+    let cookies: SessionCookies
 
-    public init(login: LoginService, sessions: SessionStore, maxBodyBytes: Int, secureCookies: Bool) {
+    public init(login: LoginService, sessions: SessionStore, maxBodyBytes: Int, cookies: SessionCookies) {
         self.login = login
         self.sessions = sessions
         self.maxBodyBytes = maxBodyBytes
-        self.secureCookies = secureCookies
+        self.cookies = cookies
     }
 
     struct LoginRequest: APIRequestBody {
@@ -22,8 +21,14 @@ public struct AuthController: Sendable {
         let email: String
         let password: String
         let totp: String?
+        let mode: Mode?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case tenant, email, password, totp }
+        /// `token` (the default): the body carries the bearer token, for API clients, and the
+        /// cookies are set too. `cookie`: only the cookies, so a page's scripts never see the
+        /// session secret.
+        enum Mode: String, Decodable, Sendable { case token, cookie }
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case tenant, email, password, totp, mode }
 
         func validate() throws {
             var errors: [APIError.FieldError] = []
@@ -36,7 +41,8 @@ public struct AuthController: Sendable {
     }
 
     struct LoginResponse: ResponseEncodable {
-        let token: String
+        /// Left out in cookie mode.
+        let token: String?
         let expiresAt: Date
         let user: UserView
     }
@@ -52,13 +58,12 @@ public struct AuthController: Sendable {
         let result = try await login.login(
             tenantSlug: body.tenant, email: body.email, password: body.password, totp: body.totp,
             ip: context.clientIP, userAgent: request.headers[.userAgent] ?? "")
-        var response = try LoginResponse(token: result.token.value, expiresAt: result.expiresAt, user: UserView(result.user))
+        let token = body.mode == .cookie ? nil : result.token.value
+        var response = try LoginResponse(token: token, expiresAt: result.expiresAt, user: UserView(result.user))
             .response(from: request, context: context)
-        let maxAge = Int(sessions.lifetimes.absoluteLifetime)
         var generator = SystemRandomNumberGenerator()
         let csrf = (0..<4).map { _ in String(UInt64.random(in: .min ... .max, using: &generator), radix: 36) }.joined()
-        response.setCookie(.init(name: AuthenticationMiddleware.sessionCookie, value: result.token.value, maxAge: maxAge, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax))
-        response.setCookie(.init(name: AuthenticationMiddleware.csrfCookie, value: csrf, maxAge: maxAge, path: "/", secure: secureCookies, httpOnly: false, sameSite: .lax))
+        cookies.set(on: &response, token: result.token.value, csrf: csrf, maxAge: Int(sessions.lifetimes.absoluteLifetime), context: context)
         return response
     }
 
@@ -67,19 +72,17 @@ public struct AuthController: Sendable {
         if let sessionID = principal.sessionID {
             try await sessions.revoke(sessionID, of: principal, origin: context.origin(request))
         }
-        return clearedCookies()
+        return clearedCookies(context)
     }
 
     @Sendable func logoutEverywhere(request: Request, context: KefuRequestContext) async throws -> Response {
         try await sessions.revokeAll(of: context.requirePrincipal(), origin: context.origin(request))
-        return clearedCookies()
+        return clearedCookies(context)
     }
 
-    private func clearedCookies() -> Response {
+    private func clearedCookies(_ context: KefuRequestContext) -> Response {
         var response = Response(status: .noContent)
-        for name in [AuthenticationMiddleware.sessionCookie, AuthenticationMiddleware.csrfCookie] {
-            response.setCookie(.init(name: name, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: name == AuthenticationMiddleware.sessionCookie, sameSite: .lax))
-        }
+        cookies.clear(on: &response, context: context)
         return response
     }
 
@@ -88,19 +91,21 @@ public struct AuthController: Sendable {
             "post": [
                 "operationId": "login",
                 "summary": "Sign in with tenant, email and password",
-                "description": "Returns a bearer token and sets the HttpOnly kefu_session cookie and the kefu_csrf cookie. An unknown tenant, unknown email and wrong password all answer 401 invalid-credentials. An account with two-factor authentication answers 401 two-factor-required until `totp` carries the authenticator's code or a recovery code (401 two-factor-invalid when wrong or reused).",
+                "description": "Returns a bearer token and sets the HttpOnly session cookie and the CSRF cookie (`__Host-kefu_session` and `__Host-kefu_csrf` when the request arrived over HTTPS, else `kefu_session` and `kefu_csrf`). With `\"mode\": \"cookie\"` the body leaves the token out: only the HttpOnly cookie carries it, so page scripts never see it. An unknown tenant, unknown email and wrong password all answer 401 invalid-credentials. An account with two-factor authentication answers 401 two-factor-required until `totp` carries the authenticator's code or a recovery code (401 two-factor-invalid when wrong or reused).",
                 "tags": ["auth"],
                 "x-permission": "none",
                 "requestBody": OpenAPIDocument.jsonBody([
                     "type": "object", "additionalProperties": false,
                     "required": ["tenant", "email", "password"],
                     "properties": ["tenant": ["type": "string"], "email": ["type": "string"], "password": ["type": "string"],
-                                   "totp": ["type": "string", "description": "The authenticator's 6-digit code or a recovery code"]],
+                                   "totp": ["type": "string", "description": "The authenticator's 6-digit code or a recovery code"],
+                                   "mode": ["type": "string", "enum": ["token", "cookie"], "default": "token",
+                                            "description": "cookie: sign a browser in with cookies only; the answer has no token"]],
                 ]),
                 "responses": OpenAPIDocument.responsesWithBody([
                     "200": ["description": "Signed in", "content": ["application/json": ["schema": [
-                        "type": "object", "required": ["token", "expiresAt", "user"],
-                        "properties": ["token": ["type": "string"], "expiresAt": ["type": "string", "format": "date-time"], "user": ["$ref": "#/components/schemas/User"]],
+                        "type": "object", "required": ["expiresAt", "user"],
+                        "properties": ["token": ["type": "string", "description": "The bearer token; absent in cookie mode"], "expiresAt": ["type": "string", "format": "date-time"], "user": ["$ref": "#/components/schemas/User"]],
                     ]]]],
                     "401": ["$ref": "#/components/responses/Problem"],
                     "403": ["$ref": "#/components/responses/Problem"],

@@ -11,6 +11,13 @@ public struct KefuRequestContext: RequestContext {
     public var requestID: String
     /// The TCP peer (the load balancer's address when behind one).
     public let remoteAddress: SocketAddress?
+    /// The client's address: the TCP peer, or, when the peer is a trusted proxy, the address it
+    /// forwarded (set by App's client-address middleware). Rate limits, login throttling and the
+    /// audit log use it.
+    public var clientIP: String
+    /// Whether the request reached Kefu over HTTPS, directly or (as a trusted proxy says) at
+    /// the proxy. Decides the session cookies' `Secure` attribute and names.
+    public var arrivedOverHTTPS = false
 
     /// The signed-in caller, set by `AuthenticationMiddleware` when a valid session is presented.
     public var principal: Principal?
@@ -21,11 +28,7 @@ public struct KefuRequestContext: RequestContext {
         self.coreContext = .init(source: source)
         self.requestID = ""
         self.remoteAddress = source.channel.remoteAddress
-    }
-
-    /// The peer's IP address as text, used for rate limiting and audit.
-    public var clientIP: String {
-        remoteAddress?.ipAddress ?? "unknown"
+        self.clientIP = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// The caller's address and user agent, for the audit log.

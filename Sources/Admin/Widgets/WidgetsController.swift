@@ -4,12 +4,17 @@ import Hummingbird
 import Realtime
 
 /// `/api/v1/widgets`: chat widgets, managed with `widgets.manage`.
+///
+/// The identity-verification secret is shown once, in the answer that creates or rotates it;
+/// lists and reads leave it out. Seeing it again takes an explicit reveal, which is audited.
 public struct WidgetsController: Sendable {
     let widgets: WidgetStore
+    let audit: AuditLog
     let maxBodyBytes: Int
 
-    public init(widgets: WidgetStore, maxBodyBytes: Int) {
+    public init(widgets: WidgetStore, audit: AuditLog, maxBodyBytes: Int) {
         self.widgets = widgets
+        self.audit = audit
         self.maxBodyBytes = maxBodyBytes
     }
 
@@ -17,7 +22,8 @@ public struct WidgetsController: Sendable {
         let id: UUID
         let name: String
         let publicKey: String
-        let identitySecret: String
+        /// Only in the answer that created or rotated it.
+        let identitySecret: String?
         let allowedOrigins: [String]
         let greeting: String
         let businessHours: Widget.BusinessHours?
@@ -27,11 +33,11 @@ public struct WidgetsController: Sendable {
         let preChatFields: [Widget.PreChatField]
         let createdAt: Date
 
-        init(_ widget: Widget) {
+        init(_ widget: Widget, showingSecret: Bool = false) {
             id = widget.id
             name = widget.name
             publicKey = widget.publicKey
-            identitySecret = widget.identitySecret
+            identitySecret = showingSecret ? widget.identitySecret : nil
             allowedOrigins = widget.allowedOrigins
             greeting = widget.greeting
             businessHours = widget.businessHours
@@ -76,18 +82,19 @@ public struct WidgetsController: Sendable {
         group.on(.get, "widgets/{id}", access: .permission(.widgetsManage), use: get)
         group.on(.patch, "widgets/{id}", access: .permission(.widgetsManage), use: update)
         group.on(.delete, "widgets/{id}", access: .permission(.widgetsManage), use: delete)
+        group.on(.post, "widgets/{id}/reveal-identity-secret", access: .permission(.widgetsManage), use: revealIdentitySecret)
     }
 
     @Sendable func list(request: Request, context: KefuRequestContext) async throws -> PageView<WidgetView> {
         let principal = try context.requirePrincipal()
-        return PageView(try await widgets.list(page: try request.pageRequest(), tenantID: principal.tenantID), WidgetView.init)
+        return PageView(try await widgets.list(page: try request.pageRequest(), tenantID: principal.tenantID)) { WidgetView($0) }
     }
 
     @Sendable func create(request: Request, context: KefuRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let body = try await request.decodeJSON(SettingsRequest.self, limit: maxBodyBytes)
         let widget = try await widgets.create(body.settings, by: principal, origin: context.origin(request))
-        var response = try WidgetView(widget).response(from: request, context: context)
+        var response = try WidgetView(widget, showingSecret: true).response(from: request, context: context)
         response.status = .created
         response.headers[.location] = "/api/v1/widgets/\(widget.id.uuidString.lowercased())"
         return response
@@ -102,7 +109,23 @@ public struct WidgetsController: Sendable {
         let principal = try context.requirePrincipal()
         let id = try context.id()
         let body = try await request.decodeJSON(SettingsRequest.self, limit: maxBodyBytes)
-        return WidgetView(try await widgets.update(id, body.settings, by: principal, origin: context.origin(request)))
+        let widget = try await widgets.update(id, body.settings, by: principal, origin: context.origin(request))
+        return WidgetView(widget, showingSecret: body.settings.rotateIdentitySecret)
+    }
+
+    struct RevealedSecret: ResponseEncodable {
+        let identitySecret: String
+    }
+
+    /// Shows the identity secret again, once the reveal is in the audit log.
+    @Sendable func revealIdentitySecret(request: Request, context: KefuRequestContext) async throws -> RevealedSecret {
+        let principal = try context.requirePrincipal()
+        let widget = try await widgets.get(try context.id(), tenantID: principal.tenantID)
+        let origin = context.origin(request)
+        try await audit.append(AuditEvent(
+            action: "widget.identity_secret_revealed", actor: principal.actor, targetType: "widget",
+            targetID: widget.id.uuidString.lowercased(), ip: origin.ip, userAgent: origin.userAgent), tenantID: principal.tenantID)
+        return RevealedSecret(identitySecret: widget.identitySecret)
     }
 
     @Sendable func delete(request: Request, context: KefuRequestContext) async throws -> Response {
@@ -145,10 +168,10 @@ public struct WidgetsController: Sendable {
 
     static let widgetSchema: JSONValue = [
         "type": "object",
-        "required": ["id", "name", "publicKey", "identitySecret", "allowedOrigins", "greeting", "offlineBehavior", "themeColor", "preChatFields", "createdAt"],
+        "required": ["id", "name", "publicKey", "allowedOrigins", "greeting", "offlineBehavior", "themeColor", "preChatFields", "createdAt"],
         "properties": .object(settingsProperties.merging([
             "id": ["type": "string", "format": "uuid"], "publicKey": ["type": "string", "description": "Embedded in the site's page"],
-            "identitySecret": ["type": "string", "description": "Signs user ids (HMAC-SHA256, hex) for identity verification; keep it on the server"],
+            "identitySecret": ["type": "string", "description": "Signs user ids (HMAC-SHA256, hex) for identity verification; keep it on the server. Only in the answer that creates the widget or rotates the secret; see reveal-identity-secret"],
             "createdAt": ["type": "string", "format": "date-time"],
         ]) { $1 }),
     ]
@@ -169,7 +192,7 @@ public struct WidgetsController: Sendable {
                 "getWidget", "One widget", tag: "widgets", access: .permission(.widgetsManage), parameters: [OpenAPIDocument.idParameter],
                 responses: ["200": OpenAPIDocument.json("The widget", widgetSchema), "404": OpenAPIDocument.problem]),
             "patch": OpenAPIDocument.operation(
-                "updateWidget", "Change a widget; rotateIdentitySecret issues a new identity secret", tag: "widgets",
+                "updateWidget", "Change a widget; rotateIdentitySecret issues a new identity secret, shown in this answer only", tag: "widgets",
                 access: .permission(.widgetsManage), parameters: [OpenAPIDocument.idParameter],
                 body: ["type": "object", "additionalProperties": false,
                        "properties": .object(settingsProperties.merging(["rotateIdentitySecret": ["type": "boolean"]]) { $1 })],
@@ -177,6 +200,14 @@ public struct WidgetsController: Sendable {
             "delete": OpenAPIDocument.operation(
                 "deleteWidget", "Delete a widget", tag: "widgets", access: .permission(.widgetsManage), parameters: [OpenAPIDocument.idParameter],
                 responses: ["204": ["description": "Deleted"], "404": OpenAPIDocument.problem]),
+        ],
+        "/api/v1/widgets/{id}/reveal-identity-secret": [
+            "post": OpenAPIDocument.operation(
+                "revealWidgetIdentitySecret", "Show the widget's identity secret again; the reveal is recorded in the audit log (widget.identity_secret_revealed)",
+                tag: "widgets", access: .permission(.widgetsManage), parameters: [OpenAPIDocument.idParameter],
+                responses: ["200": OpenAPIDocument.json("The secret", [
+                    "type": "object", "required": ["identitySecret"], "properties": ["identitySecret": ["type": "string"]],
+                ]), "404": OpenAPIDocument.problem]),
         ],
     ]
 }

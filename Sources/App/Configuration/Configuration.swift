@@ -30,6 +30,10 @@ struct Configuration: Sendable {
     var maxBodyBytes: Int
     var maxUploadBytes: Int
     var apiRateLimitPerMinute: Int
+    /// WebSocket upgrades per minute per client address; `0` turns the limit off.
+    var webSocketUpgradeRateLimitPerMinute: Int
+    /// Proxies whose `Forwarded` / `X-Forwarded-*` headers are believed.
+    var trustedProxies: TrustedProxies
     var seedDemoTenant: Bool
     var secureCookies: Bool
     /// Other nodes' audit-signing public keys, trusted when verifying checkpoints.
@@ -41,13 +45,16 @@ struct Configuration: Sendable {
     var loginFailuresPerIP: Int
     var shutdownGraceSeconds: Int
     var nodeName: String
+    /// `KEFU_MASTER_KEY`: the keys that seal secrets at rest, shared by every node; `nil` uses
+    /// the key file in `dataDirectory` (see `MasterKeySource`).
+    var masterKeys: MasterKeys?
 
     /// Reads and validates every variable; throws the first `ConfigurationError` or
     /// `DatabaseError.invalidURL`.
     init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let env = EnvironmentReader(values: environment)
         host = env.string("KEFU_HOST", default: "127.0.0.1")
-        port = try env.integer("KEFU_PORT", default: 8080, in: 1...65535, expected: "a port number from 1 to 65535")
+        port = try env.integer("KEFU_PORT", default: 8080, in: 0...65535, expected: Self.portExpectation)
         dataDirectory = URL(fileURLWithPath: env.string("KEFU_DATA_DIR", default: ".kefu")).standardizedFileURL
         if let url = env.string("DATABASE_URL") {
             databaseEndpoint = try DatabaseEndpoint(url: url)
@@ -65,6 +72,13 @@ struct Configuration: Sendable {
         maxBodyBytes = try env.integer("KEFU_MAX_BODY_BYTES", default: 1_048_576, in: 1024...1_073_741_824)
         maxUploadBytes = try env.integer("KEFU_MAX_UPLOAD_BYTES", default: 10_485_760, in: 1024...104_857_600)
         apiRateLimitPerMinute = try env.integer("KEFU_API_RATE_LIMIT", default: 600, in: 1...1_000_000)
+        webSocketUpgradeRateLimitPerMinute = try env.integer("KEFU_WS_UPGRADE_RATE_LIMIT", default: 120, in: 0...1_000_000)
+        do {
+            trustedProxies = try TrustedProxies(parsing: env.string("KEFU_TRUSTED_PROXIES") ?? "")
+        } catch {
+            throw ConfigurationError(variable: "KEFU_TRUSTED_PROXIES", value: error.entry,
+                                     expected: "comma-separated IPv4/IPv6 addresses or CIDR ranges, e.g. 10.0.0.0/8,127.0.0.1")
+        }
         seedDemoTenant = try env.boolean("KEFU_SEED_DEMO", default: true)
         secureCookies = try env.boolean("KEFU_COOKIE_SECURE", default: false)
         auditTrustedKeys = try (env.string("KEFU_AUDIT_TRUSTED_KEYS") ?? "").split(separator: ",").map { text in
@@ -82,7 +96,19 @@ struct Configuration: Sendable {
         if tls != nil { secureCookies = true }
         shutdownGraceSeconds = try env.integer("KEFU_SHUTDOWN_GRACE", default: 10, in: 0...3600)
         nodeName = env.string("KEFU_NODE_NAME", default: ProcessInfo.processInfo.hostName + "-" + String(ProcessInfo.processInfo.processIdentifier))
+        if let keys = env.string("KEFU_MASTER_KEY") {
+            do {
+                masterKeys = try MasterKeys(parsing: keys, source: "KEFU_MASTER_KEY")
+            } catch SecretError.invalidKey(_, let detail) {
+                // Never echo a key: the detail names the entry by its position.
+                throw ConfigurationError(variable: "KEFU_MASTER_KEY", value: "(not shown)", expected: "comma-separated base64 32-byte keys; \(detail)")
+            }
+        }
     }
+
+    /// Ports: `0` lets the system pick a free one, and kefu logs the one it got
+    /// (`listening on http://127.0.0.1:39211`), which is how tests start servers without races.
+    static let portExpectation = "a port number from 1 to 65535, or 0 for any free port"
 
     private static func tlsSettings(_ env: EnvironmentReader) throws -> TLSSettings? {
         let certificate = env.string("KEFU_TLS_CERT")
@@ -102,7 +128,7 @@ struct Configuration: Sendable {
             }
         }
         let redirect = env.string("KEFU_TLS_REDIRECT_PORT") == nil ? nil
-            : try env.integer("KEFU_TLS_REDIRECT_PORT", default: 0, in: 1...65535, expected: "a port number from 1 to 65535")
+            : try env.integer("KEFU_TLS_REDIRECT_PORT", default: 0, in: 0...65535, expected: Self.portExpectation)
         return TLSSettings(certificatePath: certificate!, keyPath: key!, redirectPort: redirect)
     }
 

@@ -1,9 +1,11 @@
 import Admin
 import Hummingbird
+import Realtime
 import Tenancy
 
-/// `/healthz` (the process answers) and `/readyz` (the database answers and its schema is the
-/// one this build expects). Load balancers route only to ready nodes.
+/// `/healthz` (the process answers) and `/readyz` (the database answers, its schema is the one
+/// this build expects, and no message-writer shard with work has gone `stallAfter` without a
+/// commit). Load balancers route only to ready nodes.
 struct HealthController: Sendable {
     struct Status: ResponseEncodable {
         let status: String
@@ -12,6 +14,7 @@ struct HealthController: Sendable {
 
     let database: Database
     let migrator: Migrator
+    let writer: MessageWriter
     let readinessTimeout: Duration
 
     func addRoutes(to router: Router<KefuRequestContext>) {
@@ -20,6 +23,10 @@ struct HealthController: Sendable {
     }
 
     @Sendable func ready(request: Request, context: KefuRequestContext) async throws -> Status {
+        let stalled = writer.shardReports().enumerated().filter(\.element.stalled).map { String($0.offset) }
+        guard stalled.isEmpty else {
+            throw APIError.unavailable("message writer shard \(stalled.joined(separator: ", ")) has work and has committed nothing for \(writer.limits.stallAfter)")
+        }
         let status: MigrationStatus
         do {
             status = try await withTimeout(readinessTimeout) {

@@ -107,7 +107,7 @@ struct ProblemMiddleware: RouterMiddleware {
         case .tooLarge: return APIError(.contentTooLarge, code: "too-large", title: "Too large", detail: detail)
         case .unsupportedType: return APIError(.unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported file type", detail: detail)
         case .rateLimited: return .tooManyRequests(retryAfterSeconds: 1)
-        case .shuttingDown, .overloaded: return .unavailable(detail)
+        case .shuttingDown, .overloaded, .unavailable: return .unavailable(detail)
         }
     }
 

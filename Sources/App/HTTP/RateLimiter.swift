@@ -1,7 +1,13 @@
 import Synchronization
 
-/// Token buckets per key (client IP): `perMinute` requests a minute with bursts up to the same
-/// number. Memory stays bounded: full, idle buckets are dropped once the table grows large.
+/// Token buckets per key (a client address): `perMinute` requests a minute with bursts up to the
+/// same number.
+///
+/// Memory is bounded by `maximumKeys` without ever forgetting every client at once. Forgetting
+/// a bucket is the same as refilling it, so when the table is full the idlest buckets go first:
+/// the full ones, then those nearest to full (whose forgetting changes least), a tenth of the
+/// table at a time. A throttled client holds an empty bucket, which a flood of new addresses
+/// (each at most one token down) never displaces.
 final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
@@ -14,6 +20,7 @@ final class RateLimiter: Sendable {
     private let buckets = Mutex<[String: Bucket]>([:])
 
     init(perMinute: Int, maximumKeys: Int = 100_000) {
+        precondition(perMinute > 0 && maximumKeys > 0)
         self.capacity = Double(perMinute)
         self.refillPerSecond = Double(perMinute) / 60
         self.maximumKeys = maximumKeys
@@ -22,11 +29,9 @@ final class RateLimiter: Sendable {
     /// Takes one token for `key`; returns `nil` when allowed, else the seconds until one is free.
     func acquire(_ key: String, now: ContinuousClock.Instant = .now) -> Int? {
         buckets.withLock { buckets in
-            if buckets.count >= maximumKeys { prune(&buckets, now: now) }
+            if buckets[key] == nil, buckets.count >= maximumKeys { evictIdlest(&buckets, now: now) }
             var bucket = buckets[key] ?? Bucket(tokens: capacity, updated: now)
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            bucket.tokens = min(capacity, bucket.tokens + seconds * refillPerSecond)
+            bucket.tokens = tokens(bucket, at: now)
             bucket.updated = now
             defer { buckets[key] = bucket }
             if bucket.tokens >= 1 {
@@ -37,9 +42,25 @@ final class RateLimiter: Sendable {
         }
     }
 
-    private func prune(_ buckets: inout [String: Bucket], now: ContinuousClock.Instant) {
-        let refillTime = Duration.seconds(capacity / refillPerSecond)
-        buckets = buckets.filter { now - $0.value.updated < refillTime }
-        if buckets.count >= maximumKeys { buckets.removeAll(keepingCapacity: true) }
+    /// How many clients the limiter remembers now.
+    var count: Int {
+        buckets.withLock { $0.count }
+    }
+
+    private func tokens(_ bucket: Bucket, at now: ContinuousClock.Instant) -> Double {
+        let elapsed = now - bucket.updated
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return min(capacity, bucket.tokens + max(0, seconds) * refillPerSecond)
+    }
+
+    /// Brings the table down to nine tenths of its bound, forgetting the fullest buckets.
+    private func evictIdlest(_ buckets: inout [String: Bucket], now: ContinuousClock.Instant) {
+        let target = maximumKeys - max(1, maximumKeys / 10)
+        buckets = buckets.filter { tokens($0.value, at: now) < capacity }
+        guard buckets.count > target else { return }
+        let fullest = buckets.map { (key: $0.key, tokens: tokens($0.value, at: now)) }
+            .sorted { $0.tokens > $1.tokens }
+            .prefix(buckets.count - target)
+        for entry in fullest { buckets.removeValue(forKey: entry.key) }
     }
 }

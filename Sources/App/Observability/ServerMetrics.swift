@@ -1,3 +1,4 @@
+import Foundation
 import Prometheus
 import Realtime
 import Synchronization
@@ -11,6 +12,7 @@ final class ServerMetrics: Sendable {
     private let poolInUse: Gauge
     private let poolIdle: Gauge
     private let poolMax: Gauge
+    private let poolHeld: [ConnectionHolder: Gauge]
     private let writerBatches: Counter
     private let writerMessages: Counter
     private let writerSeconds: Counter
@@ -39,9 +41,27 @@ final class ServerMetrics: Sendable {
             helpText: "Database pool connections by state")
     }
 
+    static var writerQueueDepth: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "kefu", subsystem: "writer", metricName: "queue_depth", unitName: "",
+            helpText: "Sends waiting for a batch, per writer shard")
+    }
+    static var writerLastBatch: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "kefu", subsystem: "writer", metricName: "last_batch_timestamp", unitName: "seconds",
+            helpText: "When each writer shard last committed a batch (Unix time)")
+    }
+
     init() {
         poolInUse = registry.makeGauge(descriptor: Self.poolConnections, labels: [("state", "in_use")])
         poolIdle = registry.makeGauge(descriptor: Self.poolConnections, labels: [("state", "idle")])
+        let registry = self.registry
+        poolHeld = Dictionary(uniqueKeysWithValues: ConnectionHolder.allCases.map { holder in
+            (holder, registry.makeGauge(descriptor: MetricNameDescriptor(
+                namespace: "kefu", subsystem: "db_pool", metricName: "connections_held", unitName: "",
+                helpText: "Connections lent out, by what holds them: request transactions, the message writer, the fan-out listener, notifications"),
+                labels: [("holder", holder.rawValue)]))
+        })
         poolMax = registry.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "kefu", metricName: "db_pool", unitName: "max_connections",
             helpText: "Largest number of connections the pool may open"))
@@ -81,11 +101,20 @@ final class ServerMetrics: Sendable {
         writerMessages.increment(by: Int64(totals.messages - last.messages))
         writerSeconds.increment(by: Double((totals.committing - last.committing).nanoseconds) / 1e9)
         poolMax.set(Double(database.maximumConnections))
-        let inUse = database.connectionsInUse
+        let held = database.connectionsInUse
+        for (holder, count) in held { poolHeld[holder]?.set(Double(count)) }
+        let inUse = held.values.reduce(0, +)
         poolInUse.set(Double(inUse))
         // The scrape's own query holds one connection, counted by both numbers.
         if let open = try? await database.openConnections() {
             poolIdle.set(Double(max(0, open - inUse - 1)))
+        }
+        for (index, shard) in writer.shardReports().enumerated() {
+            let labels = [("shard", String(index))]
+            registry.makeGauge(descriptor: Self.writerQueueDepth, labels: labels).set(Double(shard.queueDepth))
+            if let last = shard.lastBatchAt {
+                registry.makeGauge(descriptor: Self.writerLastBatch, labels: labels).set(last.timeIntervalSince1970)
+            }
         }
         return registry.emitToString()
     }

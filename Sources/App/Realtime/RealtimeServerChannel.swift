@@ -15,11 +15,35 @@ import Realtime
 ///
 /// An upgraded channel's `handle` returns at once; the server still tracks the channel and
 /// asks it to quiesce on shutdown, which the socket answers with a `reconnect` frame.
+///
+/// Before the gateway looks at an upgrade (and so before any database work), the client's
+/// address is resolved and the upgrade rate limit applied to it.
 struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
     enum Outcome: Sendable {
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, status: HTTPResponseStatus, code: String, detail: String)
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, Refusal)
         case socket
+    }
+
+    /// An upgrade answered with a problem document instead of a socket.
+    struct Refusal: Sendable {
+        let status: HTTPResponseStatus
+        let code: String
+        let detail: String
+        var retryAfterSeconds: Int?
+    }
+
+    /// What `shouldUpgrade` decided, for the handler that runs after it.
+    enum Decision: Sendable {
+        case admitted(SocketGateway.Admission, clientIP: String)
+        case refused(Refusal)
+    }
+
+    /// The checks an upgrade passes before the gateway's: who the client is, and whether they
+    /// opened too many sockets lately (`KEFU_WS_UPGRADE_RATE_LIMIT`; no limiter when it is 0).
+    struct UpgradeGuard: Sendable {
+        let clientAddresses: ClientAddressResolver
+        let limiter: RateLimiter?
     }
 
     struct Value: ServerChildChannelValue {
@@ -29,27 +53,39 @@ struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
 
     let responder: HTTPChannelHandler.Responder
     let gateway: SocketGateway
+    let upgradeGuard: UpgradeGuard
     let configuration: HTTP1Channel.Configuration
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            let admission = NIOLoopBoundBox<SocketGateway.Admission?>(nil, eventLoop: channel.eventLoop)
+            let admission = NIOLoopBoundBox<Decision?>(nil, eventLoop: channel.eventLoop)
             let gateway = self.gateway
+            let upgradeGuard = self.upgradeGuard
             let upgrader = NIOTypedWebSocketServerUpgrader<Outcome>(
                 maxFrameSize: gateway.limits.maximumFrameBytes,
                 shouldUpgrade: { channel, head in
+                    let client = upgradeGuard.clientAddresses.resolve(peer: channel.remoteAddress) { head.headers[$0.rawValue] }
+                    if let retryAfter = upgradeGuard.limiter?.acquire(client.ip) {
+                        admission.value = .refused(Refusal(
+                            status: .tooManyRequests, code: "rate-limited",
+                            detail: "Too many connections from this address; try again in \(retryAfter) seconds.", retryAfterSeconds: retryAfter))
+                        return channel.eventLoop.makeSucceededFuture(nil)
+                    }
                     let promise = channel.eventLoop.makePromise(of: SocketGateway.Admission.self)
                     promise.completeWithTask { await gateway.admit(uri: head.uri, headers: head.headers) }
                     return promise.futureResult.map { decision -> HTTPHeaders? in
-                        admission.value = decision
-                        if case .refused = decision { return nil }
+                        if case .refused(let status, let code, let detail) = decision {
+                            admission.value = .refused(Refusal(status: status, code: code, detail: detail))
+                            return nil
+                        }
+                        admission.value = .admitted(decision, clientIP: client.ip)
                         return HTTPHeaders()
                     }
                 },
                 upgradePipelineHandler: { channel, head in
                     channel.eventLoop.makeCompletedFuture {
-                        guard let decision = admission.value else { throw ChannelError.inappropriateOperationForState }
-                        try gateway.attach(decision, to: channel, userAgent: head.headers.first(name: "user-agent") ?? "",
+                        guard case .admitted(let decision, let clientIP)? = admission.value else { throw ChannelError.inappropriateOperationForState }
+                        try gateway.attach(decision, to: channel, clientIP: clientIP, userAgent: head.headers.first(name: "user-agent") ?? "",
                                            origin: head.headers.first(name: "origin"))
                         return Outcome.socket
                     }
@@ -64,8 +100,8 @@ struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
                             HTTPConnectionStateHandler(idleTimeout: self.configuration.idleTimeout.map { .init($0) }, logger: logger))
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        if case .refused(let status, let code, let detail)? = admission.value {
-                            return Outcome.refused(http, status: status, code: code, detail: detail)
+                        if case .refused(let refusal)? = admission.value {
+                            return Outcome.refused(http, refusal)
                         }
                         return Outcome.http(http)
                     }
@@ -84,8 +120,8 @@ struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
             switch try await value.outcome.get() {
             case .http(let http):
                 await handleHTTP(asyncChannel: http, logger: logger)
-            case .refused(let http, let status, let code, let detail):
-                await refuse(http, status: status, code: code, detail: detail)
+            case .refused(let http, let refusal):
+                await refuse(http, refusal)
             case .socket:
                 return
             }
@@ -95,14 +131,15 @@ struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     /// A refused upgrade gets a problem document, like every other error.
-    private func refuse(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, status: HTTPResponseStatus, code: String, detail: String) async {
-        let body = ProblemBody(status: Int(status.code), code: code, detail: detail).json
+    private func refuse(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, _ refusal: Refusal) async {
+        let body = ProblemBody(status: Int(refusal.status.code), code: refusal.code, detail: refusal.detail).json
         try? await http.executeThenClose { _, outbound in
             var buffer = ByteBuffer()
             buffer.writeString(body)
-            let head = HTTPResponse(status: .init(code: Int(status.code)), headerFields: [
+            var head = HTTPResponse(status: .init(code: Int(refusal.status.code)), headerFields: [
                 .contentType: "application/problem+json", .contentLength: String(buffer.readableBytes), .connection: "close",
             ])
+            if let retryAfter = refusal.retryAfterSeconds { head.headerFields[.retryAfter] = String(retryAfter) }
             try await outbound.write(contentsOf: [.head(head), .body(buffer), .end(nil)])
         }
     }

@@ -24,10 +24,13 @@ struct ApplicationDependencies: Sendable {
     let hasher: PasswordHasher
     let auditSigner: AuditSigner
     let realtime: RealtimeServices
+    /// Seals and opens the secrets stored at rest (TOTP seeds, widget identity secrets).
+    let secrets: SecretBox
 
     init(configuration: Configuration, database: Database, migrator: Migrator, logger: Logger,
-         auditSigner: AuditSigner, hasher: PasswordHasher = PasswordHasher()) {
+         auditSigner: AuditSigner, secrets: SecretBox, hasher: PasswordHasher = PasswordHasher()) {
         self.configuration = configuration
+        self.secrets = secrets
         self.database = database
         self.migrator = migrator
         self.logger = logger
@@ -36,7 +39,7 @@ struct ApplicationDependencies: Sendable {
         self.realtime = RealtimeServices(
             database: database,
             authenticator: Authenticator(sessions: SessionStore(database: database), tokens: ApiTokenStore(database: database)),
-            logger: logger)
+            secrets: secrets, logger: logger)
     }
 
     var auditVerifier: AuditVerifier {
@@ -53,6 +56,7 @@ struct ApplicationDependencies: Sendable {
 func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics) throws -> Router<KefuRequestContext> {
     let configuration = dependencies.configuration
     let router = Router(context: KefuRequestContext.self)
+    router.add(middleware: ClientAddressMiddleware(resolver: configuration.clientAddresses))
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: SecurityHeadersMiddleware(hstsMaxAge: configuration.tls == nil ? nil : 31_536_000))
     router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -60,7 +64,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     router.add(middleware: ProblemMiddleware(routes: routeTable))
     router.add(middleware: FileMiddleware(configuration.publicDirectory.path, searchForIndexHtml: true, logger: dependencies.logger))
 
-    HealthController(database: dependencies.database, migrator: dependencies.migrator, readinessTimeout: .seconds(configuration.readinessTimeoutSeconds))
+    HealthController(database: dependencies.database, migrator: dependencies.migrator, writer: dependencies.realtime.writer, readinessTimeout: .seconds(configuration.readinessTimeoutSeconds))
         .addRoutes(to: router)
     MetricsController(metrics: metrics, database: dependencies.database, writer: dependencies.realtime.writer).addRoutes(to: router)
 
@@ -75,14 +79,14 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     let v1 = api.group("v1")
     InfoController(version: KefuVersion.current).addRoutes(to: v1)
     AuthController(
-        login: LoginService(database: dependencies.database, hasher: dependencies.hasher, sessions: sessions, throttle: loginThrottle),
-        sessions: sessions, maxBodyBytes: configuration.maxBodyBytes, secureCookies: configuration.secureCookies
+        login: LoginService(database: dependencies.database, hasher: dependencies.hasher, sessions: sessions, secrets: dependencies.secrets, throttle: loginThrottle),
+        sessions: sessions, maxBodyBytes: configuration.maxBodyBytes, cookies: SessionCookies(forceSecure: configuration.secureCookies)
     ).addRoutes(to: v1)
     MeController(accounts: dependencies.accounts, sessions: sessions).addRoutes(to: v1)
     let database = dependencies.database
     let bodyLimit = configuration.maxBodyBytes
     AccountSecurityController(
-        accounts: dependencies.accounts, twoFactor: TwoFactorService(database: database, hasher: dependencies.hasher), maxBodyBytes: bodyLimit,
+        accounts: dependencies.accounts, twoFactor: TwoFactorService(database: database, hasher: dependencies.hasher, secrets: dependencies.secrets), maxBodyBytes: bodyLimit,
         throttle: loginThrottle
     ).addRoutes(to: v1)
     UsersController(users: UserAdministration(database: database, hasher: dependencies.hasher), maxBodyBytes: bodyLimit).addRoutes(to: v1)
@@ -91,7 +95,8 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     TokensController(tokens: ApiTokenStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     SecuritySettingsController(settings: SecuritySettingsStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     ConversationSettingsController(settings: ConversationSettingsStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
-    WidgetsController(widgets: WidgetStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    WidgetsController(widgets: WidgetStore(database: database, secrets: dependencies.secrets), audit: AuditLog(database: database),
+                      maxBodyBytes: bodyLimit).addRoutes(to: v1)
     ConversationsController(queries: ConversationQueries(database: database), service: dependencies.realtime.conversations,
                             maxBodyBytes: bodyLimit).addRoutes(to: v1)
     VisitorsController(visitors: VisitorQueries(database: database)).addRoutes(to: v1)
@@ -104,18 +109,28 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
 }
 
 /// The application `kefu serve` runs: the router on the configured address, with the
-/// database pool (and the local cluster, when this process owns it) as its services.
+/// database pool (and the local cluster, when this process owns it) as its services. Once bound
+/// it logs `listening on http://HOST:PORT` with the port it got (the system's pick for port 0).
 func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePool: [any Service] = []) throws -> some ApplicationProtocol {
     let metrics = ServerMetrics()
     let router = try buildRouter(dependencies, metrics: metrics)
     let configuration = dependencies.configuration
+    let logger = dependencies.logger
+    let address = ListeningAddress(scheme: configuration.tls == nil ? "http" : "https", host: configuration.host, port: configuration.port)
+    let demo = configuration.seedDemoTenant
+        ? DemoSeed(accounts: dependencies.accounts, widgets: WidgetStore(database: dependencies.database, secrets: dependencies.secrets), logger: logger) : nil
     var app = Application(
         router: router,
         server: try serverBuilder(configuration, gateway: dependencies.realtime.gateway),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Kefu"),
-        logger: dependencies.logger)
+        onServerRunning: { channel in
+            address.bound(to: channel.localAddress?.port ?? configuration.port)
+            await demo?.announce(at: address)
+            logger.info("listening on \(address.url)")
+        },
+        logger: logger)
     if let redirectPort = configuration.tls?.redirectPort {
-        app.addServices(HTTPSRedirect.application(host: configuration.host, port: redirectPort, httpsPort: configuration.port, logger: dependencies.logger))
+        app.addServices(HTTPSRedirect.application(host: configuration.host, port: redirectPort, https: address, logger: logger))
     }
     // Services stop in reverse order: the server, then the pool, then what came before it.
     app.addServices(servicesBeforePool)
@@ -127,49 +142,19 @@ func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePoo
             database: dependencies.database, signer: dependencies.auditSigner,
             interval: .seconds(dependencies.configuration.auditCheckpointSeconds), logger: dependencies.logger))
     }
-    if dependencies.configuration.seedDemoTenant {
-        let accounts = dependencies.accounts
-        let logger = dependencies.logger
-        let address = "http://\(dependencies.configuration.host):\(dependencies.configuration.port)"
-        let widgets = WidgetStore(database: dependencies.database)
-        let localOrigins = [address, "http://localhost:\(dependencies.configuration.port)"]
-        app.beforeServerStarts {
-            if let created = try await accounts.seedDemoIfEmpty() {
-                logger.info("created the demo tenant", metadata: ["slug": "\(created.tenant.slug)"])
-                // A widget allowed on this server's own address, so the sockets can be tried at once.
-                let owner = Principal(tenantID: created.tenant.id, userID: created.owner.id, credential: .session(UUID()),
-                                      permissions: BuiltinRole.owner.permissions, isOwner: true)
-                var widget: Widget?
-                do {
-                    widget = try await widgets.create(
-                        .init(name: "Demo site", allowedOrigins: localOrigins, greeting: "Hi! How can we help?"),
-                        by: owner, origin: RequestOrigin(ip: "127.0.0.1", userAgent: "kefu demo seed"))
-                } catch {
-                    logger.warning("the demo widget was not created", metadata: ["error": "\(error)"])
-                }
-                // Shown once: only the hash is stored. Written straight to the descriptor, not
-                // through print's buffer, so it shows at once even when stdout is a pipe or a file.
-                FileHandle.standardOutput.write(Data("""
-
-                    Kefu demo tenant created. Sign in at \(address) with
-                      tenant:   \(created.tenant.slug)
-                      email:    \(created.owner.email)
-                      password: \(created.generatedPassword ?? "(as given)")
-                    This password is shown only now.
-                    Demo widget key: \(widget?.publicKey ?? "(not created)") (for pages at \(localOrigins.joined(separator: " or ")))
-
-
-                    """.utf8))
-            }
-        }
+    if let demo {
+        app.beforeServerStarts { try await demo.seedTenant() }
     }
     return app
 }
 
 /// HTTP/1.1 with the realtime sockets, or the same over TLS when `KEFU_TLS_CERT` and `KEFU_TLS_KEY` are set.
 func serverBuilder(_ configuration: Configuration, gateway: SocketGateway) throws -> HTTPServerBuilder {
+    let upgradeLimit = configuration.webSocketUpgradeRateLimitPerMinute
+    let upgradeGuard = RealtimeServerChannel.UpgradeGuard(
+        clientAddresses: configuration.clientAddresses, limiter: upgradeLimit > 0 ? RateLimiter(perMinute: upgradeLimit) : nil)
     let plain = HTTPServerBuilder { responder in
-        RealtimeServerChannel(responder: responder, gateway: gateway, configuration: .init())
+        RealtimeServerChannel(responder: responder, gateway: gateway, upgradeGuard: upgradeGuard, configuration: .init())
     }
     guard let tls = configuration.tls else { return plain }
     do {

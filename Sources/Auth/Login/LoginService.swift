@@ -16,11 +16,14 @@ public struct LoginService: Sendable {
     let hasher: PasswordHasher
     let sessions: SessionStore
     let throttle: LoginThrottle
+    /// Opens the TOTP seeds a second factor is checked against.
+    let secrets: SecretBox
 
-    public init(database: Database, hasher: PasswordHasher, sessions: SessionStore, throttle: LoginThrottle = LoginThrottle()) {
+    public init(database: Database, hasher: PasswordHasher, sessions: SessionStore, secrets: SecretBox, throttle: LoginThrottle = LoginThrottle()) {
         self.database = database
         self.hasher = hasher
         self.sessions = sessions
+        self.secrets = secrets
         self.throttle = throttle
     }
 
@@ -66,6 +69,7 @@ public struct LoginService: Sendable {
         }
         let rehashed = hasher.needsRehash(passwordHash) ? try await hasher.hash(password) : nil
         let sessions = sessions
+        let secrets = secrets
         do {
             return try await database.withTenant(tenant.id) { tx in
                 if let rehashed {
@@ -77,7 +81,7 @@ public struct LoginService: Sendable {
                 var changes: [String: AuditChange] = rehashed == nil ? [:] : ["password_hash": .redacted]
                 if user.twoFactorEnabled {
                     guard let totp, !totp.isEmpty else { throw AccountError.secondFactorRequired }
-                    let method = try await TwoFactorService.verifyAtLogin(userID: userID, code: totp, in: tx, now: Date())
+                    let method = try await TwoFactorService.verifyAtLogin(userID: userID, code: totp, secrets: secrets, in: tx, now: Date())
                     changes["secondFactor"] = .init(from: nil, to: method.rawValue)
                 }
                 let (token, expiresAt) = try await sessions.create(userID: user.id, ip: ip, userAgent: userAgent, in: tx)

@@ -3,16 +3,25 @@ import PostgresNIO
 import Tenancy
 
 /// A user's second factor: TOTP enrolment (confirmed by a first code), single-use recovery
-/// codes, and the check at login. Every change is audited.
+/// codes, and the check at login. Every change is audited. TOTP seeds are stored sealed
+/// (`secrets`), never in the clear.
 public struct TwoFactorService: Sendable {
     public static let issuer = "Kefu"
 
+    /// The confirmed seed, which login checks codes against.
+    public static let secretColumn = SecretColumn(table: "users", name: "totp_secret", plaintext: .bytea(column: "totp_secret"))
+    /// An enrolment's seed until its first code confirms it.
+    public static let pendingSecretColumn = SecretColumn(
+        table: "users", name: "totp_pending_secret", plaintext: .bytea(column: "totp_pending_secret"))
+
     let database: Database
     let hasher: PasswordHasher
+    let secrets: SecretBox
 
-    public init(database: Database, hasher: PasswordHasher) {
+    public init(database: Database, hasher: PasswordHasher, secrets: SecretBox) {
         self.database = database
         self.hasher = hasher
+        self.secrets = secrets
     }
 
     /// What an authenticator app needs to enrol: the secret and the `otpauth://` URI.
@@ -30,12 +39,17 @@ public struct TwoFactorService: Sendable {
     /// Starts (or restarts) an enrolment; nothing changes for login until `confirm`.
     public func begin(for caller: Principal) async throws -> Enrolment {
         let totp = TOTP.generate()
+        let sealed = try secrets.seal(totp.secret, at: Self.pendingSecretColumn.location(tenantID: caller.tenantID, rowID: caller.userID))
         return try await database.withTenant(caller.tenantID) { tx in
             let user = try await UserAdministration.load(caller.userID, in: tx)
             guard !user.twoFactorEnabled else {
                 throw AdministrationError.twoFactorState("two-factor authentication is already on; turn it off first to enrol again")
             }
-            try await tx.query("UPDATE users SET totp_pending_secret = \(totp.secret) WHERE id = \(caller.userID)")
+            try await tx.query("""
+                UPDATE users SET totp_pending_secret_sealed = \(sealed.ciphertext), totp_pending_secret_key_id = \(sealed.keyID),
+                    totp_pending_secret = NULL
+                WHERE id = \(caller.userID)
+                """)
             return Enrolment(secret: totp.base32Secret, uri: totp.provisioningURI(issuer: Self.issuer, account: user.email))
         }
     }
@@ -43,19 +57,26 @@ public struct TwoFactorService: Sendable {
     /// Confirms the pending enrolment with a current code; returns the recovery codes, shown once.
     public func confirm(code: String, for caller: Principal, origin: RequestOrigin, now: Date = Date()) async throws -> [String] {
         try await database.withTenant(caller.tenantID) { tx in
-            let rows = try await tx.query("SELECT totp_pending_secret, totp_enabled_at IS NOT NULL FROM users WHERE id = \(caller.userID) FOR UPDATE")
-            var pending: Data?
-            for try await (secret, enabled) in rows.decode((Data?, Bool).self) {
+            let rows = try await tx.query("""
+                SELECT totp_pending_secret_sealed, totp_pending_secret_key_id, totp_enabled_at IS NOT NULL FROM users
+                WHERE id = \(caller.userID) FOR UPDATE
+                """)
+            var pending: SealedSecret?
+            for try await (ciphertext, keyID, enabled) in rows.decode((Data?, String?, Bool).self) {
                 if enabled { throw AdministrationError.twoFactorState("two-factor authentication is already on") }
-                pending = secret
+                pending = SealedSecret(ciphertext: ciphertext, keyID: keyID)
             }
             guard let pending else { throw AdministrationError.twoFactorState("start an enrolment first (POST /api/v1/me/two-factor)") }
-            guard let step = TOTP(secret: pending).acceptedStep(for: code, at: now, after: nil) else {
+            let secret = try secrets.open(pending, at: Self.pendingSecretColumn.location(tenantID: tx.tenantID, rowID: caller.userID))
+            guard let step = TOTP(secret: secret).acceptedStep(for: code, at: now, after: nil) else {
                 throw AdministrationError.invalid(field: "code", message: "is not the authenticator's current code")
             }
+            // Sealed again for the confirmed column: the pending ciphertext is bound to its own.
+            let sealed = try secrets.seal(secret, at: Self.secretColumn.location(tenantID: tx.tenantID, rowID: caller.userID))
             try await tx.query("""
-                UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, totp_enabled_at = now(),
-                    totp_last_step = \(step), updated_at = now()
+                UPDATE users SET totp_secret_sealed = \(sealed.ciphertext), totp_secret_key_id = \(sealed.keyID), totp_secret = NULL,
+                    totp_pending_secret_sealed = NULL, totp_pending_secret_key_id = NULL, totp_pending_secret = NULL,
+                    totp_enabled_at = now(), totp_last_step = \(step), updated_at = now()
                 WHERE id = \(caller.userID)
                 """)
             let codes = try await Self.replaceRecoveryCodes(of: caller.userID, in: tx)
@@ -84,7 +105,9 @@ public struct TwoFactorService: Sendable {
                 }
             }
             try await tx.query("""
-                UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, updated_at = now()
+                UPDATE users SET totp_secret_sealed = NULL, totp_secret_key_id = NULL, totp_secret = NULL,
+                    totp_pending_secret_sealed = NULL, totp_pending_secret_key_id = NULL, totp_pending_secret = NULL,
+                    totp_enabled_at = NULL, totp_last_step = NULL, updated_at = now()
                 WHERE id = \(caller.userID)
                 """)
             try await tx.query("DELETE FROM recovery_codes WHERE user_id = \(caller.userID)")
@@ -124,7 +147,7 @@ public struct TwoFactorService: Sendable {
     /// Checks a login's second factor — a TOTP code newer than the last one accepted, or an
     /// unused recovery code — and uses it up. The user row is locked, so two logins racing
     /// with the same code cannot both pass.
-    static func verifyAtLogin(userID: UUID, code: String, in tx: TenantTransaction, now: Date) async throws -> Method {
+    static func verifyAtLogin(userID: UUID, code: String, secrets: SecretBox, in tx: TenantTransaction, now: Date) async throws -> Method {
         if RecoveryCodes.looksLikeOne(code) {
             let rows = try await tx.query("""
                 UPDATE recovery_codes SET used_at = now()
@@ -133,13 +156,16 @@ public struct TwoFactorService: Sendable {
             for try await _ in rows.decode(Int.self) { return .recoveryCode }
             throw AccountError.secondFactorInvalid
         }
-        let rows = try await tx.query("SELECT totp_secret, totp_last_step FROM users WHERE id = \(userID) FOR UPDATE")
-        for try await (secret, lastStep) in rows.decode((Data?, Int64?).self) {
-            guard let secret, let step = TOTP(secret: secret).acceptedStep(for: code, at: now, after: lastStep) else { break }
-            try await tx.query("UPDATE users SET totp_last_step = \(step) WHERE id = \(userID)")
-            return .totp
+        let rows = try await tx.query("SELECT totp_secret_sealed, totp_secret_key_id, totp_last_step FROM users WHERE id = \(userID) FOR UPDATE")
+        var stored: (SealedSecret, Int64?)?
+        for try await (ciphertext, keyID, lastStep) in rows.decode((Data?, String?, Int64?).self) {
+            stored = SealedSecret(ciphertext: ciphertext, keyID: keyID).map { ($0, lastStep) }
         }
-        throw AccountError.secondFactorInvalid
+        guard let (sealed, lastStep) = stored else { throw AccountError.secondFactorInvalid }
+        let secret = try secrets.open(sealed, at: secretColumn.location(tenantID: tx.tenantID, rowID: userID))
+        guard let step = TOTP(secret: secret).acceptedStep(for: code, at: now, after: lastStep) else { throw AccountError.secondFactorInvalid }
+        try await tx.query("UPDATE users SET totp_last_step = \(step) WHERE id = \(userID)")
+        return .totp
     }
 
     // MARK: - Helpers

@@ -140,8 +140,8 @@ public struct AttachmentStore: Sendable {
 extension AttachmentStore {
     /// Whether a page at `origin` may upload for the widget with `widgetKey` (CORS).
     public func allows(origin: String, widgetKey: String) async throws -> Bool {
-        guard let (_, widget) = try await VisitorDirectory(database: database).widget(publicKey: widgetKey) else { return false }
-        let allowed = widget.allowedOrigins.map(WidgetValidation.normalizedOrigin)
+        guard let origins = try await VisitorDirectory(database: database).allowedOrigins(publicKey: widgetKey) else { return false }
+        let allowed = origins.map(WidgetValidation.normalizedOrigin)
         return allowed.contains("*") || allowed.contains(WidgetValidation.normalizedOrigin(origin))
     }
 }

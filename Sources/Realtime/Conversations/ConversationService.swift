@@ -101,17 +101,23 @@ public struct ConversationService: Sendable {
         }
         await ready(current)
         if created {
-            await hub.changed(tenantID: tenantID, conversationID: current.id)
+            // Offered first, announced after: when an agent takes it at once, the assignment is
+            // what everyone hears (no queue position comes and goes). Oldest first: one queued
+            // earlier gets room before this one.
+            await drainQueue(tenantID: tenantID, settings: settings)
+            let now = try await database.withTenant(tenantID) { tx in try await ConversationStore.load(current.id, in: tx) } ?? current
+            if now.status == .queued { await hub.changed(tenantID: tenantID, conversationID: current.id) }
+            return now
         } else if current.status == .resolved {
             try await change(tenantID: tenantID, conversationID: current.id) { tx, conversation in
                 guard conversation.status == .resolved else { return [] }
                 try await ConversationStore.requeue(conversation.id, in: tx)
                 return [event(conversation, "reopened", actor: nil)]
             }
+            await drainQueue(tenantID: tenantID, settings: settings)
         } else {
             return current
         }
-        await autoAssign(tenantID: tenantID, conversationID: current.id, settings: settings)
         return try await database.withTenant(tenantID) { tx in try await ConversationStore.load(current.id, in: tx) } ?? current
     }
 
@@ -130,31 +136,51 @@ public struct ConversationService: Sendable {
     // MARK: Agent side
 
     /// Offers a queued conversation to the best online agent with room (see `AgentCapacity`).
-    func autoAssign(tenantID: UUID, conversationID: UUID, settings: ConversationSettings) async {
+    /// - Returns: whether it is no longer waiting (assigned now, or taken meanwhile).
+    @discardableResult
+    func autoAssign(tenantID: UUID, conversationID: UUID, settings: ConversationSettings) async -> Bool {
         do {
-            try await change(tenantID: tenantID, conversationID: conversationID) { tx, conversation in
+            let after = try await change(tenantID: tenantID, conversationID: conversationID) { tx, conversation in
                 guard conversation.status == .queued, conversation.assigneeID == nil else { return [] }
                 guard let agentID = try await AgentCapacity.pick(teamID: conversation.teamID, roundRobin: settings.roundRobin, in: tx) else { return [] }
                 try await setAssignee(agentID, of: conversation, in: tx)
                 return [event(conversation, "assigned", actor: nil, ["agentId": agentID.uuidString.lowercased()])]
             }
+            return !(after.status == .queued && after.assigneeID == nil)
         } catch {
             hub.logger.warning("automatic assignment failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
+            return false
         }
     }
 
-    /// Offers the tenant's queued conversations, oldest first, until no agent has room.
-    public func drainQueue(tenantID: UUID) async {
+    /// Offers the tenant's queued conversations, oldest first within each team, until no team's
+    /// oldest finds an agent with room. Called whenever an agent may have become available
+    /// (connects, goes online, comes back from an expired heartbeat, frees capacity) and when a
+    /// conversation is queued. A team nobody can serve never holds up another team's queue.
+    public func drainQueue(tenantID: UUID, settings known: ConversationSettings? = nil) async {
         do {
-            let (settings, queued) = try await database.withTenant(tenantID) { tx in
-                let settings = try await ConversationSettings.load(in: tx)
-                let rows = try await tx.query("SELECT id FROM conversations WHERE status = 'queued' ORDER BY queued_at, id LIMIT 100")
-                var ids: [UUID] = []
-                for try await id in rows.decode(UUID.self) { ids.append(id) }
-                return (settings, ids)
-            }
-            for conversationID in queued {
-                await autoAssign(tenantID: tenantID, conversationID: conversationID, settings: settings)
+            var settings = known
+            for _ in 0..<50 {
+                let (loaded, heads) = try await database.withTenant(tenantID) { tx in
+                    let loaded: ConversationSettings
+                    if let settings { loaded = settings } else { loaded = try await ConversationSettings.load(in: tx) }
+                    // Each team's oldest queued conversation (and the oldest for any agent).
+                    let rows = try await tx.query("""
+                        SELECT id FROM (
+                            SELECT DISTINCT ON (team_id) id, queued_at FROM conversations
+                            WHERE status = 'queued' ORDER BY team_id, queued_at, id) heads
+                        ORDER BY queued_at, id LIMIT 200
+                        """)
+                    var heads: [UUID] = []
+                    for try await id in rows.decode(UUID.self) { heads.append(id) }
+                    return (loaded, heads)
+                }
+                settings = loaded
+                var progressed = false
+                for conversationID in heads where await autoAssign(tenantID: tenantID, conversationID: conversationID, settings: loaded) {
+                    progressed = true
+                }
+                if !progressed { return }
             }
         } catch {
             hub.logger.warning("queue drain failed", metadata: ["tenant": "\(tenantID)", "error": "\(error)"])
@@ -323,6 +349,9 @@ public struct ConversationService: Sendable {
 
     /// Records how far one side has read and tells the other side.
     func markRead(tenantID: UUID, conversationID: UUID, side: Message.SenderType, seq: Int64) async throws {
+        // Read positions only ever move forward, so a refused one is made good by the next:
+        // while the writer is pressed they give way to messages.
+        if writer.isUnderPressure { throw RealtimeError.overloaded(retryAfterMilliseconds: 1_000) }
         let column = side == .visitor ? "visitor_read_seq" : "agent_read_seq"
         let updated = try await database.withTenant(tenantID) { tx in
             let rows = try await tx.query("""

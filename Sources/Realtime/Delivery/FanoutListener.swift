@@ -17,12 +17,14 @@ import Tenancy
 public struct FanoutListener: Service {
     let database: Database
     let hub: Hub
+    let conversations: ConversationService
     let nodeID: String
     let logger: Logger
 
-    public init(database: Database, hub: Hub, nodeID: String, logger: Logger) {
+    public init(database: Database, hub: Hub, conversations: ConversationService, nodeID: String, logger: Logger) {
         self.database = database
         self.hub = hub
+        self.conversations = conversations
         self.nodeID = nodeID
         self.logger = logger
     }
@@ -31,16 +33,17 @@ public struct FanoutListener: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown {
-                    try await database.client.withConnection { connection in
-                        try await connection.listen(on: "kefu") { notifications in
-                            // Beside the listener: catch-ups are paced to each reader.
-                            Task {
-                                await hub.catchUpAll()
-                                await hub.resyncAgents()
-                            }
-                            for try await notification in notifications {
-                                await handle(notification.payload)
-                            }
+                    try await database.listen(on: "kefu") { notifications in
+                        // Beside the listener: catch-ups are paced to each reader.
+                        Task {
+                            await hub.resyncAgents()
+                            // Agents who came back while this node was deaf may have room; served
+                            // before the catch-ups, which wait for slow readers.
+                            for tenantID in hub.tenantsWithAgents() { await conversations.drainQueue(tenantID: tenantID) }
+                            await hub.catchUpAll()
+                        }
+                        for try await notification in notifications {
+                            await handle(notification.payload)
                         }
                     }
                 }

@@ -66,13 +66,17 @@ public final class Hub: Sendable {
             registry.agents[socket.tenantID]?[socket.id] = nil
             registry.visitors[socket.tenantID]?[socket.id] = nil
         }
-        // An agent's last socket here closed: offline now, not after the heartbeat expires. If
-        // they are still connected to another node, its next heartbeat brings them back.
+        // An agent's last socket here closed: offline now unless another node holds one (not
+        // after the heartbeat expires).
         if case .agent(let principal) = socket.role, agentSockets(tenantID: principal.tenantID, userID: principal.userID).isEmpty {
             let presence = PresenceStore(database: database)
-            let logger = self.logger
+            let (logger, nodeID) = (self.logger, self.nodeID)
             Task {
-                do { try await presence.set(.offline, userID: principal.userID, tenantID: principal.tenantID) } catch {
+                // A reload's new socket may have registered meanwhile: then this node still holds
+                // the agent. (One that registers after this check connects after this commit,
+                // behind the presence row lock.)
+                guard self.agentSockets(tenantID: principal.tenantID, userID: principal.userID).isEmpty else { return }
+                do { try await presence.disconnect(userID: principal.userID, tenantID: principal.tenantID, node: nodeID) } catch {
                     logger.debug("marking an agent offline failed", metadata: ["error": "\(error)"])
                 }
             }
@@ -90,6 +94,11 @@ public final class Hub: Sendable {
                 }
             } ?? []
         }
+    }
+
+    /// Tenants with an agent connected to this node.
+    func tenantsWithAgents() -> [UUID] {
+        registry.withLock { registry in registry.agents.filter { !$0.value.isEmpty }.map(\.key) }
     }
 
     func visitorSockets(tenantID: UUID) -> [LiveSocket] {
@@ -211,44 +220,70 @@ public final class Hub: Sendable {
         }
     }
 
-    /// Reads from the table everything `socket` lacks of a conversation and writes it in order.
-    /// One catch-up runs per socket and conversation; a gap found meanwhile makes it go round
-    /// once more instead of starting another.
+    /// Reads from the table everything `socket` lacks of a conversation and writes it in order;
+    /// returns once that is written (or the socket is gone). One run per socket and conversation
+    /// does the reading; a request that finds one at work joins it (see `CatchUpRun`).
     func catchUp(_ socket: LiveSocket, tenantID: UUID, conversationID: UUID) async {
-        let start = socket.state.withLock { state in
-            if state.catchingUp.contains(conversationID) {
-                state.catchUpAgain.insert(conversationID)
+        let joined: Bool = await withCheckedContinuation { continuation in
+            let running = socket.state.withLock { state in
+                guard state.catchUps[conversationID] != nil else {
+                    state.catchUps[conversationID] = CatchUpRun()
+                    return false
+                }
+                state.catchUps[conversationID]?.join(continuation)
+                return true
+            }
+            if !running { continuation.resume(returning: false) }
+        }
+        if joined { return }
+        var more = true
+        while more {
+            more = await catchUpPass(socket, tenantID: tenantID, conversationID: conversationID)
+            // Decided under the lock that requests join under: a request is served by a pass
+            // that started after it, or makes the run go round once more.
+            let served = socket.state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+                guard var run = state.catchUps[conversationID] else { return [] }
+                if more && !state.closed || run.again && !state.closed {
+                    more = true
+                    let served = run.served()
+                    state.catchUps[conversationID] = run
+                    return served
+                }
+                more = false
+                state.catchUps[conversationID] = nil
+                return run.waiters.map(\.continuation)
+            }
+            for waiter in served { waiter.resume(returning: true) }
+        }
+    }
+
+    /// One pass: up to a page of what `socket` lacks, written paced to its reader.
+    /// - Returns: whether a full page was written (more may follow).
+    private func catchUpPass(_ socket: LiveSocket, tenantID: UUID, conversationID: UUID) async -> Bool {
+        let cursor = socket.state.withLock { state -> Int64? in
+            state.catchUps[conversationID]?.startPass()
+            return state.closed ? nil : state.cursors[conversationID]
+        }
+        guard let cursor else { return false }
+        let page: [Message]
+        do {
+            page = try await database.withTenant(tenantID) { tx in
+                try await MessageLog.after(cursor, conversationID: conversationID, limit: 200, in: tx)
+            }
+        } catch {
+            logger.warning("catch-up read failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
+            return false
+        }
+        for message in page {
+            // Paced: a client reading slowly gets its history as fast as it reads it.
+            guard await socket.waitForRoom() else {
+                socket.slowConsumer()
                 return false
             }
-            state.catchingUp.insert(conversationID)
-            return true
+            if case .gap = offer(message, encoded: ServerFrame.message(message).json, to: socket, paced: true) { break }
         }
-        guard start else { return }
-        defer { socket.state.withLock { _ = $0.catchingUp.remove(conversationID) } }
-        while true {
-            guard let cursor = socket.cursor(conversationID), !socket.state.withLock({ $0.closed }) else { return }
-            let page: [Message]
-            do {
-                page = try await database.withTenant(tenantID) { tx in
-                    try await MessageLog.after(cursor, conversationID: conversationID, limit: 200, in: tx)
-                }
-            } catch {
-                logger.warning("catch-up read failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
-                return
-            }
-            for message in page {
-                // Paced: a client reading slowly gets its history as fast as it reads it.
-                guard await socket.waitForRoom() else {
-                    socket.slowConsumer()
-                    return
-                }
-                if case .gap = offer(message, encoded: ServerFrame.message(message).json, to: socket, paced: true) { break }
-            }
-            let again = socket.state.withLock { state in state.catchUpAgain.remove(conversationID) != nil }
-            if again { continue }
-            let progressed = socket.cursor(conversationID).map { $0 > cursor } ?? false
-            if !progressed || page.count < 200 { return }
-        }
+        let progressed = socket.cursor(conversationID).map { $0 > cursor } ?? false
+        return progressed && page.count == 200
     }
 
     /// After a listener reconnect, conversation changes announced meanwhile are lost too: make
@@ -330,9 +365,7 @@ public final class Hub: Sendable {
         let logger = self.logger
         Task {
             do {
-                try await database.client.withConnection { connection in
-                    _ = try await connection.query("SELECT pg_notify('kefu', \(payload))", logger: logger)
-                }
+                try await database.notify("kefu", payload, deadline: .seconds(2))
             } catch {
                 logger.debug("relay failed", metadata: ["error": "\(error)"])
             }

@@ -65,7 +65,10 @@ public struct SocketSweeper: Service {
         let presence = PresenceStore(database: hub.database)
         for (tenantID, users) in agentsByTenant {
             do {
-                try await presence.heartbeat(userIDs: Array(users), tenantID: tenantID)
+                let back = try await presence.heartbeat(userIDs: Array(users), tenantID: tenantID, node: hub.nodeID)
+                // Online again (a close elsewhere or an expired heartbeat had said otherwise):
+                // the queue may have grown meanwhile, and is theirs to serve.
+                if !back.isEmpty { await conversations.drainQueue(tenantID: tenantID) }
             } catch {
                 logger.warning("presence heartbeat failed", metadata: ["tenant": "\(tenantID)", "error": "\(error)"])
             }

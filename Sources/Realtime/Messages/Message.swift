@@ -90,6 +90,10 @@ enum MessageRules {
         guard let clientID, !clientID.isEmpty, clientID.utf8.count <= 64 else {
             throw .invalid("\"send\" needs a \"clientId\" of 1 to 64 bytes (the same on every retry).")
         }
+        // PostgreSQL text cannot hold NUL: refused here rather than failing a whole batch.
+        guard !clientID.utf8.contains(0), !(text?.utf8.contains(0) ?? false) else {
+            throw .invalid("\"text\" and \"clientId\" must not contain NUL characters.")
+        }
         // White_Space covers what Foundation's whitespacesAndNewlines does, without bridging.
         guard let text, text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else { throw .invalid("\"text\" is empty.") }
         guard text.utf8.count <= maximumBytes else { throw .tooLarge("\"text\" is longer than \(maximumBytes) bytes.") }

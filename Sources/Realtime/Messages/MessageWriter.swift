@@ -13,21 +13,40 @@ import Tenancy
 /// so a conversation's messages are numbered in the order they were submitted. A batch takes
 /// whatever queued up while the previous one committed (bounded by `maximumBatch`): no timer,
 /// so a lone message is written at once.
+///
+/// Bounded in time as well as in memory: a shard admits a send only while the oldest send it
+/// holds has waited less than `maximumQueueDelay` (otherwise `overloaded`, with a hint when to
+/// resend), and every round trip has a deadline, after which its senders hear `unavailable` and
+/// the shard carries on with a fresh connection. Nobody waits forever for an answer.
 public final class MessageWriter: Service, Sendable {
     public struct Limits: Sendable {
         public var maximumBatch: Int
         public var shards: Int
-        /// Sends waiting in one shard before new ones are refused (back-pressure, not memory).
+        /// Sends one shard may hold: a memory bound, far above what `maximumQueueDelay` admits.
         public var maximumQueued: Int
+        /// A shard refuses new sends (`overloaded`) while its oldest waiting send has waited
+        /// longer than this: admission by delay, so what is accepted is answered quickly even at
+        /// twice the sustainable rate, instead of waiting behind seconds of queue.
+        public var maximumQueueDelay: Duration
+        /// Longest a batch's round trip may take before its connection is closed and its senders
+        /// hear `unavailable`.
+        public var roundTripDeadline: Duration
+        /// A shard with work that has committed nothing for this long makes the node unready.
+        public var stallAfter: Duration
 
         /// Four shards: a batch spends most of its round trip waiting (three statements, the WAL
         /// flush, the hand-offs between threads), and four in flight overlap that waiting. Measured
         /// on 2 cores at 5,000 msg/s: p99 about 30 ms with four, 40–90 ms with two, 140–300 ms
         /// with one; eight crowd PostgreSQL and round trips triple.
-        public init(maximumBatch: Int = 500, shards: Int = 4, maximumQueued: Int = 20_000) {
+        public init(maximumBatch: Int = 500, shards: Int = 4, maximumQueued: Int = 20_000,
+                    maximumQueueDelay: Duration = .milliseconds(100), roundTripDeadline: Duration = .seconds(5),
+                    stallAfter: Duration = .seconds(5)) {
             self.maximumBatch = maximumBatch
             self.shards = shards
             self.maximumQueued = maximumQueued
+            self.maximumQueueDelay = maximumQueueDelay
+            self.roundTripDeadline = roundTripDeadline
+            self.stallAfter = stallAfter
         }
     }
 
@@ -43,9 +62,19 @@ public final class MessageWriter: Service, Sendable {
         public init() {}
     }
 
+    /// One shard as `/metrics` and `/readyz` see it.
+    public struct ShardReport: Sendable {
+        /// Sends waiting for a batch (not counting the batch in flight).
+        public let queueDepth: Int
+        /// When the shard last committed a batch (nil: not yet).
+        public let lastBatchAt: Date?
+        /// The shard has work and has committed nothing for `stallAfter`.
+        public let stalled: Bool
+    }
+
     let database: Database
     let nodeID: String
-    let limits: Limits
+    public let limits: Limits
     let logger: Logger
     private let shards: [Shard]
     private let committed: @Sendable ([Message]) -> Void
@@ -71,12 +100,29 @@ public final class MessageWriter: Service, Sendable {
         }
     }
 
-    /// Queues `message`; `completion` runs once its batch has committed (or failed).
+    /// Queues `message`; `completion` runs once its batch has committed (or failed, or the
+    /// message was refused: `overloaded`, `shuttingDown`).
     public func submit(_ message: NewMessage, completion: @escaping Completion) {
         let shard = shards[abs(message.conversationID.hashValue % shards.count)]
-        if let refusal = shard.enqueue(Pending(message: message, completion: completion), limit: limits.maximumQueued) {
+        if let refusal = shard.enqueue(Pending(message: message, completion: completion), limits: limits) {
             completion(.failure(refusal))
         }
+    }
+
+    /// Every shard's state, for `/metrics`.
+    public func shardReports() -> [ShardReport] {
+        let now = ContinuousClock.now
+        return shards.map { $0.report(now: now, stallAfter: limits.stallAfter) }
+    }
+
+    /// Whether some shard has work it has not committed for `stallAfter` (the node is unready).
+    public var isStalled: Bool { shardReports().contains(where: \.stalled) }
+
+    /// Whether some shard's queue is half way to refusing sends: ephemeral relays (typing, read
+    /// receipts) are shed first, so messages keep the room.
+    public var isUnderPressure: Bool {
+        let now = ContinuousClock.now
+        return shards.contains { $0.waitOfOldest(now: now) > limits.maximumQueueDelay / 2 }
     }
 
     public func run() async throws {
@@ -97,15 +143,16 @@ public final class MessageWriter: Service, Sendable {
             while true {
                 let batch = shard.take(limits.maximumBatch)
                 if batch.isEmpty { break }
-                await commit(batch)
+                await commit(batch, shard: shard)
             }
         }
         let rest = shard.take(Int.max)
-        if !rest.isEmpty { await commit(rest) }
+        if !rest.isEmpty { await commit(rest, shard: shard) }
     }
 
     /// Commits `batch`; a retry of a client id already in the batch rides on the first one.
-    func commit(_ batch: [Pending]) async {
+    /// Every sender hears back, whatever happens to the round trip.
+    func commit(_ batch: [Pending], shard: Shard? = nil) async {
         var firsts: [Pending] = []
         var riders: [Int: [Pending]] = [:]
         var firstIndex: [String: Int] = [:]
@@ -119,23 +166,11 @@ public final class MessageWriter: Service, Sendable {
             }
             firsts.append(pending)
         }
-        let outcomes: [Result<AppendResult, any Error>]
         let started = ContinuousClock.now
-        do {
-            outcomes = try await append(firsts.map(\.message))
-        } catch where firsts.count > 1 {
-            // One bad row must not fail its neighbours: write them one by one.
-            logger.warning("batch append failed; retrying its messages one by one", metadata: ["error": "\(String(reflecting: error))"])
-            var single: [Result<AppendResult, any Error>] = []
-            for pending in firsts {
-                do { single.append(try await append([pending.message])[0]) } catch { single.append(.failure(error)) }
-            }
-            outcomes = single
-        } catch {
-            outcomes = [.failure(error)]
-        }
+        let outcomes = await appendAnswering(firsts.map(\.message))
         let elapsed = ContinuousClock.now - started
         let stored = outcomes.count { if case .success = $0 { true } else { false } }
+        if stored > 0 || !outcomes.contains(where: { Self.isUnavailable($0) }) { shard?.committedBatch() }
         counted.withLock { totals in
             totals.batches += 1
             totals.messages += stored
@@ -159,6 +194,41 @@ public final class MessageWriter: Service, Sendable {
         if !committed.isEmpty { self.committed(committed) }
     }
 
+    /// The batch's outcomes, one per message, never throwing: a connection that dies is tried
+    /// once more on a fresh one (after a PostgreSQL restart the pool's idle connections are all
+    /// dead), then its senders hear `unavailable`; a row PostgreSQL rejects fails alone.
+    private func appendAnswering(_ messages: [NewMessage]) async -> [Result<AppendResult, any Error>] {
+        let started = ContinuousClock.now
+        do {
+            return try await append(messages)
+        } catch where Self.isTransient(error) {
+            logger.warning("message batch failed to reach the database", metadata: ["error": "\(DatabaseError.describe(error))", "messages": "\(messages.count)"])
+            if ContinuousClock.now - started < limits.roundTripDeadline / 2, !Task.isCancelled,
+               let outcomes = try? await append(messages) {
+                return outcomes
+            }
+            return Array(repeating: .failure(RealtimeError.unavailable), count: messages.count)
+        } catch where messages.count > 1 {
+            // One bad row must not fail its neighbours: write them one by one.
+            logger.warning("batch append failed; retrying its messages one by one", metadata: ["error": "\(String(reflecting: error))"])
+            var single: [Result<AppendResult, any Error>] = []
+            for message in messages {
+                do {
+                    single.append(try await append([message])[0])
+                } catch where Self.isTransient(error) {
+                    // The database went away meanwhile: the rest hear so now, not one deadline each.
+                    single += Array(repeating: .failure(RealtimeError.unavailable), count: messages.count - single.count)
+                    break
+                } catch {
+                    single.append(.failure(Self.answer(for: error)))
+                }
+            }
+            return single
+        } catch {
+            return [.failure(Self.answer(for: error))]
+        }
+    }
+
     /// One round trip: the messages appended (or found as duplicates), in submission order.
     private func append(_ messages: [NewMessage]) async throws -> [Result<AppendResult, any Error>] {
         let tenants = messages.map(\.tenantID)
@@ -169,12 +239,14 @@ public final class MessageWriter: Service, Sendable {
         let kinds = messages.map(\.kind.rawValue)
         let bodies = messages.map(\.body)
         let attachments = messages.map { $0.attachmentID?.lowercased ?? "" }
-        var outcomes = [Result<AppendResult, any Error>](repeating: .failure(RealtimeError.conversationNotFound), count: messages.count)
-        try await database.client.withConnection { connection in
+        let (logger, nodeID) = (self.logger, self.nodeID)
+        return try await database.withConnection(for: .writer, deadline: limits.roundTripDeadline) { connection in
+            var outcomes = [Result<AppendResult, any Error>](repeating: .failure(RealtimeError.conversationNotFound), count: messages.count)
             // An explicit transaction: the senders hear back only once COMMIT has returned, so a
             // failure at commit time can never follow an ack.
             try await connection.query("BEGIN", logger: logger)
             do {
+                try DatabaseError.checkOpen(connection)
                 let rows = try await connection.query("""
                     SELECT ordinal, message_id, message_seq, message_created_at, duplicate, conversation_status
                     FROM kefu_append_messages(\(tenants), \(conversations), \(keys), \(senderTypes), \(senders),
@@ -188,12 +260,34 @@ public final class MessageWriter: Service, Sendable {
                         conversationStatus: Conversation.Status(rawValue: status)))
                 }
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                // A query written to a closed connection is never answered (postgres-nio drops it): skip.
+                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
                 throw error
             }
+            try DatabaseError.checkOpen(connection)
             try await connection.query("COMMIT", logger: logger)
+            return outcomes
         }
-        return outcomes
+    }
+
+    /// Whether `error` says the database was out of reach (resending may succeed) rather than
+    /// that it rejected these rows.
+    static func isTransient(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, error.code == .server else { return true }
+        // Connection exceptions, operator intervention (shutdown), resources, transaction
+        // rollbacks (deadlock, serialization), system errors.
+        let transientClasses: Set<Substring> = ["08", "57", "53", "40", "58"]
+        return transientClasses.contains(error.serverInfo?[.sqlState]?.prefix(2) ?? "08")
+    }
+
+    static func answer(for error: any Error) -> RealtimeError {
+        if let error = error as? RealtimeError { return error }
+        return isTransient(error) ? .unavailable : .conflict("The message could not be stored.")
+    }
+
+    private static func isUnavailable(_ outcome: Result<AppendResult, any Error>) -> Bool {
+        if case .failure(let error) = outcome, (error as? RealtimeError) == .unavailable { return true }
+        return false
     }
 }
 
@@ -201,13 +295,18 @@ public final class MessageWriter: Service, Sendable {
 struct Pending: Sendable {
     let message: NewMessage
     let completion: MessageWriter.Completion
+    let queuedAt = ContinuousClock.now
 }
 
-/// One shard's queue and the signal that wakes its drain loop.
-private final class Shard: Sendable {
+/// One shard's queue, the signal that wakes its drain loop, and what it knows of its progress.
+final class Shard: Sendable {
     private struct State {
         var queue: [Pending] = []
         var finished = false
+        /// When the oldest send of the batch in flight was queued (nil: none in flight).
+        var inFlightSince: ContinuousClock.Instant?
+        var lastCommit: ContinuousClock.Instant?
+        var lastCommitDate: Date?
     }
 
     private let state = Mutex(State())
@@ -219,10 +318,18 @@ private final class Shard: Sendable {
     }
 
     /// Queues `pending`, or says why not.
-    func enqueue(_ pending: Pending, limit: Int) -> RealtimeError? {
+    func enqueue(_ pending: Pending, limits: MessageWriter.Limits) -> RealtimeError? {
         let refusal: RealtimeError? = state.withLock { state in
             if state.finished { return .shuttingDown }
-            if state.queue.count >= limit { return .overloaded }
+            if let oldest = state.queue.first {
+                let waited = pending.queuedAt - oldest.queuedAt
+                if waited > limits.maximumQueueDelay || state.queue.count >= limits.maximumQueued {
+                    // About as long as the queue is behind (by then it has room again), but back
+                    // within a second: a stalled shard may recover any moment.
+                    let milliseconds = Int(waited.components.seconds * 1000 + waited.components.attoseconds / 1_000_000_000_000_000)
+                    return .overloaded(retryAfterMilliseconds: min(1_000, max(100, milliseconds)))
+                }
+            }
             state.queue.append(pending)
             return nil
         }
@@ -234,7 +341,32 @@ private final class Shard: Sendable {
         state.withLock { state in
             let batch = Array(state.queue.prefix(count))
             state.queue.removeFirst(batch.count)
+            state.inFlightSince = batch.first?.queuedAt
             return batch
+        }
+    }
+
+    func committedBatch() {
+        state.withLock { state in
+            state.lastCommit = .now
+            state.lastCommitDate = Date()
+        }
+    }
+
+    /// How long the oldest send not yet answered has waited.
+    func waitOfOldest(now: ContinuousClock.Instant) -> Duration {
+        state.withLock { state in
+            guard let oldest = state.inFlightSince ?? state.queue.first?.queuedAt else { return .zero }
+            return now - oldest
+        }
+    }
+
+    func report(now: ContinuousClock.Instant, stallAfter: Duration) -> MessageWriter.ShardReport {
+        state.withLock { state in
+            let oldest = [state.inFlightSince, state.queue.first?.queuedAt].compactMap { $0 }.min()
+            let waiting = oldest.map { now - $0 > stallAfter } ?? false
+            let quiet = state.lastCommit.map { now - $0 > stallAfter } ?? true
+            return MessageWriter.ShardReport(queueDepth: state.queue.count, lastBatchAt: state.lastCommitDate, stalled: waiting && quiet)
         }
     }
 

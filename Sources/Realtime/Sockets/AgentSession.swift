@@ -24,7 +24,7 @@ final class AgentSession: SocketSession {
 
     /// Sent once the socket is registered: where the agent stands and what they have.
     func welcome(on socket: LiveSocket) async throws {
-        try await presence.set(.online, userID: principal.userID, tenantID: tenantID)
+        try await presence.connect(userID: principal.userID, tenantID: tenantID, node: hub.nodeID)
         let capacity = try await presence.capacity(userID: principal.userID, tenantID: tenantID)
         let canSeeQueue = principal.has(.conversationsRead)
         let (settings, mine, queue) = try await conversations.database.withTenant(tenantID) { tx in
@@ -97,7 +97,8 @@ final class AgentSession: SocketSession {
             if status == .online { await conversations.drainQueue(tenantID: tenantID) }
         case "typing":
             let conversationID = try frame.required(frame.conversationId, "conversationId")
-            guard socket.state.withLock({ $0.typingAllowance.take() }) else { return }
+            // Advisory: dropped beyond the allowance, and while the writer is pressed (messages first).
+            guard socket.state.withLock({ $0.typingAllowance.take() }), !writer.isUnderPressure else { return }
             guard socket.cursor(conversationID) != nil else { throw RealtimeError.conversationNotFound }
             hub.typing(tenantID: tenantID, conversationID: conversationID, senderType: .agent, senderID: principal.userID,
                        typing: frame.typing ?? true, visitors: frame.note != true, except: socket)
@@ -138,7 +139,7 @@ final class AgentSession: SocketSession {
         writer.submit(message) { result in
             switch result {
             case .success(let appended): socket.send(.ack(ref: ref, appended))
-            case .failure(let error): socket.send(.error(ref: ref, error as? RealtimeError ?? .overloaded))
+            case .failure(let error): socket.send(.error(ref: ref, error as? RealtimeError ?? .unavailable))
             }
         }
     }

@@ -54,9 +54,40 @@ struct ClientFrame: Decodable, Sendable, Equatable {
         return decoder
     }()
 
-    static func decode(_ text: String) throws(RealtimeError) -> ClientFrame {
-        if let fields = FlatFrameParser.parse(text), let frame = ClientFrame(flat: fields) { return frame }
-        return try decodeGenerally(text)
+    /// The frame in `text`; or, when it is not a valid frame, why, with the frame's `ref` when
+    /// that much can be read, so the client can fail the request it belongs to at once.
+    static func decode(_ text: String) throws(UnreadableFrame) -> ClientFrame {
+        let fields = FlatFrameParser.parse(text)
+        if let fields, let frame = ClientFrame(flat: fields) { return frame }
+        do {
+            return try decodeGenerally(text)
+        } catch {
+            // A flat object has been read already; anything else is read again for its ref alone.
+            let ref = if let fields { Self.ref(in: fields) } else { readableRef(text) }
+            throw UnreadableFrame(ref: ref, problem: error)
+        }
+    }
+
+    /// The `ref` of a frame that may be invalid in any other way: nil unless `text` is a JSON
+    /// object whose `ref` is a string.
+    static func readableRef(_ text: String) -> String? {
+        if let fields = FlatFrameParser.parse(text) { return ref(in: fields) }
+        return (try? decoder.decode(RefOnly.self, from: Data(text.utf8)))?.ref
+    }
+
+    private static func ref(in fields: [String: FlatFrameParser.Value]) -> String? {
+        if case .string(let ref)? = fields["ref"] { ref } else { nil }
+    }
+
+    /// Reads `ref` and nothing else; a `ref` of another type reads as none.
+    private struct RefOnly: Decodable {
+        var ref: String?
+
+        enum Key: String, CodingKey { case ref }
+
+        init(from decoder: any Decoder) throws {
+            ref = try? decoder.container(keyedBy: Key.self).decodeIfPresent(String.self, forKey: .ref)
+        }
     }
 
     /// Any frame, with the error wording for those that are not valid.
@@ -125,6 +156,12 @@ struct ClientFrame: Decodable, Sendable, Equatable {
         guard let value else { throw .invalid("\"\(type)\" needs \"\(name)\".") }
         return value
     }
+}
+
+/// A frame that is not valid: why (always `invalid-frame`), and its `ref` when it could be read.
+struct UnreadableFrame: Error, Equatable {
+    var ref: String?
+    var problem: RealtimeError
 }
 
 /// A custom attribute a site sets on its visitor: a string, number or boolean.

@@ -39,9 +39,11 @@ public final class LiveSocket: Sendable {
         var typingAllowance = RateAllowance(burst: 3, perSecond: 1, tokens: 3)
         /// Read receipts write the conversation and notify every node: bounded apart from sends.
         var readAllowance = RateAllowance(burst: 10, perSecond: 5, tokens: 10)
-        /// Conversations being caught up from the table, and those that found a new gap meanwhile.
-        var catchingUp: Set<UUID> = []
-        var catchUpAgain: Set<UUID> = []
+        /// Conversations being caught up from the table (see `Hub.catchUp`).
+        var catchUps: [UUID: CatchUpRun] = [:]
+        /// Bulk writers waiting for room (see `waitForRoom`), woken when it may have come.
+        var roomWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var lastRoomWaiter: UInt64 = 0
         /// Frames waiting for the flusher, their size, and whether it has been asked.
         var outbound: [String] = []
         var outboundBytes = 0
@@ -90,7 +92,8 @@ public final class LiveSocket: Sendable {
         }
         switch start {
         case nil:
-            send(.error(ref: nil, .rateLimited))
+            // Refused unread, but with its ref when it has one, so the client can fail that request.
+            send(.error(ref: ClientFrame.readableRef(text), .rateLimited))
             strike()
         case true?:
             guard let session = handler.withLock({ $0 }) else { return }
@@ -105,16 +108,21 @@ public final class LiveSocket: Sendable {
             do {
                 let frame = try ClientFrame.decode(text)
                 do {
-                    try await session.handle(frame, on: self)
+                    guard let outcome = await FrameDeadline.run({ try await session.handle(frame, on: self) }) else {
+                        session.hub.logger.warning("socket frame unanswered within its deadline", metadata: ["type": "\(frame.type)"])
+                        send(.error(ref: frame.ref, .unavailable))
+                        continue
+                    }
+                    try outcome.get()
                 } catch let error as RealtimeError {
                     send(.error(ref: frame.ref, error))
                     if case .invalid = error { strike() }
                 } catch {
                     session.hub.logger.error("socket frame failed", metadata: ["type": "\(frame.type)", "error": "\(String(reflecting: error))"])
-                    send(.error(ref: frame.ref, .overloaded))
+                    send(.error(ref: frame.ref, .unavailable))
                 }
             } catch {
-                send(.error(ref: nil, error))
+                send(.error(ref: error.ref, error.problem))
                 strike()
             }
         }
@@ -162,7 +170,7 @@ public final class LiveSocket: Sendable {
     /// (`waitForRoom` before each frame) has checked the channel itself, and while one runs the
     /// channel is full on purpose: live frames then wait in the queue, bounded by its cap.
     private func enqueue(_ text: String, in state: inout State, paced: Bool = false) -> Enqueued {
-        guard paced || channel.isWritable || !state.catchingUp.isEmpty,
+        guard paced || channel.isWritable || !state.catchUps.isEmpty,
               state.outboundBytes < SocketLimits.maximumQueuedBytes else { return .full }
         state.outbound.append(text)
         state.outboundBytes += text.utf8.count
@@ -191,6 +199,8 @@ public final class LiveSocket: Sendable {
             defer { state.closeFrame = nil }
             return (frames, state.closeFrame)
         }
+        // After the writes: the channel's writability is then what a waiting writer should see.
+        defer { if !frames.isEmpty { roomMayHaveChanged() } }
         for text in frames {
             var buffer = channel.allocator.buffer(capacity: text.utf8.count)
             buffer.writeString(text)
@@ -266,16 +276,61 @@ public final class LiveSocket: Sendable {
     func waitForRoom(patience: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now + patience
         while true {
-            let (closed, queued) = state.withLock { ($0.closed, $0.outboundBytes) }
+            let (closed, room) = state.withLock { ($0.closed, hasRoom($0)) }
             if closed { return false }
-            if channel.isWritable && queued < SocketLimits.bulkBacklogBytes { return true }
+            if room { return true }
             if ContinuousClock.now >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(10))
+            await roomMayChange(until: deadline)
         }
     }
 
+    private func hasRoom(_ state: State) -> Bool {
+        channel.isWritable && state.outboundBytes < SocketLimits.bulkBacklogBytes
+    }
+
+    /// Returns when the channel's writability changed, the queue was written out, the socket
+    /// closed, or `deadline` passed — no polling.
+    private func roomMayChange(until deadline: ContinuousClock.Instant) async {
+        let id = state.withLock { state in
+            state.lastRoomWaiter += 1
+            return state.lastRoomWaiter
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        let parked = self.state.withLock { state in
+                            // Room came (or the deadline task finished) before we parked: go on.
+                            guard !state.closed, !self.hasRoom(state), !Task.isCancelled else { return false }
+                            state.roomWaiters[id] = continuation
+                            return true
+                        }
+                        if !parked { continuation.resume() }
+                    }
+                } onCancel: {
+                    self.state.withLock { $0.roomWaiters.removeValue(forKey: id) }?.resume()
+                }
+            }
+            group.addTask { try? await Task.sleep(until: deadline) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Room may have come: wakes every bulk writer waiting for it, to look again.
+    func roomMayHaveChanged() {
+        let waiters = state.withLock { state in
+            defer { state.roomWaiters.removeAll() }
+            return Array(state.roomWaiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
     func slowConsumer() {
+        let wasOpen = state.withLock { !$0.closed }
         close(code: .init(codeNumber: 4008), reason: "slow consumer: reconnect and resume from your last seq")
+        // Worth an operator's notice: a client (or its network) that cannot keep up.
+        if wasOpen { handler.withLock { $0 }?.hub.logger.notice("closed a slow consumer", metadata: ["socket": "\(id)"]) }
     }
 
     /// Sends a close frame after the frames already queued and closes the channel; further
@@ -304,6 +359,7 @@ public final class LiveSocket: Sendable {
             state.outboundBytes = 0
             state.closeFrame = nil
         }
+        roomMayHaveChanged()
     }
 }
 

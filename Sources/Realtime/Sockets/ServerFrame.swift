@@ -6,6 +6,8 @@ import Glibc
 /// A frame the server sends. Encoded once per event, then written to every socket that gets it.
 enum ServerFrame: Sendable {
     case visitorWelcome(VisitorWelcome)
+    /// The visitor's row now exists (after an anonymous hello): their token, to keep.
+    case visitor(visitorID: UUID, token: String)
     case agentWelcome(AgentWelcome)
     case ack(ref: String?, AppendResult)
     case message(Message)
@@ -121,7 +123,7 @@ private struct Body: Encodable {
     enum Key: String, CodingKey {
         case type, ref, v, visitorId, token, conversation, widget, userId, presence, capacity, permissions, conversations, queue
         case clientId, conversationId, messageId, seq, duplicate, message, senderType, senderId, typing, side, position, messages
-        case code, reason
+        case code, reason, retryAfterMs
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -133,6 +135,10 @@ private struct Body: Encodable {
         case .agentWelcome(let welcome):
             try container.encode("welcome", forKey: .type)
             try welcome.encode(to: encoder)
+        case .visitor(let visitorID, let token):
+            try container.encode("visitor", forKey: .type)
+            try container.encode(visitorID, forKey: .visitorId)
+            try container.encode(token, forKey: .token)
         case .ack(let ref, let result):
             try container.encode("ack", forKey: .type)
             try container.encodeIfPresent(ref, forKey: .ref)
@@ -175,6 +181,7 @@ private struct Body: Encodable {
             try container.encodeIfPresent(ref, forKey: .ref)
             try container.encode(error.code, forKey: .code)
             try container.encode(error.message, forKey: .message)
+            try container.encodeIfPresent(error.retryAfterMilliseconds, forKey: .retryAfterMs)
         case .reconnect(let reason):
             try container.encode("reconnect", forKey: .type)
             try container.encode(reason, forKey: .reason)

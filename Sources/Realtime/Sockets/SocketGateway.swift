@@ -31,15 +31,18 @@ public struct SocketGateway: Sendable {
     let writer: MessageWriter
     let conversations: ConversationService
     let authenticator: Authenticator
+    /// Opens widgets' identity secrets, which visitors' identity proofs are checked against.
+    let secrets: SecretBox
     public let limits: Limits
     let logger: Logger
 
-    public init(hub: Hub, writer: MessageWriter, conversations: ConversationService, authenticator: Authenticator,
+    public init(hub: Hub, writer: MessageWriter, conversations: ConversationService, authenticator: Authenticator, secrets: SecretBox,
                 limits: Limits = Limits(), logger: Logger) {
         self.hub = hub
         self.writer = writer
         self.conversations = conversations
         self.authenticator = authenticator
+        self.secrets = secrets
         self.limits = limits
         self.logger = logger
     }
@@ -67,7 +70,7 @@ public struct SocketGateway: Sendable {
     }
 
     private func admitVisitor(key: String?, origin: String?) async throws -> Admission {
-        guard let key, let (tenantID, widget) = try await VisitorDirectory(database: hub.database).widget(publicKey: key) else {
+        guard let key, let (tenantID, widget) = try await VisitorDirectory(database: hub.database).widget(publicKey: key, secrets: secrets) else {
             return .refused(status: .notFound, code: "widget-not-found", detail: "Connect with ?key= set to a widget's public key.")
         }
         let allowed = widget.allowedOrigins.map(WidgetValidation.normalizedOrigin)
@@ -85,7 +88,7 @@ public struct SocketGateway: Sendable {
                 return .refused(status: .unauthorized, code: "unauthenticated", detail: "Use Authorization: Bearer <token>.")
             }
             principal = try await authenticator.authenticate(bearer: String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
-        } else if let cookie = Self.cookie("kefu_session", in: headers) {
+        } else if let cookie = SessionCookieName.sessionNames.lazy.compactMap({ Self.cookie($0, in: headers) }).first {
             // A cookie goes with any page's request: accept it only from this server's own pages,
             // so another site cannot open an agent socket in a signed-in browser.
             guard let origin = headers.first(name: "origin"), let host = headers.first(name: "host"),
@@ -107,10 +110,10 @@ public struct SocketGateway: Sendable {
         return .agent(principal)
     }
 
-    /// Installs the socket's handlers on an upgraded channel (on its event loop).
-    public func attach(_ admission: Admission, to channel: any Channel, userAgent: String, origin: String?) throws {
-        let ip = channel.remoteAddress?.ipAddress ?? ""
-        let connection = ConnectionOrigin(ip: ip, userAgent: userAgent, origin: origin)
+    /// Installs the socket's handlers on an upgraded channel (on its event loop). `clientIP` is
+    /// the client's address as the server resolved it (a trusted proxy's forwarded one, or the peer).
+    public func attach(_ admission: Admission, to channel: any Channel, clientIP: String, userAgent: String, origin: String?) throws {
+        let connection = ConnectionOrigin(ip: clientIP, userAgent: userAgent, origin: origin)
         let socket: LiveSocket
         switch admission {
         case .visitor(let tenantID, let widget):

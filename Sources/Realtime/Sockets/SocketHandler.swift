@@ -62,6 +62,12 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // A paced catch-up may be waiting for the buffer to drain.
+        socket.roomMayHaveChanged()
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         socket.closed()
         hub.unregister(socket)

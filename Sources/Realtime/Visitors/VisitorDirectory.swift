@@ -10,13 +10,24 @@ import Tenancy
 struct VisitorDirectory: Sendable {
     let database: Database
 
-    /// The widget a public key names, or nil. The key carries its tenant id, so the lookup runs
-    /// in that tenant's scope like every other query.
-    func widget(publicKey: String) async throws -> (tenantID: UUID, widget: Widget)? {
+    /// The widget a public key names, or nil, its identity secret opened with `secrets`. The key
+    /// carries its tenant id, so the lookup runs in that tenant's scope like every other query.
+    func widget(publicKey: String, secrets: SecretBox) async throws -> (tenantID: UUID, widget: Widget)? {
         guard let tenantID = Self.tenantID(fromPublicKey: publicKey) else { return nil }
         return try await database.withTenant(tenantID) { tx in
             let rows = try await tx.query("SELECT \(unescaped: WidgetStore.columns) FROM widgets WHERE public_key = \(publicKey)")
-            return try await WidgetStore.decode(rows).first.map { (tenantID, $0.item) }
+            return try await WidgetStore.decode(rows, tenantID: tenantID, secrets: secrets).first.map { (tenantID, $0.item) }
+        }
+    }
+
+    /// The allowed origins of the widget a public key names, or nil: for checks that need no
+    /// secret (an upload's CORS).
+    func allowedOrigins(publicKey: String) async throws -> [String]? {
+        guard let tenantID = Self.tenantID(fromPublicKey: publicKey) else { return nil }
+        return try await database.withTenant(tenantID) { tx in
+            let rows = try await tx.query("SELECT allowed_origins FROM widgets WHERE public_key = \(publicKey)")
+            for try await origins in rows.decode([String].self) { return origins }
+            return nil
         }
     }
 
@@ -36,14 +47,24 @@ struct VisitorDirectory: Sendable {
         var pageURL: String?
         var referrer: String?
         var language: String?
+
+        /// Says nothing worth a row of its own: no identity, no profile field. Its page, referrer
+        /// and language wait with the socket until the visitor does something (`create`).
+        var isAnonymous: Bool {
+            verifiedUserID == nil && name == nil && email == nil && phone == nil && (attributes?.isEmpty ?? true)
+        }
     }
 
-    /// Finds or creates the visitor; returns a new token when one was issued.
-    func identify(_ hello: Hello, widget: Widget, tenantID: UUID, origin: ConnectionOrigin) async throws -> (visitorID: UUID, newToken: String?) {
-        try await database.withTenant(tenantID) { tx in
+    /// Finds or creates the visitor; returns a new token when one was issued. An anonymous hello
+    /// whose token (if any) names nobody finds nothing and writes nothing: the answer is nil,
+    /// and a flood of such connects grows no table.
+    func identify(_ hello: Hello, widget: Widget, tenantID: UUID, origin: ConnectionOrigin) async throws -> (visitorID: UUID, newToken: String?)? {
+        let wellFormedToken = hello.token.flatMap { $0.hasPrefix("kfv_") && $0.count < 100 ? $0 : nil }
+        if hello.isAnonymous && wellFormedToken == nil { return nil }
+        return try await database.withTenant(tenantID) { tx in
             var visitorID: UUID?
             var verifiedAs: String?
-            if let token = hello.token, token.hasPrefix("kfv_"), token.count < 100 {
+            if let token = wellFormedToken {
                 let rows = try await tx.query("SELECT id, external_id FROM visitors WHERE token_hash = \(Self.hash(token)) AND widget_id = \(widget.id)")
                 for try await (id, externalID) in rows.decode((UUID, String?).self) { (visitorID, verifiedAs) = (id, externalID) }
             }
@@ -68,6 +89,7 @@ struct VisitorDirectory: Sendable {
                 }
             }
             if visitorID == nil {
+                if hello.isAnonymous { return nil }
                 let token = Self.newToken()
                 let rows = try await tx.query("""
                     INSERT INTO visitors (tenant_id, widget_id, token_hash, external_id)
@@ -89,6 +111,23 @@ struct VisitorDirectory: Sendable {
                 """)
             return (visitorID, newToken)
         }
+    }
+
+    /// Writes the row of a visitor who said an anonymous hello and now does something that needs
+    /// it (a first send), with that hello's page, referrer and language; returns their new token.
+    /// `id` is the one the welcome announced (made by the server, never by the client). Retried
+    /// after a commit whose answer was lost, it finds its row and issues the token again.
+    func create(_ hello: Hello, id: UUID, widget: Widget, tenantID: UUID, origin: ConnectionOrigin) async throws -> String {
+        let token = Self.newToken()
+        try await database.withTenant(tenantID) { tx in
+            try await tx.query("""
+                INSERT INTO visitors (tenant_id, id, widget_id, token_hash, page_url, referrer, language, user_agent, ip)
+                VALUES (\(tx.tenantID), \(id), \(widget.id), \(Self.hash(token)), \(hello.pageURL ?? ""), \(hello.referrer ?? ""),
+                        \(hello.language ?? ""), \(String(origin.userAgent.prefix(512))), \(origin.ip))
+                ON CONFLICT (tenant_id, id) DO UPDATE SET token_hash = EXCLUDED.token_hash
+                """)
+        }
+        return token
     }
 
     /// Checks a site's identity proof: hex HMAC-SHA256 of the user id under the widget's secret.

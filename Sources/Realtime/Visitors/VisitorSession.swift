@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Tenancy
 
 /// A visitor's socket after the upgrade: `hello` first (who they are, where they are, the
@@ -11,6 +12,8 @@ final class VisitorSession: SocketSession {
     let conversations: ConversationService
     let writer: MessageWriter
     let hub: Hub
+    /// An anonymous hello's details, kept until the visitor's row is written (`createVisitor`).
+    private let pendingHello = Mutex<VisitorDirectory.Hello?>(nil)
 
     init(tenantID: UUID, widget: Widget, directory: VisitorDirectory, conversations: ConversationService, writer: MessageWriter, hub: Hub) {
         self.tenantID = tenantID
@@ -31,8 +34,9 @@ final class VisitorSession: SocketSession {
         switch frame.type {
         case "send": try await send(frame, visitorID: visitorID, on: socket)
         case "typing":
-            // Typing is advisory: beyond a couple a second, extra frames are dropped silently.
-            guard let conversationID = socket.state.withLock({ $0.typingAllowance.take() ? $0.conversationID : nil }) else { return }
+            // Typing is advisory: beyond a couple a second, or while the writer is pressed (messages
+            // first), extra frames are dropped silently.
+            guard !writer.isUnderPressure, let conversationID = socket.state.withLock({ $0.typingAllowance.take() ? $0.conversationID : nil }) else { return }
             hub.typing(tenantID: tenantID, conversationID: conversationID, senderType: .visitor, senderID: visitorID,
                        typing: frame.typing ?? true, visitors: true, except: socket)
         case "read":
@@ -79,7 +83,16 @@ final class VisitorSession: SocketSession {
             phone: try Self.bounded(profile?.phone, 50, "profile.phone"), attributes: try Self.attributes(profile?.attributes),
             pageURL: try Self.bounded(frame.page?.url, 2048, "page.url"), referrer: try Self.bounded(frame.page?.referrer, 2048, "page.referrer"),
             language: try Self.bounded(frame.language, 35, "language"))
-        let (visitorID, newToken) = try await directory.identify(hello, widget: widget, tenantID: tenantID, origin: socket.origin)
+        guard let (visitorID, newToken) = try await directory.identify(hello, widget: widget, tenantID: tenantID, origin: socket.origin) else {
+            // Nobody known and nothing to keep: no row yet (a flood of anonymous connects grows
+            // no table). The welcome announces the id the row will have; the token follows in a
+            // `visitor` frame once the visitor does something that needs the row.
+            let visitorID = UUID()
+            pendingHello.withLock { $0 = hello }
+            socket.state.withLock { $0.visitorID = visitorID }
+            socket.send(.visitorWelcome(VisitorWelcome(visitorId: visitorID, token: nil, conversation: nil, widget: welcomeWidget)))
+            return
+        }
         let (settings, conversation) = try await conversations.database.withTenant(tenantID) { tx in
             let settings = try await ConversationSettings.load(in: tx)
             return (settings, try await ConversationStore.current(visitorID: visitorID, reopenWindowMinutes: settings.reopenWindowMinutes, in: tx))
@@ -91,19 +104,38 @@ final class VisitorSession: SocketSession {
             state.maxMessageBytes = settings.maxMessageBytes
         }
         socket.send(.visitorWelcome(VisitorWelcome(
-            visitorId: visitorID, token: newToken, conversation: conversation.map(ConversationView.init),
-            widget: .init(greeting: widget.greeting, online: widget.businessHours?.isOpen(at: Date()) ?? true,
-                          offlineBehavior: widget.offlineBehavior.rawValue, themeColor: widget.themeColor, preChatFields: widget.preChatFields))))
+            visitorId: visitorID, token: newToken, conversation: conversation.map(ConversationView.init), widget: welcomeWidget)))
         if let conversation {
             await hub.follow(socket, conversationID: conversation.id, after: frame.lastSeq ?? 0, resume: true)
             if conversation.status == .queued { await hub.pushQueuePositions(tenantID: tenantID, only: socket) }
         }
     }
 
+    /// The widget as the visitor's `welcome` describes it.
+    private var welcomeWidget: VisitorWelcome.WidgetInfo {
+        .init(greeting: widget.greeting, online: widget.businessHours?.isOpen(at: Date()) ?? true,
+              offlineBehavior: widget.offlineBehavior.rawValue, themeColor: widget.themeColor, preChatFields: widget.preChatFields)
+    }
+
+    /// Writes the row an anonymous hello put off, with that hello's page, referrer and language,
+    /// and hands the visitor their token in a `visitor` frame.
+    private func createVisitor(_ hello: VisitorDirectory.Hello, visitorID: UUID, on socket: LiveSocket) async throws {
+        let token = try await directory.create(hello, id: visitorID, widget: widget, tenantID: tenantID, origin: socket.origin)
+        pendingHello.withLock { $0 = nil }
+        socket.send(.visitor(visitorID: visitorID, token: token))
+    }
+
     private func send(_ frame: ClientFrame, visitorID: UUID, on socket: LiveSocket) async throws {
-        let (allowed, limit) = socket.state.withLock { ($0.sendAllowance.take(), $0.maxMessageBytes) }
-        guard allowed else { throw RealtimeError.rateLimited }
+        guard socket.state.withLock({ $0.sendAllowance.take() }) else { throw RealtimeError.rateLimited }
+        let pending = pendingHello.withLock { $0 }
+        if pending != nil {
+            // The tenant's text limit, which an anonymous hello did not read.
+            let settings = try await conversations.database.withTenant(tenantID) { tx in try await ConversationSettings.load(in: tx) }
+            socket.state.withLock { $0.maxMessageBytes = settings.maxMessageBytes }
+        }
+        let limit = socket.state.withLock { $0.maxMessageBytes }
         let (text, clientID) = try MessageRules.check(text: frame.text, clientID: frame.clientId, maximumBytes: limit)
+        if let pending { try await createVisitor(pending, visitorID: visitorID, on: socket) }
         // The conversation as this socket last saw it: no read before each send. One resolved a
         // moment ago (not seen here yet) reports its status with the append, and is reopened then.
         var current = socket.state.withLock { state in state.conversationID.flatMap { state.snapshots[$0] } }
@@ -130,7 +162,7 @@ final class VisitorSession: SocketSession {
                     break
                 }
             case .failure(let error):
-                socket.send(.error(ref: ref, error as? RealtimeError ?? .overloaded))
+                socket.send(.error(ref: ref, error as? RealtimeError ?? .unavailable))
             }
         }
     }

@@ -6,11 +6,18 @@ import Tenancy
 
 /// A tenant's widgets as administrators manage them (`widgets.manage`). Every change is
 /// validated whole before anything is written, and audited (the identity secret redacted).
+/// The identity secret is stored sealed (`secrets`), never in the clear.
 public struct WidgetStore: Sendable {
-    let database: Database
+    /// Where the identity secret is stored, sealed.
+    public static let identitySecretColumn = SecretColumn(
+        table: "widgets", name: "identity_secret", plaintext: .text(column: "identity_secret"), whenLost: .replaceWithRandomHex(bytes: 32))
 
-    public init(database: Database) {
+    let database: Database
+    let secrets: SecretBox
+
+    public init(database: Database, secrets: SecretBox) {
         self.database = database
+        self.secrets = secrets
     }
 
     /// The settings of a widget; on update, `nil` fields stay as they are.
@@ -49,12 +56,12 @@ public struct WidgetStore: Sendable {
                 WHERE \(unescaped: page.afterCondition)
                 ORDER BY created_at, id LIMIT \(page.limit + 1)
                 """)
-            return Page(rows: try await Self.decode(rows), limit: page.limit)
+            return Page(rows: try await Self.decode(rows, tenantID: tenantID, secrets: secrets), limit: page.limit)
         }
     }
 
     public func get(_ id: UUID, tenantID: UUID) async throws -> Widget {
-        try await database.withTenant(tenantID) { tx in try await Self.load(id, in: tx) }
+        try await database.withTenant(tenantID) { tx in try await Self.load(id, secrets: secrets, in: tx) }
     }
 
     /// Creates a widget; `name` and `allowedOrigins` are required, the rest have defaults.
@@ -68,17 +75,18 @@ public struct WidgetStore: Sendable {
             teamID: settings.teamID ?? nil, themeColor: settings.themeColor?.lowercased() ?? "#1f6feb",
             preChatFields: settings.preChatFields ?? [], createdAt: Date())
         try WidgetValidation.validate(widget)
+        let sealed = try sealSecret(of: widget, tenantID: caller.tenantID)
         return try await database.withTenant(caller.tenantID) { tx in
             try await Self.checkTeam(widget.teamID, in: tx)
             for try await id in try await tx.query("""
-                INSERT INTO widgets (tenant_id, name, public_key, identity_secret, allowed_origins, greeting, business_hours,
-                                     offline_behavior, team_id, theme_color, pre_chat_fields)
-                VALUES (\(tx.tenantID), \(widget.name), \(widget.publicKey), \(widget.identitySecret), \(widget.allowedOrigins),
+                INSERT INTO widgets (tenant_id, id, name, public_key, identity_secret_sealed, identity_secret_key_id, allowed_origins, greeting,
+                                     business_hours, offline_behavior, team_id, theme_color, pre_chat_fields)
+                VALUES (\(tx.tenantID), \(widget.id), \(widget.name), \(widget.publicKey), \(sealed.ciphertext), \(sealed.keyID), \(widget.allowedOrigins),
                         \(widget.greeting), \(try Self.json(widget.businessHours))::jsonb, \(widget.offlineBehavior.rawValue),
                         \(widget.teamID), \(widget.themeColor), \(try Self.json(widget.preChatFields))::jsonb)
                 RETURNING id
                 """).decode(UUID.self) {
-                widget = try await Self.load(id, in: tx)
+                widget = try await Self.load(id, secrets: secrets, in: tx)
             }
             try await AuditLog.append(AuditEvent(
                 action: "widget.created", actor: caller.actor, targetType: "widget", targetID: widget.id.uuidString.lowercased(),
@@ -89,7 +97,7 @@ public struct WidgetStore: Sendable {
 
     public func update(_ id: UUID, _ settings: Settings, by caller: Principal, origin: RequestOrigin) async throws -> Widget {
         try await database.withTenant(caller.tenantID) { tx in
-            let before = try await Self.load(id, in: tx, lock: true)
+            let before = try await Self.load(id, secrets: secrets, in: tx, lock: true)
             var after = before
             if let name = settings.name { after.name = name }
             if let origins = settings.allowedOrigins { after.allowedOrigins = origins.map(WidgetValidation.normalizedOrigin) }
@@ -102,8 +110,10 @@ public struct WidgetStore: Sendable {
             if settings.rotateIdentitySecret { after.identitySecret = Self.newSecret() }
             try WidgetValidation.validate(after)
             try await Self.checkTeam(after.teamID, in: tx)
+            let sealed = try sealSecret(of: after, tenantID: tx.tenantID)
             try await tx.query("""
-                UPDATE widgets SET name = \(after.name), identity_secret = \(after.identitySecret), allowed_origins = \(after.allowedOrigins),
+                UPDATE widgets SET name = \(after.name), identity_secret_sealed = \(sealed.ciphertext), identity_secret_key_id = \(sealed.keyID),
+                    identity_secret = NULL, allowed_origins = \(after.allowedOrigins),
                     greeting = \(after.greeting), business_hours = \(try Self.json(after.businessHours))::jsonb,
                     offline_behavior = \(after.offlineBehavior.rawValue), team_id = \(after.teamID), theme_color = \(after.themeColor),
                     pre_chat_fields = \(try Self.json(after.preChatFields))::jsonb, updated_at = now()
@@ -121,7 +131,7 @@ public struct WidgetStore: Sendable {
 
     public func delete(_ id: UUID, by caller: Principal, origin: RequestOrigin) async throws {
         try await database.withTenant(caller.tenantID) { tx in
-            let widget = try await Self.load(id, in: tx, lock: true)
+            let widget = try await Self.load(id, secrets: secrets, in: tx, lock: true)
             try await tx.query("DELETE FROM widgets WHERE id = \(id)")
             try await AuditLog.append(AuditEvent(
                 action: "widget.deleted", actor: caller.actor, targetType: "widget", targetID: id.uuidString.lowercased(),
@@ -132,21 +142,24 @@ public struct WidgetStore: Sendable {
     // MARK: - Helpers
 
     static let columns = """
-        id, name, public_key, identity_secret, allowed_origins, greeting, business_hours::text, offline_behavior, team_id,
+        id, name, public_key, identity_secret_sealed, identity_secret_key_id, allowed_origins, greeting, business_hours::text, offline_behavior, team_id,
         theme_color, pre_chat_fields::text, created_at, (extract(epoch FROM created_at) * 1000000)::bigint
         """
 
-    static func load(_ id: UUID, in tx: TenantTransaction, lock: Bool = false) async throws -> Widget {
+    static func load(_ id: UUID, secrets: SecretBox, in tx: TenantTransaction, lock: Bool = false) async throws -> Widget {
         let rows = try await tx.query("SELECT \(unescaped: columns) FROM widgets WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")")
-        guard let widget = try await decode(rows).first?.item else { throw AdministrationError.notFound("widget") }
+        guard let widget = try await decode(rows, tenantID: tx.tenantID, secrets: secrets).first?.item else { throw AdministrationError.notFound("widget") }
         return widget
     }
 
-    static func decode(_ rows: PostgresRowSequence) async throws -> [(item: Widget, cursor: PageCursor)] {
+    /// Rows selected with `columns`, the identity secret opened.
+    static func decode(_ rows: PostgresRowSequence, tenantID: UUID, secrets: SecretBox) async throws -> [(item: Widget, cursor: PageCursor)] {
         var widgets: [(item: Widget, cursor: PageCursor)] = []
         let decoder = JSONDecoder()
-        for try await (id, name, key, secret, origins, greeting, hours, behavior, team, color, fields, createdAt, micros)
-            in rows.decode((UUID, String, String, String, [String], String, String?, String, UUID?, String, String, Date, Int64).self) {
+        for try await (id, name, key, ciphertext, keyID, origins, greeting, hours, behavior, team, color, fields, createdAt, micros)
+            in rows.decode((UUID, String, String, Data, String, [String], String, String?, String, UUID?, String, String, Date, Int64).self) {
+            let secret = try secrets.openText(
+                SealedSecret(keyID: keyID, ciphertext: ciphertext), at: identitySecretColumn.location(tenantID: tenantID, rowID: id))
             let widget = Widget(
                 id: id, name: name, publicKey: key, identitySecret: secret, allowedOrigins: origins, greeting: greeting,
                 businessHours: try hours.map { try decoder.decode(Widget.BusinessHours.self, from: Data($0.utf8)) },
@@ -155,6 +168,10 @@ public struct WidgetStore: Sendable {
             widgets.append((widget, PageCursor(createdAtMicros: micros, id: id)))
         }
         return widgets
+    }
+
+    func sealSecret(of widget: Widget, tenantID: UUID) throws -> SealedSecret {
+        try secrets.seal(Data(widget.identitySecret.utf8), at: Self.identitySecretColumn.location(tenantID: tenantID, rowID: widget.id))
     }
 
     static func checkTeam(_ teamID: UUID?, in tx: TenantTransaction) async throws {

@@ -15,7 +15,7 @@ public final class Database: Sendable {
     public let maximumConnections: Int
     let applicationName: String
     public let logger: Logger
-    private let leased = Atomic<Int>(0)
+    let holders = ConnectionHolders()
 
     /// - Parameters:
     ///   - role: the role each connection assumes at start; `nil` only for tools that own the schema.
@@ -49,8 +49,8 @@ public final class Database: Sendable {
         try await transaction(body)
     }
 
-    /// Connections currently lent out by this process.
-    public var connectionsInUse: Int { leased.load(ordering: .relaxed) }
+    /// Connections currently lent out by this process, by what holds them.
+    public var connectionsInUse: [ConnectionHolder: Int] { holders.snapshot() }
 
     /// Connections this node holds open to the server (in use or idle), counted by PostgreSQL.
     public func openConnections() async throws -> Int {
@@ -63,17 +63,20 @@ public final class Database: Sendable {
     }
 
     private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        leased.add(1, ordering: .relaxed)
-        defer { leased.subtract(1, ordering: .relaxed) }
-        return try await client.withConnection { connection in
+        try await client.withConnection { connection in
+            holders.add(.request)
+            defer { holders.remove(.request) }
+            try DatabaseError.checkOpen(connection)
             try await connection.query("BEGIN", logger: logger)
             let result: Result
             do {
                 result = try await body(connection)
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                // A query written to a closed connection is never answered (postgres-nio drops it): skip.
+                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
                 throw error
             }
+            try DatabaseError.checkOpen(connection)
             try await connection.query("COMMIT", logger: logger)
             return result
         }
@@ -88,6 +91,7 @@ public struct TenantTransaction {
 
     @discardableResult
     public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
-        try await connection.query(query, logger: logger, file: file, line: line)
+        try DatabaseError.checkOpen(connection)
+        return try await connection.query(query, logger: logger, file: file, line: line)
     }
 }

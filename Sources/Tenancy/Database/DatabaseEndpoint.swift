@@ -68,6 +68,13 @@ public struct DatabaseEndpoint: Sendable, Equatable {
         }
         var parameters = [("application_name", applicationName)]
         if let role { parameters.append(("role", role)) }
+        // A connection kefu gave up on (a round trip past its deadline, a network path lost)
+        // must not hold its locks for long on the server: an open transaction left idle ends
+        // after a minute, and a silent peer is found by TCP keepalives within about a minute.
+        parameters += [
+            ("idle_in_transaction_session_timeout", "60s"),
+            ("tcp_keepalives_idle", "30"), ("tcp_keepalives_interval", "10"), ("tcp_keepalives_count", "3"),
+        ]
         configuration.options.additionalStartupParameters = parameters
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = 0

@@ -10,6 +10,11 @@ public enum DatabaseError: Error, CustomStringConvertible, Equatable {
     case migrationMissing(version: Int, name: String)
     case invalidMigrationFile(String)
     case localCluster(String)
+    /// A round trip outlived its deadline; its connection was closed (the pool opens a new one).
+    case deadlineExceeded(Duration)
+    /// The pool lent a connection that had closed meanwhile (PostgreSQL restarted): nothing was
+    /// sent; try again.
+    case connectionLost
 
     public var description: String {
         switch self {
@@ -29,7 +34,17 @@ public enum DatabaseError: Error, CustomStringConvertible, Equatable {
             "invalid migration file: \(reason)"
         case .localCluster(let reason):
             "local PostgreSQL: \(reason)"
+        case .deadlineExceeded(let deadline):
+            "PostgreSQL did not answer within \(deadline)"
+        case .connectionLost:
+            "the connection to PostgreSQL closed"
         }
+    }
+
+    /// Throws `connectionLost` when `connection` has closed. postgres-nio never answers a query
+    /// written to a closed connection, so every query is preceded by this check.
+    public static func checkOpen(_ connection: PostgresConnection) throws(DatabaseError) {
+        if connection.isClosed { throw .connectionLost }
     }
 
     /// One line for an error from postgres-nio or the network, without SQL text or stack traces.

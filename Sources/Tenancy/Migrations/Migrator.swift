@@ -107,7 +107,8 @@ public struct Migrator: Sendable {
                 try await connection.query("COMMIT", logger: logger)
                 logger.info("applied migration", metadata: ["migration": "\(migration.label)", "ms": "\(milliseconds)"])
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                // A query written to a closed connection is never answered (postgres-nio drops it): skip.
+                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
                 throw DatabaseError.migrationFailed(version: migration.version, name: migration.name, reason: DatabaseError.describe(error))
             }
         }

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `subscribe` with `afterSeq` answers with its `conversation` frame only after the replayed
+/// messages, also when it races the catch-ups a `welcome` starts.
+@Suite(.serialized) struct SubscribeReplayLiveTests {
+    @Test func aSubscribeRacingTheWelcomeAnswersAfterEveryReplayedMessage() async throws {
+        try await RealtimeHarness.with { harness in
+            let agentToken = try await harness.token(email: "agent@acme.example")
+            let (agent, _) = try await harness.agent(token: agentToken)
+            let (visitor, _) = try await harness.visitorHello()
+            // Fifteen from the visitor (within their burst allowance), fifteen replies.
+            for index in 1...15 {
+                try await visitor.send(["type": "send", "clientId": "c\(index)", "text": "message \(index)"])
+                _ = try await visitor.next("ack")
+            }
+            let assigned = try await harness.sql("SELECT upper(id::text) FROM conversations WHERE status = 'open'")
+            let conversationID = try #require(assigned.first?.first ?? nil, "the conversation was assigned to the only agent")
+            for index in 1...15 {
+                try await agent.send(["type": "send", "conversationId": conversationID, "clientId": "a\(index)", "text": "reply \(index)"])
+                _ = try await agent.next("ack")
+            }
+            let maximum = try await harness.sql("SELECT max(seq)::text FROM messages")
+            let lastSeq = try #require(maximum.first.flatMap { $0.first ?? nil }.flatMap { Int($0) })
+            await agent.close()
+
+            for round in 0..<20 {
+                let (socket, welcome): (WebSocketTestClient, JSONFrame)
+                do { (socket, welcome) = try await harness.agent(token: agentToken) } catch {
+                    Issue.record("round \(round): no welcome: \(error)")
+                    return
+                }
+                #expect((welcome["conversations"] as? [[String: Any]])?.count == 1)
+                try await socket.send(["type": "subscribe", "conversationId": conversationID, "afterSeq": 0, "ref": "s\(round)"])
+                var seen: Set<Int> = []
+                var types: [String] = []
+                while true {
+                    guard let frame = try? await socket.next(timeout: .seconds(10)) else {
+                        Issue.record("round \(round): no answer; frames so far: \(types)")
+                        break
+                    }
+                    types.append(frame["type"] as? String ?? "?")
+                    if frame["type"] as? String == "conversation" { break }
+                    if frame["type"] as? String == "error" {
+                        Issue.record("round \(round): \(frame.object)")
+                        break
+                    }
+                    if frame["type"] as? String == "message", let message = frame["message"] as? [String: Any],
+                       message["conversationId"] as? String == conversationID, let seq = message["seq"] as? Int {
+                        seen.insert(seq)
+                    }
+                }
+                #expect(seen == Set(1...lastSeq), "round \(round): the answer came before the replay (\(seen.count) of \(lastSeq))")
+                await socket.close()
+            }
+            await visitor.close()
+        }
+    }
+}
