@@ -65,7 +65,7 @@ struct RealtimeHarness: Sendable {
     static func createTenants(_ endpoint: DatabaseEndpoint) async throws {
         let database = try Database(endpoint: endpoint, maximumConnections: 2, applicationName: "kefu-test-setup", logger: TestDatabase.logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
+            group.addTask { await database.run() }
             let hasher = PasswordHasher()
             let directory = AccountDirectory(database: database, hasher: hasher)
             let acme = try await directory.createTenant(slug: "acme", name: "Acme", ownerEmail: "boss@acme.example", ownerPassword: TestApplication.password)
@@ -138,7 +138,9 @@ struct RealtimeHarness: Sendable {
         return (socket, try await socket.next("welcome"))
     }
 
-    /// Runs `sql` on the test database as its owner, in `tenant`'s scope.
+    /// Runs `sql` on the test database as its owner, with `app.tenant_id` set to `tenant`. The
+    /// owner is a superuser, whom row-level security does not bind: it sees every tenant's rows,
+    /// so a check about one tenant filters by `tenant_id` itself.
     func sql(_ sql: String, tenant: String = "acme") async throws -> [[String?]] {
         try await endpoint.withConnection(logger: TestDatabase.logger) { connection in
             let scoped = "SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = '\(tenant)'), false)"

@@ -93,7 +93,7 @@ import TestSupport
             .map { String(format: "%02x", $0) }.joined()
         let socket = try await harness.visitor()
         try await socket.send(["type": "hello", "v": 1, "identity": ["userId": "user-7", "hash": hash] as [String: any Sendable]])
-        let answer = try await socket.next(timeout: .seconds(10))
+        let answer = try await socket.next(timeout: .seconds(30))
         await socket.close()
         return try #require(answer)
     }

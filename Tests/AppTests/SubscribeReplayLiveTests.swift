@@ -36,7 +36,7 @@ import TestSupport
                 var seen: Set<Int> = []
                 var types: [String] = []
                 while true {
-                    guard let frame = try? await socket.next(timeout: .seconds(10)) else {
+                    guard let frame = try? await socket.next(timeout: .seconds(30)) else {
                         Issue.record("round \(round): no answer; frames so far: \(types)")
                         break
                     }

@@ -62,7 +62,7 @@ extension TestApplication {
         try await run(environment: environment, setup: setup) { client, endpoint in
             let database = try Database(endpoint: endpoint, maximumConnections: 2, applicationName: "kefu-test-setup", logger: TestDatabase.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.client.run() }
+                group.addTask { await database.run() }
                 let hasher = PasswordHasher()
                 let created = try await AccountDirectory(database: database, hasher: hasher)
                     .createTenant(slug: "acme", name: "Acme", ownerEmail: "boss@acme.example", ownerPassword: password)

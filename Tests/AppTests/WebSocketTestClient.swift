@@ -125,13 +125,13 @@ actor WebSocketTestClient {
     }
 
     /// The next JSON frame, or nil when the socket closed (see `closeCode`).
-    func next(timeout: Duration = .seconds(10)) async throws -> JSONFrame? {
+    func next(timeout: Duration = .seconds(30)) async throws -> JSONFrame? {
         guard let text = try await nextText(timeout: timeout) else { return nil }
         return JSONFrame(object: try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:])
     }
 
     /// The next text frame as sent, or nil when the socket closed (see `closeCode`).
-    func nextText(timeout: Duration = .seconds(10)) async throws -> String? {
+    func nextText(timeout: Duration = .seconds(30)) async throws -> String? {
         let deadline = ContinuousClock.now + timeout
         while true {
             let frame = try await nextFrame(timeout: max(deadline - .now, .milliseconds(1)))
@@ -151,7 +151,7 @@ actor WebSocketTestClient {
     }
 
     /// Skips frames until one of `type` arrives.
-    func next(_ type: String, timeout: Duration = .seconds(10)) async throws -> JSONFrame {
+    func next(_ type: String, timeout: Duration = .seconds(30)) async throws -> JSONFrame {
         let deadline = ContinuousClock.now + timeout
         while true {
             guard let frame = try await next(timeout: deadline - .now) else {
@@ -162,7 +162,7 @@ actor WebSocketTestClient {
     }
 
     /// Skips frames until a `message` from `senderType` arrives; returns the message object.
-    func nextMessage(from senderType: String, timeout: Duration = .seconds(10)) async throws -> JSONFrame {
+    func nextMessage(from senderType: String, timeout: Duration = .seconds(30)) async throws -> JSONFrame {
         let deadline = ContinuousClock.now + timeout
         while true {
             let frame = try await next("message", timeout: deadline - .now)

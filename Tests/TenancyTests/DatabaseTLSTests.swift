@@ -47,7 +47,7 @@ import TestSupport
         let endpoint = try endpoint(host: "localhost", query: "sslmode=verify-full")
         let database = try Database(endpoint: endpoint, role: nil, maximumConnections: 1, applicationName: "kefu-tls-test", logger: logger)
         let ssl = try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
+            group.addTask { await database.run() }
             defer { group.cancelAll() }
             return try await database.withoutTenant { connection in
                 let rows = try await connection.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", logger: logger)

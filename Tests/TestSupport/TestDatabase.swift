@@ -65,7 +65,7 @@ public enum TestDatabase {
         try await with(migrated: true) { endpoint in
             let database = try Database(endpoint: endpoint, maximumConnections: 8, applicationName: "kefu-test-\(endpoint.database)", logger: logger)
             return try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.client.run() }
+                group.addTask { await database.run() }
                 defer { group.cancelAll() }
                 return try await body(database, endpoint)
             }

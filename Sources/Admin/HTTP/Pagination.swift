@@ -1,6 +1,7 @@
 import Auth
 import Foundation
 import Hummingbird
+import Tenancy
 
 /// One page of a list as the API returns it: `nextCursor` is absent on the last page.
 struct PageView<Item: Codable & Sendable>: ResponseEncodable {

@@ -36,7 +36,7 @@ struct CommandEnvironment {
                 endpoint: bootstrap.ownerEndpoint, maximumConnections: 2,
                 applicationName: "kefu-cli", logger: logger)
             let result = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.client.run() }
+                group.addTask { await database.run() }
                 defer { group.cancelAll() }
                 return try await body(database, bootstrap)
             }

@@ -134,7 +134,7 @@ func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePoo
     }
     // Services stop in reverse order: the server, then the pool, then what came before it.
     app.addServices(servicesBeforePool)
-    app.addServices(dependencies.database.client)
+    app.addServices(dependencies.database)
     // After the pool, so they stop before it: the writer flushes what it holds first.
     app.addServices(dependencies.realtime.services(logger: dependencies.logger))
     if dependencies.configuration.auditCheckpointSeconds > 0 {

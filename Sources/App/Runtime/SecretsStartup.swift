@@ -11,7 +11,7 @@ enum SecretsStartup {
         // A short-lived pool: the serving pool runs only once the service group does.
         let database = try Database(endpoint: endpoint, maximumConnections: 2, applicationName: "kefu-startup", logger: logger)
         let report = try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
+            group.addTask { await database.run() }
             defer { group.cancelAll() }
             return try await StoredSecrets(database: database, columns: SecretRegistry.columns).prepareForServing(with: box)
         }

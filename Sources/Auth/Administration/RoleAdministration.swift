@@ -23,14 +23,7 @@ public struct RoleAdministration: Sendable {
     }
 
     public func list(page: PageRequest, tenantID: UUID) async throws -> Page<Role> {
-        try await database.withTenant(tenantID) { tx in
-            let rows = try await tx.query("""
-                SELECT \(unescaped: Self.columns) FROM roles
-                WHERE \(unescaped: page.afterCondition)
-                ORDER BY created_at, id LIMIT \(page.limit + 1)
-                """)
-            return Page(rows: try await Self.decode(rows), limit: page.limit)
-        }
+        try await database.keysetPage(page, tenantID: tenantID, columns: Self.columns, from: "roles", decode: Self.decode)
     }
 
     public func get(_ id: UUID, tenantID: UUID) async throws -> Role {

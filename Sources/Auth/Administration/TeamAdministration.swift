@@ -19,14 +19,7 @@ public struct TeamAdministration: Sendable {
     }
 
     public func list(page: PageRequest, tenantID: UUID) async throws -> Page<Team> {
-        try await database.withTenant(tenantID) { tx in
-            let rows = try await tx.query("""
-                SELECT \(unescaped: Self.columns) FROM teams
-                WHERE \(unescaped: page.afterCondition)
-                ORDER BY created_at, id LIMIT \(page.limit + 1)
-                """)
-            return Page(rows: try await Self.decode(rows), limit: page.limit)
-        }
+        try await database.keysetPage(page, tenantID: tenantID, columns: Self.columns, from: "teams", decode: Self.decode)
     }
 
     public func get(_ id: UUID, tenantID: UUID) async throws -> Team {

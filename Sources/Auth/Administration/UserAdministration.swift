@@ -73,21 +73,18 @@ public struct UserAdministration: Sendable {
     public static let maximumConcurrentChats = 100
 
     public func list(_ filter: Filter, page: PageRequest, tenantID: UUID) async throws -> Page<User> {
-        try await database.withTenant(tenantID) { tx in
-            let pattern = filter.search.map { "%" + $0.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
-            let rows = try await tx.query("""
-                SELECT \(unescaped: AccountDirectory.userColumns) FROM users
-                WHERE (\(filter.status)::text IS NULL OR status = \(filter.status))
-                  AND (\(filter.roleID)::uuid IS NULL OR role_id = \(filter.roleID))
-                  AND (\(filter.teamID)::uuid IS NULL OR EXISTS (
-                        SELECT 1 FROM team_members m WHERE m.user_id = users.id AND m.team_id = \(filter.teamID)))
-                  AND (\(pattern)::text IS NULL OR lower(email) LIKE \(pattern) OR lower(display_name) LIKE \(pattern))
-                  AND \(unescaped: page.afterCondition)
-                ORDER BY created_at, id LIMIT \(page.limit + 1)
-                """)
-            return Page(rows: try await AccountDirectory.decodeUserRows(rows), limit: page.limit)
-        }
+        let pattern = filter.search.map { "%" + $0.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+        let matches: SQLFragment = """
+            (\(filter.status)::text IS NULL OR status = \(filter.status))
+              AND (\(filter.roleID)::uuid IS NULL OR role_id = \(filter.roleID))
+              AND (\(filter.teamID)::uuid IS NULL OR EXISTS (
+                    SELECT 1 FROM team_members m WHERE m.user_id = users.id AND m.team_id = \(filter.teamID)))
+              AND (\(pattern)::text IS NULL OR lower(email) LIKE \(pattern) OR lower(display_name) LIKE \(pattern))
+            """
+        return try await database.keysetPage(
+            page, tenantID: tenantID, columns: AccountDirectory.userColumns, from: "users", where: matches,
+            decode: AccountDirectory.decodeUserRows)
     }
 
     public func get(_ id: UUID, tenantID: UUID) async throws -> User {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Tenancy
 
 /// An opaque bearer secret: a prefix naming its kind, then base64url(tenant id ‖ 32 random bytes).
 ///
@@ -39,19 +40,6 @@ public struct OpaqueToken: Sendable, Equatable {
 
     /// What the database stores.
     public var hash: Data { Data(SHA256.hash(data: Data(value.utf8))) }
-}
-
-extension Data {
-    public func base64URLEncoded() -> String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    public init?(base64URLEncoded text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        self.init(base64Encoded: base64)
-    }
 }
 
 /// A public or secret key that carries its tenant: base64url(tenant id ‖ `randomBytes` random

@@ -59,7 +59,7 @@ public struct ApiTokenStore: Sendable {
             let rows = try await tx.query("""
                 SELECT \(unescaped: Self.columns) FROM api_tokens
                 WHERE revoked_at IS NULL
-                  AND \(unescaped: page.afterCondition)
+                  AND \(page.afterCondition)
                 ORDER BY created_at, id LIMIT \(page.limit + 1)
                 """)
             return Page(rows: try await Self.decode(rows), limit: page.limit)

@@ -34,7 +34,7 @@ public struct ConversationQueries: Sendable {
             let rows = try await tx.query("""
                 SELECT \(unescaped: ConversationStore.columns), (extract(epoch FROM created_at) * 1000000)::bigint AS cursor_micros
                 FROM conversations c
-                WHERE \(unescaped: page.afterCondition)
+                WHERE \(page.afterCondition)
                   AND (cardinality(\(filter.statuses.map(\.rawValue))::text[]) = 0 OR status = ANY(\(filter.statuses.map(\.rawValue))))
                   AND (NOT \(filter.assigneeID != nil) OR assignee_id IS NOT DISTINCT FROM \(assignee))
                   AND (\(filter.teamID)::uuid IS NULL OR team_id = \(filter.teamID))

@@ -40,7 +40,7 @@ public struct VisitorQueries: Sendable {
         return try await database.withTenant(tenantID) { tx in
             let rows = try await tx.query("""
                 SELECT \(unescaped: Self.columns) FROM visitors
-                WHERE \(unescaped: page.afterCondition)
+                WHERE \(page.afterCondition)
                   AND (\(widgetID)::uuid IS NULL OR widget_id = \(widgetID))
                   AND (\(pattern)::text IS NULL OR name ILIKE \(pattern) OR email ILIKE \(pattern) OR external_id ILIKE \(pattern))
                 ORDER BY created_at, id LIMIT \(page.limit + 1)

@@ -50,13 +50,8 @@ public struct WidgetStore: Sendable {
     }
 
     public func list(page: PageRequest, tenantID: UUID) async throws -> Page<Widget> {
-        try await database.withTenant(tenantID) { tx in
-            let rows = try await tx.query("""
-                SELECT \(unescaped: Self.columns) FROM widgets
-                WHERE \(unescaped: page.afterCondition)
-                ORDER BY created_at, id LIMIT \(page.limit + 1)
-                """)
-            return Page(rows: try await Self.decode(rows, tenantID: tenantID, secrets: secrets), limit: page.limit)
+        try await database.keysetPage(page, tenantID: tenantID, columns: Self.columns, from: "widgets") { rows in
+            try await Self.decode(rows, tenantID: tenantID, secrets: secrets)
         }
     }
 

@@ -9,9 +9,10 @@ import Synchronization
 ///
 /// Every tenant-owned table has row-level security keyed on `app.tenant_id`, which
 /// `withTenant` sets for exactly one transaction (`set_config(..., true)`); outside such a
-/// transaction those tables look empty. The pool is a `Service`: add it to the service group.
-public final class Database: Sendable {
-    public let client: PostgresClient
+/// transaction those tables look empty. The pool itself stays private so no caller can bypass
+/// that scope; `Database` is the `Service` that runs it: add it to the service group.
+public final class Database: Service, Sendable {
+    let client: PostgresClient
     public let maximumConnections: Int
     let applicationName: String
     public let logger: Logger
@@ -27,6 +28,11 @@ public final class Database: Sendable {
             configuration: try endpoint.poolConfiguration(role: role, maximumConnections: maximumConnections, applicationName: applicationName),
             backgroundLogger: logger
         )
+    }
+
+    /// Runs the connection pool until the task is cancelled or the service group shuts down.
+    public func run() async {
+        await client.run()
     }
 
     /// Runs `body` in one transaction scoped to `tenantID`: row-level security shows and accepts

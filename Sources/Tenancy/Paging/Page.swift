@@ -35,11 +35,10 @@ public struct PageRequest: Sendable, Equatable {
     }
 
     /// The keyset condition selecting rows after the cursor, for a table ordered by
-    /// `(created_at, id)`. Built from an integer and a parsed UUID only, so it is safe to splice
-    /// into SQL text.
-    public var afterCondition: String {
-        guard let after else { return "true" }
-        return "(created_at, id) > (timestamptz 'epoch' + \(after.createdAtMicros) * interval '1 microsecond', '\(after.id.uuidString.lowercased())'::uuid)"
+    /// `(created_at, id)`: interpolate it into a `PostgresQuery`, which binds its values.
+    public var afterCondition: KeysetCondition {
+        guard let after else { return KeysetCondition() }
+        return KeysetCondition(createdAtMicros: after.createdAtMicros, id: after.id)
     }
 }
 
