@@ -32,6 +32,9 @@ final class KefuProcess: @unchecked Sendable {
         var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KEFU_") && $0.key != "DATABASE_URL" }
         if arguments.first == "serve" { inherited["KEFU_PORT"] = "0" }
         inherited["KEFU_LOG_LEVEL"] = "info"
+        // Dozens of nodes run at once in the suite, all on one test cluster: a small pool each
+        // (the default is 20) keeps them inside its max_connections.
+        inherited["KEFU_DB_POOL_SIZE"] = "10"
         inherited.merge(environment) { $1 }
         process.executableURL = Self.executable
         process.arguments = arguments
