@@ -12,14 +12,12 @@ import TestSupport
             let (visitor, _) = try await harness.visitorHello()
             // Fifteen from the visitor (within their burst allowance), fifteen replies.
             for index in 1...15 {
-                try await visitor.send(["type": "send", "clientId": "c\(index)", "text": "message \(index)"])
-                _ = try await visitor.next("ack")
+                try await Self.sendUntilAcknowledged(visitor, ["type": "send", "clientId": "c\(index)", "text": "message \(index)"])
             }
             let assigned = try await harness.sql("SELECT upper(id::text) FROM conversations WHERE status = 'open'")
             let conversationID = try #require(assigned.first?.first ?? nil, "the conversation was assigned to the only agent")
             for index in 1...15 {
-                try await agent.send(["type": "send", "conversationId": conversationID, "clientId": "a\(index)", "text": "reply \(index)"])
-                _ = try await agent.next("ack")
+                try await Self.sendUntilAcknowledged(agent, ["type": "send", "conversationId": conversationID, "clientId": "a\(index)", "text": "reply \(index)"])
             }
             let maximum = try await harness.sql("SELECT max(seq)::text FROM messages")
             let lastSeq = try #require(maximum.first.flatMap { $0.first ?? nil }.flatMap { Int($0) })
@@ -56,5 +54,26 @@ import TestSupport
             }
             await visitor.close()
         }
+    }
+
+    /// Sends as a client should: with a ref, resending with the same clientId when told to
+    /// (`unavailable`, `overloaded`, `rate-limited` — a loaded machine may say so), until acked.
+    static func sendUntilAcknowledged(_ socket: WebSocketTestClient, _ frame: [String: any Sendable]) async throws {
+        var frame = frame
+        let ref = "r-\(frame["clientId"] ?? "")"
+        frame["ref"] = ref
+        for _ in 0..<20 {
+            try await socket.send(frame)
+            while true {
+                let answer = try #require(try await socket.next(timeout: .seconds(30)), "the socket closed before \(ref) was answered")
+                guard answer["ref"] as? String == ref, let type = answer["type"] as? String, type == "ack" || type == "error" else { continue }
+                if type == "ack" { return }
+                let code = answer["code"] as? String ?? ""
+                try #require(["unavailable", "overloaded", "rate-limited"].contains(code), "\(ref) refused: \(answer.object)")
+                try await Task.sleep(for: .milliseconds(answer["retryAfterMs"] as? Int ?? 500))
+                break
+            }
+        }
+        Issue.record("\(ref) was never acknowledged")
     }
 }
