@@ -29,7 +29,7 @@ import TestSupport
             // Offered at once (first as queued, then assigned), not left in the queue.
             var offeredStatus: String?
             while offeredStatus != "open" {
-                let offered = try await second.next("conversation", timeout: .seconds(5))
+                let offered = try await second.next("conversation", timeout: .seconds(30))
                 offeredStatus = (offered["conversation"] as? [String: Any])?["status"] as? String
             }
             await visitor.close()
