@@ -145,7 +145,7 @@ enum FlatFrameParser {
             return nil
         }
 
-        /// After `\u`: four hex digits, and a second `\uXXXX` for a surrogate pair. A lone
+        /// After `\u`: four hex digits, and a second `\u` escape of four for a surrogate pair. A lone
         /// surrogate gives nil, so the frame goes to the general decoder, which reports it.
         private mutating func unicodeEscape() -> Unicode.Scalar? {
             guard let high = hex4() else { return nil }
