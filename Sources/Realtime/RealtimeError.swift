@@ -6,6 +6,9 @@ public enum RealtimeError: Error, Sendable, Equatable {
     case agentNotFound
     case teamNotFound
     case attachmentNotFound
+    /// Only from the widget administration routes (REST); a socket naming no widget is refused
+    /// at its upgrade instead.
+    case widgetNotFound
     case shuttingDown
     /// Too much work queued here to answer within bounds: resend after `retryAfterMilliseconds`.
     case overloaded(retryAfterMilliseconds: Int)
@@ -26,6 +29,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .agentNotFound: "agent-not-found"
         case .teamNotFound: "team-not-found"
         case .attachmentNotFound: "attachment-not-found"
+        case .widgetNotFound: "widget-not-found"
         case .shuttingDown: "shutting-down"
         case .overloaded: "overloaded"
         case .unavailable: "unavailable"
@@ -45,6 +49,8 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .agentNotFound: "No such agent."
         case .teamNotFound: "No such team."
         case .attachmentNotFound: "No such attachment."
+        // Worded as the administration errors' not-found, which widgets answered with before.
+        case .widgetNotFound: "no such widget in this tenant"
         case .shuttingDown: "This server is shutting down; reconnect and resend."
         case .overloaded: "The server is busy; resend shortly."
         case .unavailable: "The database is not answering; resend with the same clientId shortly."

@@ -5,10 +5,13 @@ import ServiceLifecycle
 import Tenancy
 
 /// The realtime parts of one node, created together: its hub, writer, conversation service
-/// and socket gateway, and the services (writer, fan-out listener, sweeper) to run.
+/// and socket gateway, and the services (background work, fan-out listener, sweeper, writer,
+/// gateway) to run.
 public struct RealtimeServices: Sendable {
     /// Distinguishes this process in NOTIFY payloads, so it skips its own announcements.
     public let nodeID: String
+    /// Owns every task Realtime starts without waiting for it (see `BackgroundWork`).
+    public let background: BackgroundWork
     public let hub: Hub
     public let writer: MessageWriter
     public let conversations: ConversationService
@@ -17,12 +20,14 @@ public struct RealtimeServices: Sendable {
     public init(database: Database, authenticator: Authenticator, secrets: SecretBox, logger: Logger,
                 writerLimits: MessageWriter.Limits = .init(), socketLimits: SocketGateway.Limits = .init()) {
         let nodeID = String(UUID().uuidString.lowercased().prefix(8))
-        let hub = Hub(database: database, nodeID: nodeID, logger: logger)
+        let background = BackgroundWork()
+        let hub = Hub(database: database, nodeID: nodeID, background: background, logger: logger)
         let writer = MessageWriter(database: database, nodeID: nodeID, limits: writerLimits, logger: logger) { [hub] messages in
             hub.deliver(messages)
         }
-        let conversations = ConversationService(database: database, hub: hub, writer: writer, nodeID: nodeID)
+        let conversations = ConversationService(database: database, hub: hub, writer: writer, nodeID: nodeID, background: background)
         self.nodeID = nodeID
+        self.background = background
         self.hub = hub
         self.writer = writer
         self.conversations = conversations
@@ -30,13 +35,24 @@ public struct RealtimeServices: Sendable {
                                      limits: socketLimits, logger: logger)
     }
 
-    /// The services a serving node runs; add them after the database pool, so they stop first
-    /// (the writer flushes before the pool closes).
+    /// The services a serving node runs; add them after the database pool and before the HTTP
+    /// server. A service group stops its services in reverse order, so these stop after the server
+    /// has stopped accepting and before the pool, in this order:
+    ///
+    /// 1. the gateway waits until every socket here has closed (the server asked them to);
+    /// 2. the writer commits what is queued (later sends are refused with `shutting-down`);
+    /// 3. the sweeper, then the fan-out listener, stop;
+    /// 4. the background work, last: everything that spawns jobs (sockets, writer completions, the
+    ///    sweeper, the listener) has stopped, so it only waits for the jobs it has — the writer's
+    ///    last completions and the sockets' closes included — while the pool is still open.
     public func services(logger: Logger) -> [any Service] {
         [
-            FanoutListener(database: hub.database, hub: hub, conversations: conversations, nodeID: nodeID, logger: logger),
+            background,
+            FanoutListener(database: hub.database, hub: hub, conversations: conversations, nodeID: nodeID,
+                           background: background, logger: logger),
             SocketSweeper(hub: hub, conversations: conversations, logger: logger),
             writer,
+            gateway,
         ]
     }
 }

@@ -156,4 +156,21 @@ import TestSupport
             #expect(try await harness.nodes[0].waitForExit(timeout: .seconds(20)) == 0)
         }
     }
+
+    @Test func aGracefulShutdownLetsGoOfItsAgentsBeforeThePoolCloses() async throws {
+        try await RealtimeHarness.with { harness in
+            let (agent, _) = try await harness.agent(token: try await harness.token(email: "agent@acme.example"))
+            #expect(try await harness.sql("SELECT count(*)::text FROM agent_connections") == [["1"]])
+            harness.nodes[0].signal(SIGTERM)
+            while try await agent.next() != nil {}
+            #expect(await agent.closeCode == WebSocketErrorCode(codeNumber: 1012))
+            #expect(try await harness.nodes[0].waitForExit(timeout: .seconds(20)) == 0)
+            // The socket's close started the release as background work. The gateway held the
+            // shutdown until the socket had closed, and the background work stops before the pool:
+            // the node let go of the agent itself, nothing left to expire.
+            #expect(try await harness.sql("SELECT count(*)::text FROM agent_connections") == [["0"]])
+            let status = try await harness.sql("SELECT p.status FROM agent_presence p JOIN users u ON u.id = p.user_id WHERE u.email = 'agent@acme.example'")
+            #expect(status == [["offline"]])
+        }
+    }
 }

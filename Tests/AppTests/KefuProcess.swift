@@ -129,6 +129,6 @@ final class KefuProcess: @unchecked Sendable {
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        try? FileManager.default.removeItem(at: outputURL)
+        if ProcessInfo.processInfo.environment["KEFU_TEST_KEEP_LOGS"] == nil { try? FileManager.default.removeItem(at: outputURL) }
     }
 }

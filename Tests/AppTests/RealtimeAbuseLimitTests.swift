@@ -30,6 +30,9 @@ import TestSupport
             #expect(refused.json["code"] as? String == "rate-limited")
             #expect(refused.json["status"] as? Int == 429)
             #expect((Int(headers[.retryAfter] ?? "") ?? 0) >= 1)
+            // Rendered like every HTTP error (see RefusedUpgradeProblemTests): path and request id.
+            #expect(refused.json["instance"] as? String == "/ws/visitor")
+            #expect(refused.json["requestId"] as? String == headers[HTTPField.Name("X-Request-Id")!])
             let (agent, _) = try await Self.upgradeAttempt(harness, "/ws/agent", headers: [("Forwarded", "for=198.51.100.10")])
             #expect(agent.status.code == 429)
             // The sockets already open are untouched; plain HTTP is not limited by it.

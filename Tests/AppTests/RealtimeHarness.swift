@@ -74,8 +74,7 @@ struct RealtimeHarness: Sendable {
                 var agentRole = UUID()
                 for try await id in try await tx.query("SELECT id FROM roles WHERE builtin = 'agent'").decode(UUID.self) { agentRole = id }
                 for (email, name) in [("agent@acme.example", "Agent"), ("agent2@acme.example", "Agent Two")] {
-                    _ = try await AccountDirectory.insertUser(tenantID: tx.tenantID, email: email, displayName: name,
-                                                              passwordHash: hash, roleID: agentRole, on: tx.connection, logger: tx.logger)
+                    _ = try await AccountDirectory.insertUser(email: email, displayName: name, passwordHash: hash, roleID: agentRole, in: tx)
                 }
             }
             _ = try await directory.createTenant(slug: "globex", name: "Globex", ownerEmail: "boss@globex.example", ownerPassword: TestApplication.password)

@@ -70,8 +70,8 @@ extension TestApplication {
                 try await database.withTenant(created.tenant.id) { tx in
                     var agentRole = UUID()
                     for try await id in try await tx.query("SELECT id FROM roles WHERE builtin = 'agent'").decode(UUID.self) { agentRole = id }
-                    _ = try await AccountDirectory.insertUser(tenantID: tx.tenantID, email: "agent@acme.example", displayName: "Agent",
-                                                              passwordHash: hash, roleID: agentRole, on: tx.connection, logger: tx.logger)
+                    _ = try await AccountDirectory.insertUser(email: "agent@acme.example", displayName: "Agent",
+                                                              passwordHash: hash, roleID: agentRole, in: tx)
                 }
                 _ = try await AccountDirectory(database: database, hasher: hasher)
                     .createTenant(slug: "globex", name: "Globex", ownerEmail: "boss@globex.example", ownerPassword: password)

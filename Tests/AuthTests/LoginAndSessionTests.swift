@@ -72,8 +72,8 @@ import TestSupport
             let created = try await f.accounts.createTenant(slug: "acme", name: "Acme", ownerEmail: "boss@acme.example", ownerPassword: Self.password)
             await #expect(throws: AccountError.emailTaken) {
                 try await f.database.withTenant(created.tenant.id) { tx in
-                    try await AccountDirectory.insertUser(tenantID: tx.tenantID, email: "BOSS@acme.example", displayName: "Twin", passwordHash: "x",
-                                                          roleID: created.owner.roleID, on: tx.connection, logger: tx.logger)
+                    try await AccountDirectory.insertUser(email: "BOSS@acme.example", displayName: "Twin", passwordHash: "x",
+                                                          roleID: created.owner.roleID, in: tx)
                 }
             }
             // Another tenant may use the same address.

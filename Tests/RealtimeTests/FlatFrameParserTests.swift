@@ -52,15 +52,15 @@ import Tenancy
     @Test(arguments: fast)
     func flatFramesTakeTheFastPathAndMatchTheDecoder(_ text: String) throws {
         let fields = try #require(FlatFrameParser.parse(text))
-        let frame = try #require(ClientFrame(flat: fields))
-        #expect(frame == (try ClientFrame.decodeGenerally(text)))
+        let frame = try #require(FrameFields(flat: fields))
+        #expect(frame == (try FrameFields.decodeGenerally(text)))
     }
 
     @Test(arguments: general)
     func otherFramesGoToTheDecoderWithItsErrors(_ text: String) {
-        #expect(FlatFrameParser.parse(text).flatMap(ClientFrame.init(flat:)) == nil)
-        let fast = Result { () throws(UnreadableFrame) in try ClientFrame.decode(text) }.mapError(\.problem)
-        let general = Result { () throws(RealtimeError) in try ClientFrame.decodeGenerally(text) }
+        #expect(FlatFrameParser.parse(text).flatMap(FrameFields.init(flat:)) == nil)
+        let fast = Result { () throws(UnreadableFrame) in try FrameFields.decode(text) }.mapError(\.problem)
+        let general = Result { () throws(RealtimeError) in try FrameFields.decodeGenerally(text) }
         #expect(fast == general)
     }
 
@@ -86,15 +86,15 @@ import Tenancy
     @Test(arguments: refused)
     func anInvalidFrameIsRefusedWithItsRefWheneverTheRefCanBeRead(text: String, flat: Bool, ref: String?) {
         #expect((FlatFrameParser.parse(text) != nil) == flat, "which parser reads the ref")
-        #expect(FlatFrameParser.parse(text).flatMap(ClientFrame.init(flat:)) == nil)
+        #expect(FlatFrameParser.parse(text).flatMap(FrameFields.init(flat:)) == nil)
         do {
-            let decoded = try ClientFrame.decode(text)
+            let decoded = try FrameFields.decode(text)
             Issue.record("decoded an invalid frame: \(decoded)")
         } catch {
             #expect(error.ref == ref)
             #expect(error.problem.code == "invalid-frame")
         }
-        #expect(ClientFrame.readableRef(text) == ref)
+        #expect(FrameFields.readableRef(text) == ref)
     }
 
     @Test func uuidTextMatchesFoundation() {

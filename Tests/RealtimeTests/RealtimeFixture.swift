@@ -7,7 +7,8 @@ import TestSupport
 @testable import Realtime
 
 /// A migrated database with tenant `acme`, its widget, agents and the realtime services (the
-/// writer running), for tests of conversations, assignment and the writer in-process.
+/// writer and the background work running), for tests of conversations, assignment and the writer
+/// in-process.
 struct RealtimeFixture: Sendable {
     let database: Database
     let tenantID: UUID
@@ -29,12 +30,14 @@ struct RealtimeFixture: Sendable {
                 for try await id in rows.decode(UUID.self) { return id }
                 throw TestSetupError("no widget")
             }
-            let hub = Hub(database: database, logger: TestDatabase.logger)
+            let background = BackgroundWork()
+            let hub = Hub(database: database, background: background, logger: TestDatabase.logger)
             let writer = MessageWriter(database: database, nodeID: "test", logger: TestDatabase.logger) { hub.deliver($0) }
             let fixture = RealtimeFixture(
                 database: database, tenantID: tenantID, widgetID: widgetID, hub: hub, writer: writer,
-                service: ConversationService(database: database, hub: hub, writer: writer, nodeID: "test"))
+                service: ConversationService(database: database, hub: hub, writer: writer, nodeID: "test", background: background))
             try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await background.run() }
                 group.addTask { try await writer.run() }
                 defer { group.cancelAll() }
                 try await body(fixture)

@@ -1,6 +1,7 @@
 import Auth
 import Foundation
 import Hummingbird
+import Tenancy
 
 /// The caller's own credentials: `POST /api/v1/me/password` and the second factor under
 /// `/api/v1/me/two-factor`. Only a login session may change them, never an API token.
@@ -25,8 +26,8 @@ public struct AccountSecurityController: Sendable {
         let principal = try context.requirePrincipal()
         let origin = context.origin(request)
         return try await throttle.confirmingPassword(userID: principal.userID, ip: origin.ip, isWrongPassword: { error in
-            guard case AdministrationError.invalid(let field, _)? = error as? AdministrationError else { return false }
-            return field == "currentPassword" || field == "password"
+            guard let invalid = error as? InvalidFields else { return false }
+            return invalid.contains(field: "currentPassword") || invalid.contains(field: "password")
         }) {
             try await action(principal, origin)
         }

@@ -55,8 +55,8 @@ public struct UsersController: Sendable {
             guard let text = parameters[Substring(name)] else { continue }
             if let id = UUID(uuidString: String(text)) { filter[keyPath: keyPath] = id } else { errors.append(.init(field: name, message: "expected a uuid")) }
         }
-        if let search = parameters["q"] {
-            if search.count <= 100 { filter.search = String(search) } else { errors.append(.init(field: "q", message: "expected at most 100 characters")) }
+        if let search = request.formParameter("q") {
+            if search.count <= 100 { filter.search = search } else { errors.append(.init(field: "q", message: "expected at most 100 characters")) }
         }
         if !errors.isEmpty { throw APIError.validation(errors) }
         return PageView(try await users.list(filter, page: page, tenantID: principal.tenantID), UserView.init)

@@ -64,7 +64,7 @@ public struct AttachmentsController: Sendable {
     /// The widget key and the page's Origin, which the widget must allow.
     func checkOrigin(_ request: Request) async throws -> (key: String, origin: String) {
         guard let key = request.uri.queryParameters["key"].map(String.init) else { throw APIError.validation(field: "key", "give the widget's public key") }
-        guard let origin = request.headers[.origin], try await attachments.allows(origin: origin, widgetKey: key) else {
+        guard let origin = request.headers[.origin], try await attachments.allows(origin: origin, host: request.head.authority, widgetKey: key) else {
             throw APIError(.forbidden, code: "origin-not-allowed", title: "Origin not allowed",
                            detail: "This widget does not accept uploads from this page's origin.")
         }

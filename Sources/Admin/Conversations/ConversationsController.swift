@@ -48,6 +48,7 @@ public struct ConversationsController: Sendable {
 
     public func addRoutes(to group: RouterGroup<KefuRequestContext>) {
         group.on(.get, "conversations", access: .permission(.conversationsRead), use: list)
+        group.on(.get, "conversations/counts", access: .signedIn, use: counts)
         group.on(.get, "conversations/{id}", access: .signedIn, use: get)
         group.on(.get, "conversations/{id}/messages", access: .signedIn, use: messages)
         group.on(.post, "conversations/{id}/messages", access: .permission(.conversationsReply), use: reply)
@@ -58,16 +59,31 @@ public struct ConversationsController: Sendable {
         group.on(.post, "conversations/{id}/reopen", access: .permission(.conversationsReply), use: reopen)
     }
 
-    @Sendable func list(request: Request, context: KefuRequestContext) async throws -> PageView<ConversationView> {
+    @Sendable func list(request: Request, context: KefuRequestContext) async throws -> PageView<ListedConversationView> {
         let principal = try context.requirePrincipal()
         var errors: [APIError.FieldError] = []
-        let page = request.pageRequest(collecting: &errors)
-        let filter = Self.filter(request.uri.queryParameters, errors: &errors)
+        var page = request.pageRequest(collecting: &errors)
+        switch request.uri.queryParameters["order"] {
+        case nil, "asc": break
+        case "desc": page.descending = true
+        default: errors.append(.init(field: "order", message: "expected asc or desc"))
+        }
+        let filter = Self.filter(request.uri.queryParameters, text: request.formParameter("q"), errors: &errors)
         if !errors.isEmpty { throw APIError.validation(errors) }
-        return PageView(try await queries.list(filter, page: page, tenantID: principal.tenantID), ConversationView.init)
+        return PageView(try await queries.list(filter, page: page, tenantID: principal.tenantID), ListedConversationView.init)
     }
 
-    static func filter(_ parameters: Parameters, errors: inout [APIError.FieldError]) -> ConversationQueries.Filter {
+    @Sendable func counts(request: Request, context: KefuRequestContext) async throws -> CountsView {
+        CountsView(counts: try await queries.counts(for: try context.requirePrincipal()))
+    }
+
+    struct CountsView: ResponseEncodable {
+        let counts: ConversationQueries.Counts
+        func encode(to encoder: any Encoder) throws { try counts.encode(to: encoder) }
+    }
+
+    /// `text`: the `q` parameter, read as a form value (`+` is a space).
+    static func filter(_ parameters: Parameters, text: String?, errors: inout [APIError.FieldError]) -> ConversationQueries.Filter {
         var filter = ConversationQueries.Filter()
         func uuid(_ name: String) -> UUID? {
             guard let text = parameters[Substring(name)] else { return nil }
@@ -98,8 +114,8 @@ public struct ConversationsController: Sendable {
         filter.visitorID = uuid("visitorId")
         filter.createdAfter = date("createdAfter")
         filter.createdBefore = date("createdBefore")
-        if let text = parameters["q"] {
-            if (1...200).contains(text.count) { filter.text = String(text) } else { errors.append(.init(field: "q", message: "expected 1 to 200 characters")) }
+        if let text {
+            if (1...200).contains(text.count) { filter.text = text } else { errors.append(.init(field: "q", message: "expected 1 to 200 characters")) }
         }
         return filter
     }

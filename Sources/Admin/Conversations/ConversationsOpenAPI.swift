@@ -11,6 +11,7 @@ extension ConversationsController {
             "status": ["type": "string", "enum": ["bot", "queued", "open", "pending", "snoozed", "resolved"]],
             "widgetId": ["type": "string", "format": "uuid"], "visitorId": ["type": "string", "format": "uuid"],
             "teamId": ["type": "string", "format": "uuid"], "assigneeId": ["type": "string", "format": "uuid"],
+            "assigneeName": ["type": "string", "description": "The assignee's display name"],
             "lastSeq": ["type": "integer", "description": "seq of the latest message"],
             "visitorReadSeq": ["type": "integer"], "agentReadSeq": ["type": "integer"],
             "unread": ["type": "integer", "description": "Messages the agents have not read"],
@@ -26,6 +27,7 @@ extension ConversationsController {
         "properties": [
             "conversationId": ["type": "string", "format": "uuid"], "seq": ["type": "integer"], "id": ["type": "string", "format": "uuid"],
             "senderType": ["type": "string", "enum": ["visitor", "agent", "bot", "system"]], "senderId": ["type": "string", "format": "uuid"],
+            "senderName": ["type": "string", "description": "An agent sender's display name"],
             "kind": ["type": "string", "enum": ["text", "attachment", "note", "event"],
                      "description": "note: agents only; event: a system event whose text is JSON such as {\"event\":\"assigned\",\"agentId\":\"…\"}"],
             "text": ["type": "string"], "attachmentId": ["type": "string", "format": "uuid"], "clientId": ["type": "string"],
@@ -33,7 +35,22 @@ extension ConversationsController {
         ],
     ]
 
+    /// A list row: the conversation's fields, its visitor's name and email, and its latest message.
+    static let listedSchema: JSONValue = {
+        guard case .object(var schema) = conversationSchema, case .object(var properties)? = schema["properties"] else { return conversationSchema }
+        properties["visitor"] = ["type": "object", "required": ["name", "email"],
+                                 "properties": ["name": ["type": "string"], "email": ["type": "string"]]]
+        properties["lastMessage"] = ["type": "object", "required": ["seq", "kind", "senderType", "text"], "description": "The latest text, note or file",
+                                     "properties": ["seq": ["type": "integer"], "kind": ["type": "string", "enum": ["text", "note", "attachment"]],
+                                                    "senderType": ["type": "string", "enum": ["visitor", "agent", "bot", "system"]],
+                                                    "text": ["type": "string", "maxLength": 200]]]
+        schema["properties"] = .object(properties)
+        return .object(schema)
+    }()
+
     static let filterParameters: [JSONValue] = [
+        ["name": "order", "in": "query", "description": "asc (oldest first, the default) or desc (newest first)",
+         "schema": ["type": "string", "enum": ["asc", "desc"]]],
         ["name": "status", "in": "query", "description": "Comma-separated statuses", "schema": ["type": "string", "examples": ["queued,open"]]],
         ["name": "assigneeId", "in": "query", "description": "An agent's id, or none for unassigned", "schema": ["type": "string"]],
         ["name": "teamId", "in": "query", "schema": ["type": "string", "format": "uuid"]],
@@ -55,10 +72,23 @@ extension ConversationsController {
     public static let openAPIPaths: JSONValue = [
         "/api/v1/conversations": [
             "get": OpenAPIDocument.operation(
-                "listConversations", "Conversations in creation order, filtered", tag: "conversations", access: .permission(.conversationsRead),
+                "listConversations", "Conversations in creation order (or newest first), filtered, with their visitors and latest messages",
+                tag: "conversations", access: .permission(.conversationsRead),
                 parameters: OpenAPIDocument.pageParameters + filterParameters,
-                responses: ["200": OpenAPIDocument.json("A page of conversations", PageView<ConversationView>.schema(conversationSchema)),
+                responses: ["200": OpenAPIDocument.json("A page of conversations", PageView<ListedConversationView>.schema(listedSchema)),
                             "422": OpenAPIDocument.problem]),
+        ],
+        "/api/v1/conversations/counts": [
+            "get": OpenAPIDocument.operation(
+                "countConversations", "How many conversations each inbox view holds (all of the tenant's with conversations.read, else the caller's own)",
+                tag: "conversations", access: .signedIn,
+                responses: ["200": OpenAPIDocument.json("Counts", [
+                    "type": "object", "required": ["mine", "queued", "open", "pending", "snoozed", "resolved"],
+                    "properties": [
+                        "mine": ["type": "integer", "description": "assigned to the caller and not resolved"], "queued": ["type": "integer"],
+                        "open": ["type": "integer"], "pending": ["type": "integer"], "snoozed": ["type": "integer"], "resolved": ["type": "integer"],
+                    ],
+                ])]),
         ],
         "/api/v1/conversations/{id}": [
             "get": OpenAPIDocument.operation(

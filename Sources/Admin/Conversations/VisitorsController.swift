@@ -26,7 +26,7 @@ public struct VisitorsController: Sendable {
             widgetID = UUID(uuidString: String(text))
             if widgetID == nil { errors.append(.init(field: "widgetId", message: "expected a UUID")) }
         }
-        let text = parameters["q"].map(String.init)
+        let text = request.formParameter("q")
         if let text, !(1...200).contains(text.count) { errors.append(.init(field: "q", message: "expected 1 to 200 characters")) }
         if !errors.isEmpty { throw APIError.validation(errors) }
         return PageView(try await visitors.list(widgetID: widgetID, text: text, page: page, tenantID: principal.tenantID)) { $0 }

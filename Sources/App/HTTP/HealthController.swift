@@ -30,9 +30,7 @@ struct HealthController: Sendable {
         let status: MigrationStatus
         do {
             status = try await withTimeout(readinessTimeout) {
-                try await database.withoutTenant { connection in
-                    try await migrator.status(on: connection, logger: context.logger)
-                }
+                try await database.migrationStatus(of: migrator)
             }
         } catch is TimeoutError {
             throw APIError.unavailable("the database did not answer within \(readinessTimeout)")

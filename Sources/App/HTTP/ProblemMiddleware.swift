@@ -50,6 +50,8 @@ struct ProblemMiddleware: RouterMiddleware {
             case .secondFactorInvalid:
                 return APIError(.unauthorized, code: "two-factor-invalid", title: "Two-factor code rejected", detail: error.description)
             }
+        case let error as InvalidFields:
+            return .validation(error.fields.map { APIError.FieldError(field: $0.name, message: $0.message) })
         case let error as AdministrationError:
             return Self.problem(for: error)
         case let error as RealtimeError:
@@ -84,7 +86,6 @@ struct ProblemMiddleware: RouterMiddleware {
         let detail = error.description
         switch error {
         case .notFound: return .notFound(detail)
-        case .invalid(let field, let message): return .validation(field: field, message)
         case .permissionEscalation: return APIError(.forbidden, code: "permission-escalation", title: "Cannot grant permissions you lack", detail: detail)
         case .ownerRequired: return APIError(.forbidden, code: "owner-required", title: "Only owners can do this", detail: detail)
         case .lastOwner: return APIError(.conflict, code: "last-owner", title: "The last owner must stay", detail: detail)
@@ -100,7 +101,7 @@ struct ProblemMiddleware: RouterMiddleware {
     static func problem(for error: RealtimeError) -> APIError {
         let detail = error.message
         switch error {
-        case .conversationNotFound, .visitorNotFound, .agentNotFound, .teamNotFound, .attachmentNotFound: return .notFound(detail)
+        case .conversationNotFound, .visitorNotFound, .agentNotFound, .teamNotFound, .attachmentNotFound, .widgetNotFound: return .notFound(detail)
         case .forbidden: return APIError(.forbidden, code: "permission-denied", title: "Permission denied", detail: detail)
         case .invalid: return APIError(.unprocessableContent, code: "validation-failed", title: "Invalid request", detail: detail)
         case .conflict: return APIError(.conflict, code: "conflict", title: "Not possible in the current state", detail: detail)
@@ -111,28 +112,10 @@ struct ProblemMiddleware: RouterMiddleware {
         }
     }
 
-    /// The wire form of a problem; also used outside the router (static files, readiness).
+    /// The router's answer for `problem`, rendered by `ProblemDocument` (as refused socket
+    /// upgrades are).
     static func response(for problem: APIError, path: String, requestID: String) -> Response {
-        struct Body: Encodable {
-            let type: String
-            let code: String
-            let title: String
-            let status: Int
-            let detail: String?
-            let instance: String
-            let requestId: String
-            let errors: [APIError.FieldError]?
-        }
-        let body = Body(
-            type: problem.type, code: problem.code, title: problem.title, status: problem.status.code,
-            detail: problem.detail, instance: path, requestId: requestID,
-            errors: problem.errors.isEmpty ? nil : problem.errors)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(body)) ?? Data()
-        var headers = problem.headers
-        headers[.contentType] = "application/problem+json"
-        headers[.cacheControl] = "no-store"
-        return Response(status: problem.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        let document = ProblemDocument(problem, path: path, requestID: requestID)
+        return Response(status: document.status, headers: document.headers, body: .init(byteBuffer: document.body))
     }
 }

@@ -9,13 +9,19 @@ struct RequestIDMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let requestID = request.headers[.requestID].flatMap(Self.acceptable) ?? Self.generate()
+        let requestID = Self.requestID(from: request.headers[.requestID])
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         context.logger[metadataKey: "hb.request.id"] = nil
         var response = try await next(request, context)
         response.headers[.requestID] = requestID
         return response
+    }
+
+    /// The id of a request that sent `candidate` as its `X-Request-Id` (or none); also used for
+    /// refused socket upgrades, which never reach the router.
+    static func requestID(from candidate: String?) -> String {
+        candidate.flatMap(acceptable) ?? generate()
     }
 
     static func acceptable(_ candidate: String) -> String? {

@@ -1,3 +1,4 @@
+import Admin
 import Foundation
 import HTTPTypes
 import HummingbirdCore
@@ -21,22 +22,15 @@ import Realtime
 struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
     enum Outcome: Sendable {
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, Refusal)
+        /// An upgrade answered with a problem document instead of a socket.
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, ProblemDocument)
         case socket
-    }
-
-    /// An upgrade answered with a problem document instead of a socket.
-    struct Refusal: Sendable {
-        let status: HTTPResponseStatus
-        let code: String
-        let detail: String
-        var retryAfterSeconds: Int?
     }
 
     /// What `shouldUpgrade` decided, for the handler that runs after it.
     enum Decision: Sendable {
         case admitted(SocketGateway.Admission, clientIP: String)
-        case refused(Refusal)
+        case refused(ProblemDocument)
     }
 
     /// The checks an upgrade passes before the gateway's: who the client is, and whether they
@@ -65,17 +59,23 @@ struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
                 maxFrameSize: gateway.limits.maximumFrameBytes,
                 shouldUpgrade: { channel, head in
                     let client = upgradeGuard.clientAddresses.resolve(peer: channel.remoteAddress) { head.headers[$0.rawValue] }
+                    // Rendered as the router renders its errors: the same id rules and `instance`.
+                    let requestID = RequestIDMiddleware.requestID(from: head.headers.first(name: "X-Request-Id"))
+                    let path = String(head.uri.prefix { $0 != "?" })
                     if let retryAfter = upgradeGuard.limiter?.acquire(client.ip) {
-                        admission.value = .refused(Refusal(
-                            status: .tooManyRequests, code: "rate-limited",
-                            detail: "Too many connections from this address; try again in \(retryAfter) seconds.", retryAfterSeconds: retryAfter))
+                        var problem = APIError.tooManyRequests(retryAfterSeconds: retryAfter)
+                        problem.detail = "Too many connections from this address; try again in \(retryAfter) seconds."
+                        admission.value = .refused(ProblemDocument(problem, path: path, requestID: requestID))
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
                     let promise = channel.eventLoop.makePromise(of: SocketGateway.Admission.self)
                     promise.completeWithTask { await gateway.admit(uri: head.uri, headers: head.headers) }
                     return promise.futureResult.map { decision -> HTTPHeaders? in
                         if case .refused(let status, let code, let detail) = decision {
-                            admission.value = .refused(Refusal(status: status, code: code, detail: detail))
+                            let problem = APIError(
+                                HTTPResponse.Status(code: Int(status.code), reasonPhrase: status.reasonPhrase),
+                                code: code, title: status.reasonPhrase, detail: detail)
+                            admission.value = .refused(ProblemDocument(problem, path: path, requestID: requestID))
                             return nil
                         }
                         admission.value = .admitted(decision, clientIP: client.ip)
@@ -100,8 +100,8 @@ struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
                             HTTPConnectionStateHandler(idleTimeout: self.configuration.idleTimeout.map { .init($0) }, logger: logger))
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        if case .refused(let refusal)? = admission.value {
-                            return Outcome.refused(http, refusal)
+                        if case .refused(let problem)? = admission.value {
+                            return Outcome.refused(http, problem)
                         }
                         return Outcome.http(http)
                     }
@@ -120,8 +120,8 @@ struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
             switch try await value.outcome.get() {
             case .http(let http):
                 await handleHTTP(asyncChannel: http, logger: logger)
-            case .refused(let http, let refusal):
-                await refuse(http, refusal)
+            case .refused(let http, let problem):
+                await refuse(http, problem)
             case .socket:
                 return
             }
@@ -130,41 +130,14 @@ struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
         }
     }
 
-    /// A refused upgrade gets a problem document, like every other error.
-    private func refuse(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, _ refusal: Refusal) async {
-        let body = ProblemBody(status: Int(refusal.status.code), code: refusal.code, detail: refusal.detail).json
+    /// A refused upgrade gets the problem document every other error gets, then the
+    /// connection closes.
+    private func refuse(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, _ problem: ProblemDocument) async {
         try? await http.executeThenClose { _, outbound in
-            var buffer = ByteBuffer()
-            buffer.writeString(body)
-            var head = HTTPResponse(status: .init(code: Int(refusal.status.code)), headerFields: [
-                .contentType: "application/problem+json", .contentLength: String(buffer.readableBytes), .connection: "close",
-            ])
-            if let retryAfter = refusal.retryAfterSeconds { head.headerFields[.retryAfter] = String(retryAfter) }
-            try await outbound.write(contentsOf: [.head(head), .body(buffer), .end(nil)])
+            var head = HTTPResponse(status: problem.status, headerFields: problem.headers)
+            head.headerFields[.contentLength] = String(problem.body.readableBytes)
+            head.headerFields[.connection] = "close"
+            try await outbound.write(contentsOf: [.head(head), .body(problem.body), .end(nil)])
         }
-    }
-}
-
-/// The problem document of a refused socket upgrade.
-private struct ProblemBody: Encodable {
-    var type: String { "urn:kefu:problem:\(code)" }
-    let status: Int
-    let code: String
-    let detail: String
-    var title: String { HTTPResponseStatus(statusCode: status).reasonPhrase }
-
-    enum CodingKeys: String, CodingKey { case type, title, status, code, detail }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(type, forKey: .type)
-        try container.encode(title, forKey: .title)
-        try container.encode(status, forKey: .status)
-        try container.encode(code, forKey: .code)
-        try container.encode(detail, forKey: .detail)
-    }
-
-    var json: String {
-        (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

@@ -62,7 +62,13 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     let routeTable = RouteTableReference()
     router.add(middleware: ProblemMiddleware(routes: routeTable))
+    router.add(middleware: WidgetAssetsMiddleware())
     router.add(middleware: FileMiddleware(configuration.publicDirectory.path, searchForIndexHtml: true, logger: dependencies.logger))
+    WebPagesController(
+        publicDirectory: configuration.publicDirectory,
+        widgets: WidgetFront(database: dependencies.database, secrets: dependencies.secrets, maximumUploadBytes: configuration.maxUploadBytes),
+        demoTenantSlug: AccountDirectory.demoTenantSlug
+    ).addRoutes(to: router)
 
     HealthController(database: dependencies.database, migrator: dependencies.migrator, writer: dependencies.realtime.writer, readinessTimeout: .seconds(configuration.readinessTimeoutSeconds))
         .addRoutes(to: router)
@@ -100,6 +106,9 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     ConversationsController(queries: ConversationQueries(database: database), service: dependencies.realtime.conversations,
                             maxBodyBytes: bodyLimit).addRoutes(to: v1)
     VisitorsController(visitors: VisitorQueries(database: database)).addRoutes(to: v1)
+    AgentsController(directory: AgentDirectory(database: database)).addRoutes(to: v1)
+    WidgetConfigController(front: WidgetFront(database: database, secrets: dependencies.secrets, maximumUploadBytes: configuration.maxUploadBytes))
+        .addRoutes(to: v1)
     AttachmentsController(attachments: AttachmentStore(database: database, writer: dependencies.realtime.writer,
                                                        maximumBytes: configuration.maxUploadBytes)).addRoutes(to: v1)
     AuditController(log: AuditLog(database: dependencies.database), verifier: dependencies.auditVerifier).addRoutes(to: v1)
@@ -135,7 +144,8 @@ func buildApplication(_ dependencies: ApplicationDependencies, servicesBeforePoo
     // Services stop in reverse order: the server, then the pool, then what came before it.
     app.addServices(servicesBeforePool)
     app.addServices(dependencies.database)
-    // After the pool, so they stop before it: the writer flushes what it holds first.
+    // After the pool, so they stop before it and after the server: the sockets close, the writer
+    // flushes what it holds, then the background work ends its jobs (see `RealtimeServices.services`).
     app.addServices(dependencies.realtime.services(logger: dependencies.logger))
     if dependencies.configuration.auditCheckpointSeconds > 0 {
         app.addServices(AuditCheckpointService(
@@ -183,6 +193,8 @@ func openAPIDocument() -> JSONValue {
         WidgetsController.openAPIPaths,
         ConversationsController.openAPIPaths,
         VisitorsController.openAPIPaths,
+        AgentsController.openAPIPaths,
+        WidgetConfigController.openAPIPaths,
         AttachmentsController.openAPIPaths,
         AuditController.openAPIPaths,
     ])

@@ -27,8 +27,12 @@ final class DemoSeed: Sendable {
         created.withLock { $0 = tenant }
     }
 
-    /// After `seedTenant` created the tenant: its widget and the banner, for the bound address.
+    /// At every start, where the workspace and the demo page are; after `seedTenant` created the
+    /// tenant, also its widget and the banner with the owner's one-time password.
     func announce(at address: ListeningAddress) async {
+        defer {
+            FileHandle.standardOutput.write(Data("Agent workspace: \(address.url)/app/   Demo page with the chat widget: \(address.url)/demo\n".utf8))
+        }
         guard let created = created.withLock({ $0.take() }) else { return }
         let localOrigins = [address.url, "\(address.scheme)://localhost:\(address.port)"]
         // A widget allowed on this server's own address, so the sockets can be tried at once.
@@ -46,7 +50,7 @@ final class DemoSeed: Sendable {
         // through print's buffer, so it shows at once even when stdout is a pipe or a file.
         FileHandle.standardOutput.write(Data("""
 
-            Kefu demo tenant created. Sign in at \(address.url) with
+            Kefu demo tenant created. Sign in at \(address.url)/app/ with
               tenant:   \(created.tenant.slug)
               email:    \(created.owner.email)
               password: \(created.generatedPassword ?? "(as given)")

@@ -1,11 +1,12 @@
 import Foundation
-import Logging
 import PostgresNIO
 import Tenancy
 
 /// Creates tenants with their built-in roles and first owner, and finds users.
 public struct AccountDirectory: Sendable {
     public static let demoOwnerEmail = "owner@demo.kefu.local"
+    /// The slug of the demo tenant a fresh installation gets (`KEFU_SEED_DEMO`).
+    public static let demoTenantSlug = "demo"
 
     let database: Database
     let hasher: PasswordHasher
@@ -36,31 +37,28 @@ public struct AccountDirectory: Sendable {
             throw AccountError.weakPassword(violation)
         }
         let passwordHash = try await hasher.hash(password)
-        let logger = database.logger
-        let (tenant, owner) = try await database.withoutTenant { connection in
-            let tenant = try await TenantDirectory.insert(slug: slug, name: name, on: connection, logger: logger)
-            try await AuditLog.startChain(tenantID: tenant.id, on: connection, logger: logger)
+        let (tenant, owner) = try await TenantDirectory(database: database).create(slug: slug, name: name) { tenant, tx in
+            try await AuditLog.startChain(in: tx)
             try await AuditLog.append(
                 AuditEvent(action: "tenant.created", actor: .system, targetType: "tenant", targetID: tenant.id.uuidString.lowercased(),
                            changes: ["slug": .init(from: nil, to: slug), "name": .init(from: nil, to: name)]),
-                tenantID: tenant.id, on: connection, logger: logger)
+                in: tx)
             var ownerRole = UUID()
             for role in BuiltinRole.allCases {
                 let permissions = role.permissions.map(\.rawValue).sorted()
-                let rows = try await connection.query("""
+                let rows = try await tx.query("""
                     INSERT INTO roles (tenant_id, name, permissions, builtin)
                     VALUES (\(tenant.id), \(role.displayName), \(permissions), \(role.rawValue)) RETURNING id
-                    """, logger: logger)
+                    """)
                 for try await id in rows.decode(UUID.self) where role == .owner { ownerRole = id }
             }
             let owner = try await Self.insertUser(
-                tenantID: tenant.id, email: ownerEmail, displayName: "Owner", passwordHash: passwordHash,
-                roleID: ownerRole, on: connection, logger: logger)
+                email: ownerEmail, displayName: "Owner", passwordHash: passwordHash, roleID: ownerRole, in: tx)
             try await AuditLog.append(
                 AuditEvent(action: "user.created", actor: .system, targetType: "user", targetID: owner.id.uuidString.lowercased(),
                            changes: ["email": .init(from: nil, to: owner.email), "role": .init(from: nil, to: BuiltinRole.owner.rawValue),
                                      "password": .redacted]),
-                tenantID: tenant.id, on: connection, logger: logger)
+                in: tx)
             return (tenant, owner)
         }
         return CreatedTenant(tenant: tenant, owner: owner, generatedPassword: ownerPassword == nil ? password : nil)
@@ -70,22 +68,23 @@ public struct AccountDirectory: Sendable {
     public func seedDemoIfEmpty() async throws -> CreatedTenant? {
         guard try await TenantDirectory(database: database).isEmpty() else { return nil }
         do {
-            return try await createTenant(slug: "demo", name: "Demo", ownerEmail: Self.demoOwnerEmail, ownerPassword: nil)
+            return try await createTenant(slug: Self.demoTenantSlug, name: "Demo", ownerEmail: Self.demoOwnerEmail, ownerPassword: nil)
         } catch TenantError.slugTaken {
             return nil // another node seeded it first
         }
     }
 
+    /// Inserts a user of the transaction's tenant. Throws `AccountError.emailTaken` when the
+    /// tenant already has the address.
     static func insertUser(
-        tenantID: UUID, email: String, displayName: String, passwordHash: String, roleID: UUID,
-        on connection: PostgresConnection, logger: Logger
+        email: String, displayName: String, passwordHash: String, roleID: UUID, in tx: TenantTransaction
     ) async throws -> User {
         do {
-            let rows = try await connection.query("""
+            let rows = try await tx.query("""
                 INSERT INTO users (tenant_id, email, display_name, password_hash, role_id)
-                VALUES (\(tenantID), \(email), \(displayName), \(passwordHash), \(roleID))
+                VALUES (\(tx.tenantID), \(email), \(displayName), \(passwordHash), \(roleID))
                 RETURNING \(unescaped: userColumns)
-                """, logger: logger)
+                """)
             guard let user = try await decodeUsers(rows).first else { throw AccountError.invalidEmail }
             return user
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {

@@ -13,12 +13,12 @@ extension AccountDirectory {
             throw AdministrationError.notFound("user")
         }
         guard try await hasher.verify(current, against: stored) else {
-            throw AdministrationError.invalid(field: "currentPassword", message: "is not your current password")
+            throw InvalidFields(field: "currentPassword", message: "is not your current password")
         }
         do {
             try policy.check(new, email: email)
         } catch let violation as PasswordPolicy.Violation {
-            throw AdministrationError.invalid(field: "newPassword", message: violation.description)
+            throw InvalidFields(field: "newPassword", message: violation.description)
         }
         let hash = try await hasher.hash(new)
         try await database.withTenant(caller.tenantID) { tx in

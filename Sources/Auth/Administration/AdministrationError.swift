@@ -1,4 +1,5 @@
 /// Why an administrative change was refused. Nothing is changed when one is thrown.
+/// A field that breaks its rules is `InvalidFields` (Tenancy) instead, as in every module.
 public enum AdministrationError: Error, Equatable, CustomStringConvertible {
     /// No such thing in the caller's tenant (another tenant's id looks exactly like this).
     case notFound(String)
@@ -14,8 +15,6 @@ public enum AdministrationError: Error, Equatable, CustomStringConvertible {
     case roleInUse(users: Int)
     /// The name is already used in the tenant.
     case nameTaken(String)
-    /// A field of the change is invalid.
-    case invalid(field: String, message: String)
     /// The caller must enrol in two-factor authentication first.
     case enrolTwoFactorFirst
     /// The tenant requires two-factor authentication for this account.
@@ -33,7 +32,6 @@ public enum AdministrationError: Error, Equatable, CustomStringConvertible {
         case .builtinRole: "built-in roles cannot be changed or deleted"
         case .roleInUse(let users): "the role is held by \(users) user(s); give them another role first"
         case .nameTaken(let name): "the name \"\(name)\" is already used in this tenant"
-        case .invalid(let field, let message): "\(field): \(message)"
         case .enrolTwoFactorFirst: "enable two-factor authentication on your own account first"
         case .twoFactorRequired: "this tenant requires two-factor authentication for your role"
         case .twoFactorState(let detail): detail

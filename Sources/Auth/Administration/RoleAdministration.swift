@@ -134,7 +134,7 @@ public struct RoleAdministration: Sendable {
         var permissions = Set<Permission>()
         for name in names {
             guard let permission = Permission(rawValue: name) else {
-                throw AdministrationError.invalid(field: "permissions", message: "unknown permission \"\(name.prefix(64))\"")
+                throw InvalidFields(field: "permissions", message: "unknown permission \"\(name.prefix(64))\"")
             }
             permissions.insert(permission)
         }
@@ -143,10 +143,10 @@ public struct RoleAdministration: Sendable {
 
     static func validate(name: String?, description: String?) throws {
         if let name, name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || name.count > 64 {
-            throw AdministrationError.invalid(field: "name", message: "expected 1 to 64 characters")
+            throw InvalidFields(field: "name", message: "expected 1 to 64 characters")
         }
         if let description, description.count > 500 {
-            throw AdministrationError.invalid(field: "description", message: "expected at most 500 characters")
+            throw InvalidFields(field: "description", message: "expected at most 500 characters")
         }
     }
 

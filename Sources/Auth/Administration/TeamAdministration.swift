@@ -108,7 +108,7 @@ public struct TeamAdministration: Sendable {
         let wanted = Array(Set(memberIDs))
         let rows = try await tx.query("SELECT count(*)::int FROM users WHERE id = ANY(\(wanted))")
         for try await found in rows.decode(Int.self) where found != wanted.count {
-            throw AdministrationError.invalid(field: "memberIds", message: "contains an id that is not a user of this tenant")
+            throw InvalidFields(field: "memberIds", message: "contains an id that is not a user of this tenant")
         }
         try await tx.query("DELETE FROM team_members WHERE team_id = \(teamID) AND NOT (user_id = ANY(\(wanted)))")
         try await tx.query("""
@@ -120,7 +120,7 @@ public struct TeamAdministration: Sendable {
 
     static func validate(name: String) throws {
         if name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || name.count > 100 {
-            throw AdministrationError.invalid(field: "name", message: "expected 1 to 100 characters")
+            throw InvalidFields(field: "name", message: "expected 1 to 100 characters")
         }
     }
 }

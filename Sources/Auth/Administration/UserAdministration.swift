@@ -100,8 +100,7 @@ public struct UserAdministration: Sendable {
         return try await database.withTenant(caller.tenantID) { tx in
             try await RoleGrant.load(new.roleID, in: tx).authorize(caller)
             let created = try await AccountDirectory.insertUser(
-                tenantID: tx.tenantID, email: new.email, displayName: new.displayName, passwordHash: passwordHash,
-                roleID: new.roleID, on: tx.connection, logger: tx.logger)
+                email: new.email, displayName: new.displayName, passwordHash: passwordHash, roleID: new.roleID, in: tx)
             try await tx.query("UPDATE users SET max_concurrent_chats = \(new.maxConcurrentChats) WHERE id = \(created.id)")
             try await Self.replaceTeams(of: created.id, with: new.teamIDs, in: tx)
             let user = try await Self.load(created.id, in: tx)
@@ -122,7 +121,7 @@ public struct UserAdministration: Sendable {
         if let name = changes.displayName { try Self.validate(displayName: name) }
         if let chats = changes.maxConcurrentChats { try Self.validate(maxConcurrentChats: chats) }
         if let status = changes.status, !Self.statuses.contains(status) {
-            throw AdministrationError.invalid(field: "status", message: "expected active or disabled")
+            throw InvalidFields(field: "status", message: "expected active or disabled")
         }
         // Hash before the transaction: Argon2 takes a while and holds no locks. The caller is
         // authorized first, so nobody can make the server hash for a user they may not change.
@@ -205,7 +204,7 @@ public struct UserAdministration: Sendable {
         let wanted = Array(Set(teamIDs))
         let rows = try await tx.query("SELECT count(*)::int FROM teams WHERE id = ANY(\(wanted))")
         for try await found in rows.decode(Int.self) where found != wanted.count {
-            throw AdministrationError.invalid(field: "teamIds", message: "contains an id that is not a team of this tenant")
+            throw InvalidFields(field: "teamIds", message: "contains an id that is not a team of this tenant")
         }
         try await tx.query("DELETE FROM team_members WHERE user_id = \(userID) AND NOT (team_id = ANY(\(wanted)))")
         try await tx.query("""
@@ -231,13 +230,13 @@ public struct UserAdministration: Sendable {
     static func validate(displayName: String) throws {
         let trimmed = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, displayName.count <= 100 else {
-            throw AdministrationError.invalid(field: "displayName", message: "expected 1 to 100 characters")
+            throw InvalidFields(field: "displayName", message: "expected 1 to 100 characters")
         }
     }
 
     static func validate(maxConcurrentChats: Int) throws {
         guard (0...maximumConcurrentChats).contains(maxConcurrentChats) else {
-            throw AdministrationError.invalid(field: "maxConcurrentChats", message: "expected an integer from 0 to \(maximumConcurrentChats)")
+            throw InvalidFields(field: "maxConcurrentChats", message: "expected an integer from 0 to \(maximumConcurrentChats)")
         }
     }
 

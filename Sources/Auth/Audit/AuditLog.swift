@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import PostgresNIO
 import Tenancy
 
@@ -16,23 +15,17 @@ public struct AuditLog: Sendable {
         self.database = database
     }
 
-    /// Starts the chain of a tenant just created, inside the transaction that created it.
-    static func startChain(tenantID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (\(tenantID), 0, \(Data(genesisHash)))", logger: logger)
+    /// Starts the chain of a tenant just created, inside the transaction that created it
+    /// (`TenantDirectory.create(slug:name:_:)`).
+    static func startChain(in tx: TenantTransaction) async throws {
+        try await tx.query("INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (\(tx.tenantID), 0, \(Data(genesisHash)))")
     }
 
     /// Appends `event` to the log of the transaction's tenant.
     @discardableResult
     public static func append(_ event: AuditEvent, in tx: TenantTransaction) async throws -> AuditEntry {
-        try await append(event, tenantID: tx.tenantID, on: tx.connection, logger: tx.logger)
-    }
-
-    /// Appends in a transaction already scoped to `tenantID` (see `TenantDirectory.insert`).
-    @discardableResult
-    static func append(_ event: AuditEvent, tenantID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> AuditEntry {
-        let heads = try await connection.query(
-            "SELECT seq, hash FROM audit_heads WHERE tenant_id = \(tenantID) FOR UPDATE", logger: logger)
+        let tenantID = tx.tenantID
+        let heads = try await tx.query("SELECT seq, hash FROM audit_heads WHERE tenant_id = \(tenantID) FOR UPDATE")
         var head: (Int64, Data)?
         for try await row in heads.decode((Int64, Data).self) { head = row }
         guard let (lastSeq, lastHash) = head else {
@@ -47,15 +40,14 @@ public struct AuditLog: Sendable {
             targetID: event.targetID, changes: changes)
         let previous = Array(lastHash)
         let hash = AuditCanonicalEncoding.hash(previous: previous, canonical: canonical)
-        try await connection.query("""
+        try await tx.query("""
             INSERT INTO audit_log (tenant_id, seq, occurred_at, actor_type, actor_id, ip, user_agent, action,
                                    target_type, target_id, changes, prev_hash, hash)
             VALUES (\(tenantID), \(seq), to_timestamp(\(Double(micros) / 1_000_000)), \(event.actor.type), \(event.actor.id),
                     \(event.ip), \(event.userAgent), \(event.action), \(event.targetType), \(event.targetID), \(changes),
                     \(Data(previous)), \(Data(hash)))
-            """, logger: logger)
-        try await connection.query(
-            "UPDATE audit_heads SET seq = \(seq), hash = \(Data(hash)) WHERE tenant_id = \(tenantID)", logger: logger)
+            """)
+        try await tx.query("UPDATE audit_heads SET seq = \(seq), hash = \(Data(hash)) WHERE tenant_id = \(tenantID)")
         return AuditEntry(
             tenantID: tenantID, seq: seq, occurredAtMicros: micros, actor: event.actor, ip: event.ip,
             userAgent: event.userAgent, action: event.action, targetType: event.targetType, targetID: event.targetID,

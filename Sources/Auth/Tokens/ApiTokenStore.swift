@@ -29,11 +29,11 @@ public struct ApiTokenStore: Sendable {
     public func create(name: String, permissions: [String], expiresAt: Date?, by caller: Principal, origin: RequestOrigin,
                        now: Date = Date()) async throws -> (token: ApiToken, secret: String) {
         if name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || name.count > Self.maximumNameLength {
-            throw AdministrationError.invalid(field: "name", message: "expected 1 to \(Self.maximumNameLength) characters")
+            throw InvalidFields(field: "name", message: "expected 1 to \(Self.maximumNameLength) characters")
         }
         let granted = try RoleAdministration.parse(permissions)
-        if granted.isEmpty { throw AdministrationError.invalid(field: "permissions", message: "name at least one permission") }
-        if let expiresAt, expiresAt <= now { throw AdministrationError.invalid(field: "expiresAt", message: "must be in the future") }
+        if granted.isEmpty { throw InvalidFields(field: "permissions", message: "name at least one permission") }
+        if let expiresAt, expiresAt <= now { throw InvalidFields(field: "expiresAt", message: "must be in the future") }
         try AdministrationError.requireSubset(granted, of: caller)
         let secret = OpaqueToken(.api, tenantID: caller.tenantID)
         let names = granted.map(\.rawValue).sorted()

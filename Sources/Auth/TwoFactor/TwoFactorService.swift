@@ -69,7 +69,7 @@ public struct TwoFactorService: Sendable {
             guard let pending else { throw AdministrationError.twoFactorState("start an enrolment first (POST /api/v1/me/two-factor)") }
             let secret = try secrets.open(pending, at: Self.pendingSecretColumn.location(tenantID: tx.tenantID, rowID: caller.userID))
             guard let step = TOTP(secret: secret).acceptedStep(for: code, at: now, after: nil) else {
-                throw AdministrationError.invalid(field: "code", message: "is not the authenticator's current code")
+                throw InvalidFields(field: "code", message: "is not the authenticator's current code")
             }
             // Sealed again for the confirmed column: the pending ciphertext is bound to its own.
             let sealed = try secrets.seal(secret, at: Self.secretColumn.location(tenantID: tx.tenantID, rowID: caller.userID))
@@ -188,7 +188,7 @@ public struct TwoFactorService: Sendable {
             return hash
         }
         guard let stored, try await hasher.verify(password, against: stored) else {
-            throw AdministrationError.invalid(field: "password", message: "is not your current password")
+            throw InvalidFields(field: "password", message: "is not your current password")
         }
     }
 }

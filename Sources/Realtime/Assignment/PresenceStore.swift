@@ -14,6 +14,8 @@ struct PresenceStore: Sendable {
 
     let database: Database
 
+    /// The agent's own choice (`presence` frame). `offline` while connected is kept until they
+    /// choose again or reconnect: heartbeats do not bring them back.
     func set(_ status: Status, userID: UUID, tenantID: UUID) async throws {
         try await database.withTenant(tenantID) { tx in try await Self.upsert(status, userID: userID, in: tx) }
     }
@@ -21,9 +23,10 @@ struct PresenceStore: Sendable {
     /// Sets the agent's status and heartbeat, locking their presence row until the transaction ends.
     private static func upsert(_ status: Status, userID: UUID, in tx: TenantTransaction) async throws {
         try await tx.query("""
-            INSERT INTO agent_presence (tenant_id, user_id, status, heartbeat_at, online_since)
-            VALUES (\(tx.tenantID), \(userID), \(status.rawValue), now(), now())
-            ON CONFLICT (tenant_id, user_id) DO UPDATE SET status = EXCLUDED.status, heartbeat_at = now(),
+            INSERT INTO agent_presence (tenant_id, user_id, status, offline_by_choice, heartbeat_at, online_since)
+            VALUES (\(tx.tenantID), \(userID), \(status.rawValue), \(status == .offline), now(), now())
+            ON CONFLICT (tenant_id, user_id) DO UPDATE SET status = EXCLUDED.status, offline_by_choice = EXCLUDED.offline_by_choice,
+                heartbeat_at = now(),
                 online_since = CASE WHEN agent_presence.status = 'online' AND agent_presence.heartbeat_at > now() - interval '90 seconds'
                                     THEN agent_presence.online_since ELSE now() END
             """)
@@ -72,7 +75,8 @@ struct PresenceStore: Sendable {
             // Lock first, read after: the state read is the one this transaction will change.
             var before: [UUID: Bool] = [:]
             let locked = try await tx.query("""
-                SELECT user_id, status = 'offline' OR heartbeat_at <= now() - make_interval(secs => \(AgentCapacity.presenceExpirySeconds))
+                SELECT user_id, (status = 'offline' AND NOT offline_by_choice)
+                                OR heartbeat_at <= now() - make_interval(secs => \(AgentCapacity.presenceExpirySeconds))
                 FROM agent_presence WHERE user_id = ANY(\(userIDs)) ORDER BY user_id::text FOR UPDATE
                 """)
             for try await (userID, away) in locked.decode((UUID, Bool).self) { before[userID] = away }
@@ -84,12 +88,12 @@ struct PresenceStore: Sendable {
             for try await userID in refreshed.decode(UUID.self) { held.append(userID) }
             guard !held.isEmpty else { return [] }
             // Connected here means not offline, whatever another node's close or an expired
-            // heartbeat said.
+            // heartbeat said; unless the agent chose to be offline.
             try await tx.query("""
                 UPDATE agent_presence SET heartbeat_at = now(),
                     online_since = CASE WHEN status = 'offline' OR heartbeat_at <= now() - make_interval(secs => \(AgentCapacity.presenceExpirySeconds))
                                         THEN now() ELSE online_since END,
-                    status = CASE WHEN status = 'offline' THEN 'online' ELSE status END
+                    status = CASE WHEN status = 'offline' AND NOT offline_by_choice THEN 'online' ELSE status END
                 WHERE user_id = ANY(\(held))
                 """)
             return held.filter { before[$0] == true }

@@ -40,12 +40,15 @@ public struct AttachmentStore: Sendable {
 
     /// An agent's file in a conversation they may reply to.
     public func postByAgent(_ upload: Upload, conversationID: UUID, by principal: Principal) async throws -> AppendResult {
-        let conversation = try await database.withTenant(principal.tenantID) { tx in try await ConversationStore.load(conversationID, in: tx) }
+        let (conversation, name) = try await database.withTenant(principal.tenantID) { tx in
+            (try await ConversationStore.load(conversationID, in: tx), try await AgentDirectory.displayName(of: principal.userID, in: tx))
+        }
         guard let conversation, conversation.assigneeID == principal.userID || principal.has(.conversationsRead) else {
             throw RealtimeError.conversationNotFound
         }
         try ConversationService.checkReply(conversation, note: false, by: principal)
-        return try await post(upload, tenantID: principal.tenantID, conversationID: conversationID, senderType: .agent, senderID: principal.userID)
+        return try await post(upload, tenantID: principal.tenantID, conversationID: conversationID, senderType: .agent, senderID: principal.userID,
+                              senderName: name)
     }
 
     /// A visitor's file in their current conversation, the visitor found by their token.
@@ -69,7 +72,8 @@ public struct AttachmentStore: Sendable {
     }
 
     /// Checks and stores the file, then appends its message.
-    func post(_ upload: Upload, tenantID: UUID, conversationID: UUID, senderType: Message.SenderType, senderID: UUID) async throws -> AppendResult {
+    func post(_ upload: Upload, tenantID: UUID, conversationID: UUID, senderType: Message.SenderType, senderID: UUID,
+              senderName: String? = nil) async throws -> AppendResult {
         guard !upload.bytes.isEmpty else { throw RealtimeError.invalid("The file is empty.") }
         guard upload.bytes.count <= maximumBytes else { throw RealtimeError.tooLarge("Files are limited to \(maximumBytes) bytes.") }
         guard let type = SniffedType.sniff(upload.bytes) else {
@@ -101,7 +105,7 @@ public struct AttachmentStore: Sendable {
         let body = String(decoding: try JSONSerialization.data(withJSONObject: description, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
         return try await writer.append(NewMessage(
             tenantID: tenantID, conversationID: conversationID, senderType: senderType, senderID: senderID,
-            kind: .attachment, body: body, attachmentID: id, clientID: clientID))
+            kind: .attachment, body: body, attachmentID: id, clientID: clientID, senderName: senderName))
     }
 
     /// The file behind a capability URL, or nil for a wrong id or secret.
@@ -138,10 +142,11 @@ public struct AttachmentStore: Sendable {
 }
 
 extension AttachmentStore {
-    /// Whether a page at `origin` may upload for the widget with `widgetKey` (CORS).
-    public func allows(origin: String, widgetKey: String) async throws -> Bool {
+    /// Whether a page at `origin` may upload for the widget with `widgetKey` (CORS): one of the
+    /// widget's origins, or the server's own (`host`, the request's Host) for the chat page.
+    public func allows(origin: String, host: String?, widgetKey: String) async throws -> Bool {
         guard let origins = try await VisitorDirectory(database: database).allowedOrigins(publicKey: widgetKey) else { return false }
         let allowed = origins.map(WidgetValidation.normalizedOrigin)
-        return allowed.contains("*") || allowed.contains(WidgetValidation.normalizedOrigin(origin))
+        return allowed.contains("*") || allowed.contains(WidgetValidation.normalizedOrigin(origin)) || OwnOrigin.matches(origin: origin, host: host)
     }
 }

@@ -38,6 +38,8 @@ public struct Conversation: Sendable, Equatable {
     public let createdAt: Date
     public var updatedAt: Date
     public var snoozedUntil: Date?
+    /// The assignee's display name (never their email), for the visitor's header.
+    public var assigneeName: String? = nil
 
     /// Messages the agents have not read yet.
     public var unreadByAgent: Int64 { max(0, lastSeq - agentReadSeq) }
@@ -51,6 +53,7 @@ public struct ConversationView: Codable, Sendable {
     public let visitorId: UUID
     public let teamId: UUID?
     public let assigneeId: UUID?
+    public let assigneeName: String?
     public let lastSeq: Int64
     public let visitorReadSeq: Int64
     public let agentReadSeq: Int64
@@ -70,6 +73,7 @@ public struct ConversationView: Codable, Sendable {
         visitorId = conversation.visitorID
         teamId = conversation.teamID
         assigneeId = conversation.assigneeID
+        assigneeName = conversation.assigneeName
         lastSeq = conversation.lastSeq
         visitorReadSeq = conversation.visitorReadSeq
         agentReadSeq = conversation.agentReadSeq

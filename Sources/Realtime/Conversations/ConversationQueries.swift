@@ -4,7 +4,8 @@ import PostgresNIO
 import Tenancy
 
 /// Read side of conversations and visitors for the REST API: filtered, keyset-paginated lists
-/// (in creation order), one conversation, and its messages by `seq`.
+/// (in creation order, or newest first) with what an inbox row shows, counts per inbox view,
+/// one conversation, and its messages by `seq`.
 public struct ConversationQueries: Sendable {
     let database: Database
 
@@ -27,13 +28,39 @@ public struct ConversationQueries: Sendable {
         public init() {}
     }
 
-    public func list(_ filter: Filter, page: PageRequest, tenantID: UUID) async throws -> Page<Conversation> {
+    /// A conversation as an inbox row shows it: who the visitor is and the latest message.
+    public struct Listed: Sendable {
+        public let conversation: Conversation
+        public let visitorName: String
+        public let visitorEmail: String
+        public let lastMessage: Preview?
+    }
+
+    /// The start of a conversation's latest text, note or file message.
+    public struct Preview: Codable, Sendable, Equatable {
+        public let seq: Int64
+        public let kind: Message.Kind
+        public let senderType: Message.SenderType
+        /// At most 200 characters: the text, or an attachment's JSON description.
+        public let text: String
+    }
+
+    public func list(_ filter: Filter, page: PageRequest, tenantID: UUID) async throws -> Page<Listed> {
         try await database.withTenant(tenantID) { tx in
             let assignee: UUID? = filter.assigneeID ?? nil
             let pattern = filter.text.map(ConversationQueries.containsPattern)
             let rows = try await tx.query("""
-                SELECT \(unescaped: ConversationStore.columns), (extract(epoch FROM created_at) * 1000000)::bigint AS cursor_micros
+                SELECT \(unescaped: ConversationStore.columns), (extract(epoch FROM created_at) * 1000000)::bigint AS cursor_micros,
+                       (SELECT v.name FROM visitors v WHERE v.id = c.visitor_id) AS visitor_name,
+                       (SELECT v.email FROM visitors v WHERE v.id = c.visitor_id) AS visitor_email,
+                       preview.seq AS preview_seq, preview.kind AS preview_kind,
+                       preview.sender_type AS preview_sender_type, preview.text AS preview_text
                 FROM conversations c
+                LEFT JOIN LATERAL (
+                    SELECT m.seq, m.kind, m.sender_type, left(m.body, 200) AS text FROM messages m
+                    WHERE m.conversation_id = c.id AND m.kind IN ('text', 'note', 'attachment')
+                    ORDER BY m.seq DESC LIMIT 1
+                ) preview ON true
                 WHERE \(page.afterCondition)
                   AND (cardinality(\(filter.statuses.map(\.rawValue))::text[]) = 0 OR status = ANY(\(filter.statuses.map(\.rawValue))))
                   AND (NOT \(filter.assigneeID != nil) OR assignee_id IS NOT DISTINCT FROM \(assignee))
@@ -45,15 +72,52 @@ public struct ConversationQueries: Sendable {
                   AND (\(pattern)::text IS NULL
                        OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind IN ('text', 'note') AND m.body ILIKE \(pattern))
                        OR EXISTS (SELECT 1 FROM visitors v WHERE v.id = c.visitor_id AND (v.name ILIKE \(pattern) OR v.email ILIKE \(pattern))))
-                ORDER BY created_at, id LIMIT \(page.limit + 1)
+                ORDER BY \(unescaped: page.descending ? "c.created_at DESC, c.id DESC" : "c.created_at, c.id") LIMIT \(page.limit + 1)
                 """)
-            var items: [(item: Conversation, cursor: PageCursor)] = []
+            var items: [(item: Listed, cursor: PageCursor)] = []
             for try await row in rows {
                 let conversation = try ConversationStore.decode(row: row, tenantID: tx.tenantID)
-                let micros = try row.makeRandomAccess()["cursor_micros"].decode(Int64.self)
-                items.append((conversation, PageCursor(createdAtMicros: micros, id: conversation.id)))
+                let c = row.makeRandomAccess()
+                let micros = try c["cursor_micros"].decode(Int64.self)
+                var preview: Preview?
+                if let seq = try c["preview_seq"].decode(Int64?.self) {
+                    preview = Preview(seq: seq, kind: Message.Kind(rawValue: try c["preview_kind"].decode(String.self)) ?? .text,
+                                      senderType: Message.SenderType(rawValue: try c["preview_sender_type"].decode(String.self)) ?? .system,
+                                      text: try c["preview_text"].decode(String.self))
+                }
+                let listed = Listed(conversation: conversation, visitorName: try c["visitor_name"].decode(String?.self) ?? "",
+                                    visitorEmail: try c["visitor_email"].decode(String?.self) ?? "", lastMessage: preview)
+                items.append((listed, PageCursor(createdAtMicros: micros, id: conversation.id)))
             }
             return Page(rows: items, limit: page.limit)
+        }
+    }
+
+    /// How many conversations each inbox view holds, among those `principal` may see.
+    public struct Counts: Codable, Sendable, Equatable {
+        /// Assigned to the caller, not resolved.
+        public let mine: Int
+        public let queued: Int
+        public let open: Int
+        public let pending: Int
+        public let snoozed: Int
+        public let resolved: Int
+    }
+
+    public func counts(for principal: Principal) async throws -> Counts {
+        try await database.withTenant(principal.tenantID) { tx in
+            let everyone = principal.has(.conversationsRead)
+            let rows = try await tx.query("""
+                SELECT count(*) FILTER (WHERE assignee_id = \(principal.userID) AND status <> 'resolved')::int,
+                       count(*) FILTER (WHERE status = 'queued')::int, count(*) FILTER (WHERE status = 'open')::int,
+                       count(*) FILTER (WHERE status = 'pending')::int, count(*) FILTER (WHERE status = 'snoozed')::int,
+                       count(*) FILTER (WHERE status = 'resolved')::int
+                FROM conversations WHERE \(everyone) OR assignee_id = \(principal.userID)
+                """)
+            for try await (mine, queued, open, pending, snoozed, resolved) in rows.decode((Int, Int, Int, Int, Int, Int).self) {
+                return Counts(mine: mine, queued: queued, open: open, pending: pending, snoozed: snoozed, resolved: resolved)
+            }
+            return Counts(mine: 0, queued: 0, open: 0, pending: 0, snoozed: 0, resolved: 0)
         }
     }
 

@@ -13,19 +13,23 @@ public struct ConversationService: Sendable {
     let hub: Hub
     let writer: MessageWriter
     let nodeID: String
+    /// Serves the queue after a resolve without holding up the resolver's answer.
+    let background: BackgroundWork
 
-    public init(database: Database, hub: Hub, writer: MessageWriter, nodeID: String) {
+    public init(database: Database, hub: Hub, writer: MessageWriter, nodeID: String, background: BackgroundWork) {
         self.database = database
         self.hub = hub
         self.writer = writer
         self.nodeID = nodeID
+        self.background = background
     }
 
     /// An agent's reply or private note, returned once committed. The assignee replies (or
     /// anyone with `conversations.assign`); anyone who may reply can add a note.
     public func reply(_ conversationID: UUID, text: String?, clientID: String?, note: Bool, by principal: Principal) async throws -> AppendResult {
-        let (conversation, settings) = try await database.withTenant(principal.tenantID) { tx in
-            (try await ConversationStore.load(conversationID, in: tx), try await ConversationSettings.load(in: tx))
+        let (conversation, settings, name) = try await database.withTenant(principal.tenantID) { tx in
+            (try await ConversationStore.load(conversationID, in: tx), try await ConversationSettings.load(in: tx),
+             try await AgentDirectory.displayName(of: principal.userID, in: tx))
         }
         guard let conversation, conversation.assigneeID == principal.userID || principal.has(.conversationsRead) else {
             throw RealtimeError.conversationNotFound
@@ -34,7 +38,7 @@ public struct ConversationService: Sendable {
         try Self.checkReply(conversation, note: note, by: principal)
         return try await writer.append(NewMessage(
             tenantID: principal.tenantID, conversationID: conversationID, senderType: .agent, senderID: principal.userID,
-            kind: note ? .note : .text, body: text, clientID: clientID))
+            kind: note ? .note : .text, body: text, clientID: clientID, senderName: name))
     }
 
     static func checkReply(_ conversation: Conversation, note: Bool, by principal: Principal) throws(RealtimeError) {
@@ -86,13 +90,14 @@ public struct ConversationService: Sendable {
     /// offered it (so the visitor's socket follows it from its first event); the conversation
     /// returned is as it stands after that.
     func conversationForVisitorMessage(
-        tenantID: UUID, visitorID: UUID, widget: Widget, settings: ConversationSettings,
+        tenantID: UUID, visitorID: UUID, widget: Widget, settings: ConversationSettings, reopening: Bool = true,
         ready: @Sendable (Conversation) async -> Void
     ) async throws -> Conversation {
         let (current, created) = try await database.withTenant(tenantID) { tx in
             // Two tabs of one visitor sending at once must not open two conversations.
             try await tx.query("SELECT 1 FROM visitors WHERE id = \(visitorID) FOR UPDATE")
-            if let current = try await ConversationStore.current(visitorID: visitorID, reopenWindowMinutes: settings.reopenWindowMinutes, in: tx) {
+            if let current = try await ConversationStore.current(visitorID: visitorID, reopenWindowMinutes: settings.reopenWindowMinutes, in: tx),
+               reopening || current.status != .resolved {
                 return (current, false)
             }
             let created = try await ConversationStore.create(widgetID: widget.id, visitorID: visitorID, teamID: widget.teamID, in: tx)
@@ -265,9 +270,13 @@ public struct ConversationService: Sendable {
             try await ConversationStore.markResolved(conversationID, in: tx)
             return [event(conversation, "resolved", actor: principal.userID)]
         }
-        // The agent has room again; the queue moves on without holding up their answer.
+        // The agent has room again; the queue moves on without holding up their answer. While
+        // the node stops (no more background work), the resolver waits for it instead: the queue
+        // is then served before the pool closes, not left for another node's next event.
         let tenantID = principal.tenantID
-        Task { await drainQueue(tenantID: tenantID) }
+        if !background.spawn({ await self.drainQueue(tenantID: tenantID) }) {
+            await drainQueue(tenantID: tenantID)
+        }
         return resolved
     }
 

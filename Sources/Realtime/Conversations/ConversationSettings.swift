@@ -47,11 +47,11 @@ public struct ConversationSettingsStore: Sendable {
     public func update(roundRobin: Bool?, maxMessageBytes: Int?, autoResolveMinutes: Int?, reopenWindowMinutes: Int?,
                        by caller: Principal, origin: RequestOrigin) async throws -> ConversationSettings {
         if let maxMessageBytes, !ConversationSettings.messageBytesRange.contains(maxMessageBytes) {
-            throw AdministrationError.invalid(field: "maxMessageBytes", message: "expected 64 to 65536 bytes")
+            throw InvalidFields(field: "maxMessageBytes", message: "expected 64 to 65536 bytes")
         }
         for (field, value) in [("autoResolveMinutes", autoResolveMinutes), ("reopenWindowMinutes", reopenWindowMinutes)] {
             if let value, !ConversationSettings.minutesRange.contains(value) {
-                throw AdministrationError.invalid(field: field, message: "expected 0 to 525600 minutes (0 turns it off)")
+                throw InvalidFields(field: field, message: "expected 0 to 525600 minutes (0 turns it off)")
             }
         }
         return try await database.withTenant(caller.tenantID) { tx in

@@ -9,12 +9,18 @@ enum ConversationStore {
         id, widget_id, visitor_id, team_id, assignee_id, status, kefu_conversation_last_seq(tenant_id, id) AS last_seq,
         visitor_read_seq, agent_read_seq, queued_at, assigned_at, resolved_at,
         kefu_conversation_last_message_at(tenant_id, id) AS last_message_at, csat_rating, csat_comment, created_at, updated_at,
-        snoozed_until
+        snoozed_until, (SELECT u.display_name FROM users u WHERE u.id = assignee_id) AS assignee_name
         """
 
     static func load(_ id: UUID, lock: Bool = false, in tx: TenantTransaction) async throws -> Conversation? {
         let rows = try await tx.query("SELECT \(unescaped: columns) FROM conversations WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")")
         return try await decode(rows, tenantID: tx.tenantID).first
+    }
+
+    /// Those of `ids` that exist in the tenant, in no particular order.
+    static func load(_ ids: [UUID], in tx: TenantTransaction) async throws -> [Conversation] {
+        guard !ids.isEmpty else { return [] }
+        return try await decode(try await tx.query("SELECT \(unescaped: columns) FROM conversations WHERE id = ANY(\(ids))"), tenantID: tx.tenantID)
     }
 
     static func decode(_ rows: PostgresRowSequence, tenantID: UUID) async throws -> [Conversation] {
@@ -36,7 +42,8 @@ enum ConversationStore {
             assignedAt: try c["assigned_at"].decode(Date?.self), resolvedAt: try c["resolved_at"].decode(Date?.self),
             lastMessageAt: try c["last_message_at"].decode(Date?.self), csatRating: try c["csat_rating"].decode(Int16?.self).map(Int.init),
             csatComment: try c["csat_comment"].decode(String?.self), createdAt: try c["created_at"].decode(Date.self),
-            updatedAt: try c["updated_at"].decode(Date.self), snoozedUntil: try c["snoozed_until"].decode(Date?.self))
+            updatedAt: try c["updated_at"].decode(Date.self), snoozedUntil: try c["snoozed_until"].decode(Date?.self),
+            assigneeName: try c["assignee_name"].decode(String?.self))
     }
 
     /// The visitor's current conversation: the latest unresolved one, or one resolved within
@@ -99,8 +106,8 @@ enum ConversationStore {
 
     /// Announces a change to every node (delivered at commit).
     static func announce(_ conversationID: UUID, node: String, in tx: TenantTransaction) async throws {
-        let payload = "e\(node);\(tx.tenantID.uuidString.lowercased()) \(conversationID.uuidString.lowercased())"
-        try await tx.query("SELECT pg_notify('kefu', \(payload))")
+        let payload = FanoutEvent.conversationChanged(node: node, tenantID: tx.tenantID, conversationID: conversationID).payload
+        try await tx.query("SELECT pg_notify(\(FanoutEvent.channel), \(payload))")
     }
 
     /// Appends system events inside `tx` (numbered like any message, delivered after commit).

@@ -5,12 +5,7 @@ import ServiceLifecycle
 import Tenancy
 
 /// Listens on PostgreSQL's `kefu` channel for what other nodes committed and hands it to this
-/// node's hub. Payloads carry ids only:
-///
-///     m<node>;<tenant> <conversation> <last seq>;…   messages committed up to a seq
-///     e<node>;<tenant> <conversation>                 a conversation changed
-///     t<node>;<tenant> <conversation> <sender type> <sender id or -> <typing 1|0> <to visitors 1|0>
-///     r<node>;<tenant> <conversation> <side> <seq>     a read position moved
+/// node's hub. Payloads carry ids only; `FanoutEvent` reads them (and documents their format).
 ///
 /// Notifications sent while the listener is disconnected are lost, so after every (re)connect
 /// it catches every followed conversation up from the table.
@@ -19,13 +14,16 @@ public struct FanoutListener: Service {
     let hub: Hub
     let conversations: ConversationService
     let nodeID: String
+    /// Runs each (re)connect's catch-up beside the listener.
+    let background: BackgroundWork
     let logger: Logger
 
-    public init(database: Database, hub: Hub, conversations: ConversationService, nodeID: String, logger: Logger) {
+    public init(database: Database, hub: Hub, conversations: ConversationService, nodeID: String, background: BackgroundWork, logger: Logger) {
         self.database = database
         self.hub = hub
         self.conversations = conversations
         self.nodeID = nodeID
+        self.background = background
         self.logger = logger
     }
 
@@ -33,9 +31,11 @@ public struct FanoutListener: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown {
-                    try await database.listen(on: "kefu") { notifications in
-                        // Beside the listener: catch-ups are paced to each reader.
-                        Task {
+                    try await database.listen(on: FanoutEvent.channel) { notifications in
+                        // Beside the listener: catch-ups are paced to each reader. Background work,
+                        // not a child of this connection: a catch-up cut short when the connection
+                        // drops would answer requests that joined it (a subscribe's replay) unserved.
+                        background.spawn {
                             await hub.resyncAgents()
                             // Agents who came back while this node was deaf may have room; served
                             // before the catch-ups, which wait for slow readers.
@@ -57,34 +57,23 @@ public struct FanoutListener: Service {
 
     func handle(_ payload: String) async {
         // This node's own announcements come back too: skip them before any parsing.
-        guard let kind = payload.first, !payload.dropFirst().hasPrefix(nodeID + ";") else { return }
-        var entries = payload.dropFirst().split(separator: ";")
-        guard !entries.isEmpty else { return }
-        entries.removeFirst()
-        var announced: [UUID: [(conversationID: UUID, lastSeq: Int64)]] = [:]
-        for entry in entries {
-            let fields = entry.split(separator: " ")
-            guard fields.count >= 2, let tenantID = UUID(uuidString: String(fields[0])),
-                  let conversationID = UUID(uuidString: String(fields[1])) else { continue }
-            switch kind {
-            case "m":
-                guard fields.count == 3, let seq = Int64(fields[2]) else { continue }
-                announced[tenantID, default: []].append((conversationID, seq))
-            case "e":
-                await hub.changed(tenantID: tenantID, conversationID: conversationID)
-            case "t":
-                guard fields.count == 6, let senderType = Message.SenderType(rawValue: String(fields[2])) else { continue }
-                hub.broadcast(.typing(conversationID: conversationID, senderType: senderType, senderID: UUID(uuidString: String(fields[3])),
-                                      typing: fields[4] == "1"), conversationID: conversationID, visitors: fields[5] == "1")
-            case "r":
-                guard fields.count == 4, let side = Message.SenderType(rawValue: String(fields[2])), let seq = Int64(fields[3]) else { continue }
-                hub.broadcast(.read(conversationID: conversationID, side: side, seq: seq), conversationID: conversationID)
-            default:
-                continue
+        guard !FanoutEvent.payload(payload, isFrom: nodeID), let event = FanoutEvent(payload: payload) else { return }
+        switch event {
+        case .messagesCommitted(_, let committed):
+            var announced: [UUID: [(conversationID: UUID, lastSeq: Int64)]] = [:]
+            for position in committed {
+                announced[position.tenantID, default: []].append((position.conversationID, position.lastSeq))
             }
-        }
-        for (tenantID, positions) in announced {
-            hub.announce(tenantID: tenantID, positions: positions)
+            for (tenantID, positions) in announced {
+                hub.announce(tenantID: tenantID, positions: positions)
+            }
+        case .conversationChanged(_, let tenantID, let conversationID):
+            await hub.changed(tenantID: tenantID, conversationID: conversationID)
+        case .typing(_, _, let conversationID, let senderType, let senderID, let typing, let toVisitors):
+            hub.broadcast(.typing(conversationID: conversationID, senderType: senderType, senderID: senderID, typing: typing),
+                          conversationID: conversationID, visitors: toVisitors)
+        case .read(_, _, let conversationID, let side, let seq):
+            hub.broadcast(.read(conversationID: conversationID, side: side, seq: seq), conversationID: conversationID)
         }
     }
 }

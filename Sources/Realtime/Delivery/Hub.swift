@@ -23,19 +23,24 @@ public final class Hub: Sendable {
     let logger: Logger
     /// Names this node in NOTIFY payloads, so it skips its own.
     let nodeID: String
+    /// Runs what the hub starts and does not wait for: catch-ups, relays, queue pushes.
+    let background: BackgroundWork
     let registry = Mutex(Registry())
     private let lastSocketID = Atomic<UInt64>(0)
     /// Per event loop, what writes the sockets' queued frames (see `OutboundFlusher`).
     let flushers = OutboundFlushers()
+    /// Whether agents are online for a widget, as visitor welcomes tell it (a few seconds stale).
+    let agentsOnline = AgentsOnlineCache()
     /// Positions other nodes announced and not yet read, per tenant and conversation, and
     /// whether a reader is at work on them (see `announce`).
     private let announcements = Mutex((pending: [UUID: [UUID: Int64]](), reading: false))
     /// Tenants whose queue positions are due to be pushed (coalesced, see `queueMoved`).
     private let queueRefreshes = Mutex(Set<UUID>())
 
-    public init(database: Database, nodeID: String = String(UUID().uuidString.lowercased().prefix(8)), logger: Logger) {
+    public init(database: Database, nodeID: String = String(UUID().uuidString.lowercased().prefix(8)), background: BackgroundWork, logger: Logger) {
         self.database = database
         self.nodeID = nodeID
+        self.background = background
         self.logger = logger
     }
 
@@ -71,7 +76,9 @@ public final class Hub: Sendable {
         if case .agent(let principal) = socket.role, agentSockets(tenantID: principal.tenantID, userID: principal.userID).isEmpty {
             let presence = PresenceStore(database: database)
             let (logger, nodeID) = (self.logger, self.nodeID)
-            Task {
+            // Taken during shutdown too: the server closes every socket before the background work
+            // stops, so the node lets go of its agents itself rather than leave the holds to expire.
+            background.spawn {
                 // A reload's new socket may have registered meanwhile: then this node still holds
                 // the agent. (One that registers after this check connects after this commit,
                 // behind the presence row lock.)
@@ -149,7 +156,7 @@ public final class Hub: Sendable {
             }
         }
         for (socket, message) in gaps.values {
-            Task { await self.catchUp(socket, tenantID: message.tenantID, conversationID: message.conversationID) }
+            background.spawn { await self.catchUp(socket, tenantID: message.tenantID, conversationID: message.conversationID) }
         }
     }
 
@@ -173,19 +180,21 @@ public final class Hub: Sendable {
             return !state.reading
         }
         guard start else { return }
-        Task {
+        let reading = background.spawn {
             while true {
-                let batch = announcements.withLock { state in
+                let batch = self.announcements.withLock { state in
                     defer { state.pending = [:] }
                     if state.pending.isEmpty { state.reading = false }
                     return state.pending
                 }
                 if batch.isEmpty { return }
                 for (tenantID, positions) in batch {
-                    await announced(tenantID: tenantID, positions: positions.map { ($0.key, $0.value) })
+                    await self.announced(tenantID: tenantID, positions: positions.map { ($0.key, $0.value) })
                 }
             }
         }
+        // The node is stopping: no reader, and none marked as running.
+        if !reading { announcements.withLock { $0 = ([:], false) } }
     }
 
     /// Another node committed messages up to the given seqs: read what local followers lack,
@@ -214,7 +223,7 @@ public final class Hub: Sendable {
             logger.warning("reading announced messages failed", metadata: ["tenant": "\(tenantID)", "error": "\(error)"])
             for conversationID in wanted.keys {
                 for socket in followers(of: conversationID) {
-                    Task { await catchUp(socket, tenantID: tenantID, conversationID: conversationID) }
+                    background.spawn { await self.catchUp(socket, tenantID: tenantID, conversationID: conversationID) }
                 }
             }
         }
@@ -273,21 +282,21 @@ public final class Hub: Sendable {
                 visitors: Bool, except: LiveSocket? = nil) {
         broadcast(.typing(conversationID: conversationID, senderType: senderType, senderID: senderID, typing: typing),
                   conversationID: conversationID, visitors: visitors, except: except)
-        let sender = senderID?.uuidString.lowercased() ?? "-"
-        relay("t\(nodeID);\(tenantID.uuidString.lowercased()) \(conversationID.uuidString.lowercased()) \(senderType.rawValue) \(sender) \(typing ? 1 : 0) \(visitors ? 1 : 0)")
+        relay(FanoutEvent.typing(node: nodeID, tenantID: tenantID, conversationID: conversationID, senderType: senderType, senderID: senderID,
+                                 typing: typing, toVisitors: visitors).payload)
     }
 
     /// A read position moved: to local followers now, and to other nodes' followers via NOTIFY.
     func read(tenantID: UUID, conversationID: UUID, side: Message.SenderType, seq: Int64) {
         broadcast(.read(conversationID: conversationID, side: side, seq: seq), conversationID: conversationID)
-        relay("r\(nodeID);\(tenantID.uuidString.lowercased()) \(conversationID.uuidString.lowercased()) \(side.rawValue) \(seq)")
+        relay(FanoutEvent.read(node: nodeID, tenantID: tenantID, conversationID: conversationID, side: side, seq: seq).payload)
     }
 
     /// Sends an ephemeral notification to the other nodes (typing, read): one NOTIFY, no table.
     private func relay(_ payload: String) {
         let database = self.database
         let logger = self.logger
-        Task {
+        background.spawn {
             do {
                 try await database.notify("kefu", payload, deadline: .seconds(2))
             } catch {
@@ -330,7 +339,7 @@ public final class Hub: Sendable {
                 socket.remember(conversation)
                 // Its own task: a catch-up is paced to the agent's reading, and whoever reported
                 // the change (the fan-out listener, for one) must not wait for that.
-                Task { await follow(socket, conversationID: conversationID, after: Self.followStart(conversation)) }
+                background.spawn { await self.follow(socket, conversationID: conversationID, after: Self.followStart(conversation)) }
             }
         }
         queueMoved(tenantID: tenantID)
@@ -340,11 +349,12 @@ public final class Hub: Sendable {
     /// moves in between, so a burst of new conversations costs one refresh, not one each.
     func queueMoved(tenantID: UUID) {
         guard queueRefreshes.withLock({ $0.insert(tenantID).inserted }) else { return }
-        Task {
+        let scheduled = background.spawn {
             try? await Task.sleep(for: .milliseconds(200))
-            queueRefreshes.withLock { _ = $0.remove(tenantID) }
-            await pushQueuePositions(tenantID: tenantID)
+            self.queueRefreshes.withLock { _ = $0.remove(tenantID) }
+            await self.pushQueuePositions(tenantID: tenantID)
         }
+        if !scheduled { queueRefreshes.withLock { _ = $0.remove(tenantID) } }
     }
 
     /// Tells this node's queued visitors of `tenantID` (or just `only`) where they stand, when

@@ -1,9 +1,9 @@
 import Foundation
-import PostgresNIO
 import Logging
 import NIOCore
 import NIOWebSocket
 import ServiceLifecycle
+import Tenancy
 
 /// One shared clock for every socket on this node, instead of a timer each: pings sockets that
 /// have been quiet, closes those that stopped answering, refreshes the presence heartbeat of
@@ -81,14 +81,7 @@ public struct SocketSweeper: Service {
     /// Every node may do this; the change locks each conversation and skips resolved ones.
     func resolveIdleConversations() async {
         do {
-            let tenants = try await hub.database.withoutTenant { connection in
-                var ids: [UUID] = []
-                for try await id in try await connection.query("SELECT id FROM tenants WHERE status = 'active'", logger: logger).decode(UUID.self) {
-                    ids.append(id)
-                }
-                return ids
-            }
-            for tenantID in tenants {
+            for tenantID in try await TenantDirectory(database: hub.database).activeTenantIDs() {
                 try await conversations.wakeSnoozed(tenantID: tenantID)
                 _ = try await conversations.autoResolveIdle(tenantID: tenantID)
             }

@@ -29,9 +29,11 @@ public struct Message: Sendable, Equatable {
     public let attachmentID: UUID?
     public let clientID: String?
     public let createdAt: Date
+    /// An agent sender's display name (never their email), for the visitor to see who wrote.
+    public let senderName: String?
 
     public init(tenantID: UUID, conversationID: UUID, seq: Int64, id: UUID, senderType: SenderType, senderID: UUID?,
-                kind: Kind, body: String, attachmentID: UUID?, clientID: String?, createdAt: Date) {
+                kind: Kind, body: String, attachmentID: UUID?, clientID: String?, createdAt: Date, senderName: String? = nil) {
         self.tenantID = tenantID
         self.conversationID = conversationID
         self.seq = seq
@@ -43,6 +45,7 @@ public struct Message: Sendable, Equatable {
         self.attachmentID = attachmentID
         self.clientID = clientID
         self.createdAt = createdAt
+        self.senderName = senderName
     }
 
     /// Whether the visitor may see this message (notes are for agents only).
@@ -60,9 +63,11 @@ public struct NewMessage: Sendable, Equatable {
     public let attachmentID: UUID?
     /// The sender's own id for this send; a retry with the same id is stored once.
     public let clientID: String?
+    /// The agent sender's display name, carried to the committed message's frames.
+    public let senderName: String?
 
     public init(tenantID: UUID, conversationID: UUID, senderType: Message.SenderType, senderID: UUID?, kind: Message.Kind,
-                body: String, attachmentID: UUID? = nil, clientID: String? = nil) {
+                body: String, attachmentID: UUID? = nil, clientID: String? = nil, senderName: String? = nil) {
         self.tenantID = tenantID
         self.conversationID = conversationID
         self.senderType = senderType
@@ -71,6 +76,7 @@ public struct NewMessage: Sendable, Equatable {
         self.body = body
         self.attachmentID = attachmentID
         self.clientID = clientID
+        self.senderName = senderName
     }
 
     /// Client ids are scoped to their sender, so one sender cannot collide with another's.
@@ -80,7 +86,7 @@ public struct NewMessage: Sendable, Equatable {
 
     func committed(id: UUID, seq: Int64, at createdAt: Date) -> Message {
         Message(tenantID: tenantID, conversationID: conversationID, seq: seq, id: id, senderType: senderType, senderID: senderID,
-                kind: kind, body: body, attachmentID: attachmentID, clientID: clientID, createdAt: createdAt)
+                kind: kind, body: body, attachmentID: attachmentID, clientID: clientID, createdAt: createdAt, senderName: senderName)
     }
 }
 

@@ -4,7 +4,13 @@ import Tenancy
 
 /// Reads of the message table, always inside a tenant's transaction.
 enum MessageLog {
-    static let columns = "conversation_id, seq, id, sender_type, sender_id, kind, body, attachment_id, client_key, created_at"
+    static let storedColumns = "conversation_id, seq, id, sender_type, sender_id, kind, body, attachment_id, client_key, created_at"
+    static let columns = storedColumns + ", " + senderName(of: "")
+
+    /// An agent sender's display name, read at delivery (a renamed agent shows the new name).
+    static func senderName(of prefix: String) -> String {
+        "(SELECT u.display_name FROM users u WHERE u.id = \(prefix)sender_id AND \(prefix)sender_type = 'agent') AS sender_name"
+    }
 
     /// Messages after `seq`, oldest first.
     static func after(_ seq: Int64, conversationID: UUID, limit: Int, visitorView: Bool = false, in tx: TenantTransaction) async throws -> [Message] {
@@ -36,7 +42,8 @@ enum MessageLog {
         return try await decode(rows, tenantID: tx.tenantID).first
     }
 
-    static let prefixedColumns = columns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+    static let prefixedColumns = storedColumns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        + ", " + senderName(of: "m.")
 
     /// Messages before `seq` (or the latest), returned oldest first.
     static func before(_ seq: Int64?, conversationID: UUID, limit: Int, visitorView: Bool = false, in tx: TenantTransaction) async throws -> [Message] {
@@ -50,13 +57,13 @@ enum MessageLog {
 
     static func decode(_ rows: PostgresRowSequence, tenantID: UUID) async throws -> [Message] {
         var messages: [Message] = []
-        for try await (conversationID, seq, id, senderType, senderID, kind, body, attachmentID, clientKey, createdAt)
-            in rows.decode((UUID, Int64, UUID, String, UUID?, String, String, UUID?, String?, Date).self) {
+        for try await (conversationID, seq, id, senderType, senderID, kind, body, attachmentID, clientKey, createdAt, senderName)
+            in rows.decode((UUID, Int64, UUID, String, UUID?, String, String, UUID?, String?, Date, String?).self) {
             messages.append(Message(
                 tenantID: tenantID, conversationID: conversationID, seq: seq, id: id,
                 senderType: Message.SenderType(rawValue: senderType) ?? .system, senderID: senderID,
                 kind: Message.Kind(rawValue: kind) ?? .event, body: body, attachmentID: attachmentID,
-                clientID: clientKey.map(clientID(fromKey:)), createdAt: createdAt))
+                clientID: clientKey.map(clientID(fromKey:)), createdAt: createdAt, senderName: senderName))
         }
         return messages
     }

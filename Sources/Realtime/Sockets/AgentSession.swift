@@ -1,16 +1,19 @@
 import Auth
 import Foundation
+import Synchronization
 import Tenancy
 
 /// An agent's socket: their conversations and the queue live, and commands — each checked
 /// against the agent's role — to follow, reply (or note), accept, assign or transfer, resolve,
-/// reopen, set presence, type and mark read.
+/// reopen, set presence, type and mark read, and resume many conversations after a reconnect.
 final class AgentSession: SocketSession {
     let principal: Principal
     let conversations: ConversationService
     let writer: MessageWriter
     let hub: Hub
     let presence: PresenceStore
+    /// Signs this agent's messages; read with the welcome.
+    let displayName = Mutex<String?>(nil)
 
     init(principal: Principal, conversations: ConversationService, writer: MessageWriter, hub: Hub, presence: PresenceStore) {
         self.principal = principal
@@ -27,8 +30,9 @@ final class AgentSession: SocketSession {
         try await presence.connect(userID: principal.userID, tenantID: tenantID, node: hub.nodeID)
         let capacity = try await presence.capacity(userID: principal.userID, tenantID: tenantID)
         let canSeeQueue = principal.has(.conversationsRead)
-        let (settings, mine, queue) = try await conversations.database.withTenant(tenantID) { tx in
+        let (settings, mine, queue, name) = try await conversations.database.withTenant(tenantID) { tx in
             let settings = try await ConversationSettings.load(in: tx)
+            let name = try await AgentDirectory.displayName(of: principal.userID, in: tx)
             let mine = try await ConversationStore.decode(try await tx.query("""
                 SELECT \(unescaped: ConversationStore.columns) FROM conversations
                 WHERE assignee_id = \(principal.userID) AND status IN ('open', 'pending', 'snoozed') ORDER BY assigned_at
@@ -37,9 +41,10 @@ final class AgentSession: SocketSession {
                 SELECT \(unescaped: ConversationStore.columns) FROM conversations
                 WHERE status = 'queued' ORDER BY queued_at, id LIMIT 200
                 """), tenantID: tx.tenantID) : []
-            return (settings, mine, queue)
+            return (settings, mine, queue, name)
         }
         socket.state.withLock { $0.maxMessageBytes = settings.maxMessageBytes }
+        displayName.withLock { $0 = name }
         socket.send(.agentWelcome(AgentWelcome(
             userId: principal.userID, presence: "online", capacity: capacity, permissions: principal.permissions.map(\.rawValue).sorted(),
             conversations: mine.map(ConversationView.init), queue: queue.map(ConversationView.init))))
@@ -50,64 +55,83 @@ final class AgentSession: SocketSession {
         await conversations.drainQueue(tenantID: tenantID)
     }
 
-    func handle(_ frame: ClientFrame, on socket: LiveSocket) async throws {
-        switch frame.type {
-        case "subscribe":
-            let conversation = try await visibleConversation(try frame.required(frame.conversationId, "conversationId"))
+    func handle(_ fields: FrameFields, on socket: LiveSocket) async throws {
+        let ref = fields.ref
+        switch try AgentFrame(fields) {
+        case .subscribe(let conversationID, let afterSeq):
+            let conversation = try await visibleConversation(conversationID)
             socket.remember(conversation)
-            await hub.follow(socket, conversationID: conversation.id, after: min(frame.afterSeq ?? conversation.lastSeq, conversation.lastSeq),
-                             resume: frame.afterSeq != nil)
+            await hub.follow(socket, conversationID: conversation.id, after: min(afterSeq ?? conversation.lastSeq, conversation.lastSeq),
+                             resume: afterSeq != nil)
             socket.send(.conversation(conversation))
-        case "unsubscribe":
-            hub.unfollow(socket, conversationID: try frame.required(frame.conversationId, "conversationId"))
-            socket.send(.ok(ref: frame.ref))
-        case "history":
-            let conversation = try await visibleConversation(try frame.required(frame.conversationId, "conversationId"))
-            let limit = min(max(frame.limit ?? 50, 1), 200)
+        case .unsubscribe(let conversationID):
+            hub.unfollow(socket, conversationID: conversationID)
+            socket.send(.ok(ref: ref))
+        case .resume(let lastSeqs):
+            try await resume(lastSeqs, ref: ref, on: socket)
+        case .history(let conversationID, let beforeSeq, let limit):
+            let conversation = try await visibleConversation(conversationID)
+            let limit = min(max(limit ?? 50, 1), 200)
             let messages = try await conversations.database.withTenant(tenantID) { tx in
-                try await MessageLog.before(frame.beforeSeq, conversationID: conversation.id, limit: limit, in: tx)
+                try await MessageLog.before(beforeSeq, conversationID: conversation.id, limit: limit, in: tx)
             }
-            socket.send(.history(ref: frame.ref, conversationID: conversation.id, messages: messages))
-        case "send": try await send(frame, on: socket)
-        case "accept":
-            let conversation = try await conversations.accept(try frame.required(frame.conversationId, "conversationId"), by: principal)
-            socket.send(.ok(ref: frame.ref))
-            _ = conversation
-        case "assign":
-            _ = try await conversations.assign(try frame.required(frame.conversationId, "conversationId"),
-                                               toAgent: frame.agentId, toTeam: frame.teamId, by: principal)
-            socket.send(.ok(ref: frame.ref))
-        case "resolve":
-            _ = try await conversations.resolve(try frame.required(frame.conversationId, "conversationId"), by: principal)
-            socket.send(.ok(ref: frame.ref))
-        case "reopen":
-            _ = try await conversations.reopen(try frame.required(frame.conversationId, "conversationId"), by: principal)
-            socket.send(.ok(ref: frame.ref))
-        case "status":
-            let status = try frame.required(frame.status.flatMap(Conversation.Status.init(rawValue:)), "status")
-            _ = try await conversations.setStatus(try frame.required(frame.conversationId, "conversationId"), to: status,
-                                                  until: frame.until, by: principal)
-            socket.send(.ok(ref: frame.ref))
-        case "presence":
-            guard let status = frame.status.flatMap(PresenceStore.Status.init(rawValue:)), status != .offline else {
-                throw RealtimeError.invalid("\"status\" must be \"online\" or \"away\".")
-            }
+            socket.send(.history(ref: ref, conversationID: conversation.id, messages: messages))
+        case .send(let conversationID, let clientID, let text, let note):
+            try await send(conversationID, clientID: clientID, text: text, note: note, ref: ref, on: socket)
+        case .accept(let conversationID):
+            _ = try await conversations.accept(conversationID, by: principal)
+            socket.send(.ok(ref: ref))
+        case .assign(let conversationID, let agentID, let teamID):
+            _ = try await conversations.assign(conversationID, toAgent: agentID, toTeam: teamID, by: principal)
+            socket.send(.ok(ref: ref))
+        case .resolve(let conversationID):
+            _ = try await conversations.resolve(conversationID, by: principal)
+            socket.send(.ok(ref: ref))
+        case .reopen(let conversationID):
+            _ = try await conversations.reopen(conversationID, by: principal)
+            socket.send(.ok(ref: ref))
+        case .status(let conversationID, let status, let until):
+            _ = try await conversations.setStatus(conversationID, to: status, until: until, by: principal)
+            socket.send(.ok(ref: ref))
+        case .presence(let status):
             try await presence.set(status, userID: principal.userID, tenantID: tenantID)
-            socket.send(.ok(ref: frame.ref))
+            socket.send(.ok(ref: ref))
             if status == .online { await conversations.drainQueue(tenantID: tenantID) }
-        case "typing":
-            let conversationID = try frame.required(frame.conversationId, "conversationId")
+        case .typing(let conversationID, let typing, let note):
             // Advisory: dropped beyond the allowance, and while the writer is pressed (messages first).
             guard socket.state.withLock({ $0.typingAllowance.take() }), !writer.isUnderPressure else { return }
             guard socket.cursor(conversationID) != nil else { throw RealtimeError.conversationNotFound }
             hub.typing(tenantID: tenantID, conversationID: conversationID, senderType: .agent, senderID: principal.userID,
-                       typing: frame.typing ?? true, visitors: frame.note != true, except: socket)
-        case "read":
-            let conversation = try await visibleConversation(try frame.required(frame.conversationId, "conversationId"))
-            try await conversations.markRead(tenantID: tenantID, conversationID: conversation.id, side: .agent, seq: try frame.required(frame.seq, "seq"))
-        case "ping": socket.send(.pong(ref: frame.ref))
-        default: throw RealtimeError.invalid("Unknown frame type \"\(frame.type.prefix(40))\".")
+                       typing: typing, visitors: !note, except: socket)
+        case .read(let conversationID, let seq):
+            let conversation = try await visibleConversation(conversationID)
+            try await conversations.markRead(tenantID: tenantID, conversationID: conversation.id, side: .agent, seq: seq)
+        case .ping: socket.send(.pong(ref: ref))
         }
+    }
+
+    /// After a reconnect: every conversation the client held, replayed after its seq and
+    /// followed, each followed by its current state; answered once every replay is written.
+    /// Those the agent may no longer see (or that never existed) are named in the answer.
+    private func resume(_ lastSeqs: [UUID: Int64], ref: String?, on socket: LiveSocket) async throws {
+        let ids = lastSeqs.keys.sorted { $0.uuidString < $1.uuidString }
+        let found = try await conversations.database.withTenant(tenantID) { tx in try await ConversationStore.load(ids, in: tx) }
+        let visible = found.filter { $0.assigneeID == principal.userID || principal.has(.conversationsRead) }
+        let hub = self.hub
+        await withTaskGroup(of: Void.self) { group in
+            // A few at a time: each replay reads the table and waits for the socket to take it.
+            for (index, conversation) in visible.enumerated() {
+                if index >= 4 { await group.next() }
+                group.addTask {
+                    socket.remember(conversation)
+                    await hub.follow(socket, conversationID: conversation.id, after: min(lastSeqs[conversation.id] ?? 0, conversation.lastSeq),
+                                     resume: true)
+                    socket.send(.conversation(conversation))
+                }
+            }
+        }
+        let seen = Set(visible.map(\.id))
+        socket.send(.resumed(ref: ref, notFound: ids.filter { !seen.contains($0) }))
     }
 
     /// A conversation this agent may see: their own, or any with `conversations.read`.
@@ -123,19 +147,17 @@ final class AgentSession: SocketSession {
         return conversation
     }
 
-    private func send(_ frame: ClientFrame, on socket: LiveSocket) async throws {
-        let conversation = try await visibleConversation(try frame.required(frame.conversationId, "conversationId"), on: socket)
+    private func send(_ conversationID: UUID, clientID: String?, text: String?, note: Bool, ref: String?, on socket: LiveSocket) async throws {
+        let conversation = try await visibleConversation(conversationID, on: socket)
         let limit = socket.state.withLock { $0.maxMessageBytes }
-        let (text, clientID) = try MessageRules.check(text: frame.text, clientID: frame.clientId, maximumBytes: limit)
-        let note = frame.note == true
+        let (text, clientID) = try MessageRules.check(text: text, clientID: clientID, maximumBytes: limit)
         try ConversationService.checkReply(conversation, note: note, by: principal)
         if socket.cursor(conversation.id) == nil {
             socket.remember(conversation)
             await hub.follow(socket, conversationID: conversation.id, after: conversation.lastSeq)
         }
         let message = NewMessage(tenantID: tenantID, conversationID: conversation.id, senderType: .agent, senderID: principal.userID,
-                                 kind: note ? .note : .text, body: text, clientID: clientID)
-        let ref = frame.ref
+                                 kind: note ? .note : .text, body: text, clientID: clientID, senderName: displayName.withLock { $0 })
         writer.submit(message) { result in
             switch result {
             case .success(let appended): socket.send(.ack(ref: ref, appended))

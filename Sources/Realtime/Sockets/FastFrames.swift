@@ -23,6 +23,7 @@ enum FastFrames {
         out += "\"conversationId\":\"\(message.conversationID.uppercased)\",\"createdAt\":\"\(ServerFrame.timestamp(message.createdAt))\""
         out += ",\"id\":\"\(message.id.uppercased)\",\"kind\":\"\(message.kind.rawValue)\""
         if let senderID = message.senderID { out += ",\"senderId\":\"\(senderID.uppercased)\"" }
+        if let senderName = message.senderName { out += ",\"senderName\":"; appendString(senderName, to: &out) }
         out += ",\"senderType\":\"\(message.senderType.rawValue)\",\"seq\":\(message.seq),\"text\":"
         appendString(message.body, to: &out)
         out += "},\"type\":\"message\"}"

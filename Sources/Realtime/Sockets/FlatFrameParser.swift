@@ -3,7 +3,7 @@ import Foundation
 /// Reads the frames sockets send most — a flat JSON object of strings, integers and booleans,
 /// like `send`, `typing` or `read` — without the general decoder, which cost more than the
 /// rest of a send's handling. Anything else (nesting, fractions, bad JSON, a field of the
-/// wrong kind) returns nil, and `ClientFrame.decode` falls back to `JSONDecoder`, which also
+/// wrong kind) returns nil, and `FrameFields.decode` falls back to `JSONDecoder`, which also
 /// words the errors; so both paths accept and produce exactly the same frames.
 enum FlatFrameParser {
     enum Value: Equatable {

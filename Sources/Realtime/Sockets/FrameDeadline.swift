@@ -5,6 +5,12 @@ import Synchronization
 /// id for a send), and the frames behind it go on. The handling itself runs on as an unstructured
 /// task until it ends: postgres-nio can leave a round trip unanswered for good (a query written to
 /// a connection that closed under it), and a socket must never wedge behind one.
+///
+/// One of the two documented exceptions to "Realtime's background work is owned by
+/// `BackgroundWork`" (the other is `Database.withConnection(for:deadline:)`): a deadline race must
+/// not wait for its loser, and a child task would be waited for by its parent — the socket's drain
+/// — however long it hangs. The drain itself is a job of `BackgroundWork`; only the handling of a
+/// frame that lost its race outlives it, and the timer is cancelled as soon as the race is decided.
 enum FrameDeadline {
     /// Beyond the writer's round-trip deadline (5 s) and its one retry (within 2.5 s of the start).
     static let limit: Duration = .seconds(8)

@@ -6,7 +6,8 @@ import Synchronization
 
 /// One open WebSocket, visitor's or agent's. Small and fixed-size while idle: ids, a few
 /// counters, and the delivery cursors of the conversations it follows. No task runs for it
-/// until a frame arrives; then one drains its inbound frames in order and ends.
+/// until a frame arrives; then one (a job of the hub's `BackgroundWork`, reached through the
+/// session rather than stored here) drains its inbound frames in order and ends.
 ///
 /// Outbound frames queue here and reach the NIO channel through the loop's `OutboundFlusher`
 /// (many frames per hop and per flush). Both the queue and the channel's buffer are bounded:
@@ -93,11 +94,12 @@ public final class LiveSocket: Sendable {
         switch start {
         case nil:
             // Refused unread, but with its ref when it has one, so the client can fail that request.
-            send(.error(ref: ClientFrame.readableRef(text), .rateLimited))
+            send(.error(ref: FrameFields.readableRef(text), .rateLimited))
             strike()
         case true?:
             guard let session = handler.withLock({ $0 }) else { return }
-            Task { await self.drain(session) }
+            // Refused only while the node stops: then the client goes to another node.
+            if !session.hub.background.spawn({ await self.drain(session) }) { quiesce() }
         case false?:
             break
         }
@@ -106,7 +108,7 @@ public final class LiveSocket: Sendable {
     private func drain(_ session: any SocketSession) async {
         while let text = nextInbound() {
             do {
-                let frame = try ClientFrame.decode(text)
+                let frame = try FrameFields.decode(text)
                 do {
                     guard let outcome = await FrameDeadline.run({ try await session.handle(frame, on: self) }) else {
                         session.hub.logger.warning("socket frame unanswered within its deadline", metadata: ["type": "\(frame.type)"])
@@ -277,7 +279,8 @@ public final class LiveSocket: Sendable {
         let deadline = ContinuousClock.now + patience
         while true {
             let (closed, room) = state.withLock { ($0.closed, hasRoom($0)) }
-            if closed { return false }
+            // Cancelled (the node's grace period ran out): waiting would spin until the deadline.
+            if closed || Task.isCancelled { return false }
             if room { return true }
             if ContinuousClock.now >= deadline { return false }
             await roomMayChange(until: deadline)
@@ -333,6 +336,12 @@ public final class LiveSocket: Sendable {
         if wasOpen { handler.withLock { $0 }?.hub.logger.notice("closed a slow consumer", metadata: ["socket": "\(id)"]) }
     }
 
+    /// Graceful shutdown: asks the client to reconnect (to another node) and closes with 1012.
+    func quiesce() {
+        send(.reconnect(reason: "shutdown"))
+        close(code: .init(codeNumber: 1012), reason: "server restarting")
+    }
+
     /// Sends a close frame after the frames already queued and closes the channel; further
     /// frames are dropped.
     func close(code: WebSocketErrorCode, reason: String) {
@@ -379,7 +388,8 @@ public struct ConnectionOrigin: Sendable {
 /// What handles a socket's frames once its role is known.
 protocol SocketSession: Sendable {
     var hub: Hub { get }
-    func handle(_ frame: ClientFrame, on socket: LiveSocket) async throws
+    /// Turns the frame into one of the session's own typed frames and carries it out.
+    func handle(_ frame: FrameFields, on socket: LiveSocket) async throws
 }
 
 /// A token bucket: `burst` at once, refilled at `perSecond`.

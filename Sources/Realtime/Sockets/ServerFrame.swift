@@ -17,6 +17,8 @@ enum ServerFrame: Sendable {
     case queue(conversationID: UUID, position: Int)
     case history(ref: String?, conversationID: UUID?, messages: [Message])
     case ok(ref: String?)
+    /// The answer to `resume` (an `ok`), naming the conversations that could not be resumed.
+    case resumed(ref: String?, notFound: [UUID])
     case error(ref: String?, RealtimeError)
     case reconnect(reason: String)
     case pong(ref: String?)
@@ -66,10 +68,14 @@ struct VisitorWelcome: Encodable, Sendable {
     let widget: WidgetInfo
 
     struct WidgetInfo: Encodable, Sendable {
+        let name: String
         let greeting: String
         let online: Bool
+        /// Some agent who could take the conversation is online now.
+        let agentsOnline: Bool
         let offlineBehavior: String
         let themeColor: String
+        let position: String
         let preChatFields: [Widget.PreChatField]
     }
 }
@@ -100,6 +106,8 @@ public struct MessageView: Codable, Sendable {
     public let attachmentId: UUID?
     public let clientId: String?
     public let createdAt: Date
+    /// An agent sender's display name.
+    public let senderName: String?
 
     public init(_ message: Message) {
         conversationId = message.conversationID
@@ -112,6 +120,7 @@ public struct MessageView: Codable, Sendable {
         attachmentId = message.attachmentID
         clientId = message.clientID
         createdAt = message.createdAt
+        senderName = message.senderName
     }
 }
 
@@ -123,7 +132,7 @@ private struct Body: Encodable {
     enum Key: String, CodingKey {
         case type, ref, v, visitorId, token, conversation, widget, userId, presence, capacity, permissions, conversations, queue
         case clientId, conversationId, messageId, seq, duplicate, message, senderType, senderId, typing, side, position, messages
-        case code, reason, retryAfterMs
+        case code, reason, retryAfterMs, notFound
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -176,6 +185,10 @@ private struct Body: Encodable {
         case .ok(let ref):
             try container.encode("ok", forKey: .type)
             try container.encodeIfPresent(ref, forKey: .ref)
+        case .resumed(let ref, let notFound):
+            try container.encode("ok", forKey: .type)
+            try container.encodeIfPresent(ref, forKey: .ref)
+            try container.encode(notFound, forKey: .notFound)
         case .error(let ref, let error):
             try container.encode("error", forKey: .type)
             try container.encodeIfPresent(ref, forKey: .ref)

@@ -59,7 +59,8 @@ public struct SocketGateway: Sendable {
         let query = parts.count > 1 ? Self.query(String(parts[1])) : [:]
         do {
             switch path {
-            case Self.visitorPath: return try await admitVisitor(key: query["key"], origin: headers.first(name: "origin"))
+            case Self.visitorPath:
+                return try await admitVisitor(key: query["key"], origin: headers.first(name: "origin"), host: headers.first(name: "host"))
             case Self.agentPath: return try await admitAgent(headers: headers)
             default: return .refused(status: .notFound, code: "not-found", detail: "No socket at \(path.prefix(100)).")
             }
@@ -69,12 +70,14 @@ public struct SocketGateway: Sendable {
         }
     }
 
-    private func admitVisitor(key: String?, origin: String?) async throws -> Admission {
+    private func admitVisitor(key: String?, origin: String?, host: String?) async throws -> Admission {
         guard let key, let (tenantID, widget) = try await VisitorDirectory(database: hub.database).widget(publicKey: key, secrets: secrets) else {
             return .refused(status: .notFound, code: "widget-not-found", detail: "Connect with ?key= set to a widget's public key.")
         }
         let allowed = widget.allowedOrigins.map(WidgetValidation.normalizedOrigin)
-        guard allowed.contains("*") || origin.map({ allowed.contains(WidgetValidation.normalizedOrigin($0)) }) == true else {
+        // The server's own pages (the chat page `/chat/{key}`) are always allowed.
+        guard allowed.contains("*") || origin.map({ allowed.contains(WidgetValidation.normalizedOrigin($0)) }) == true
+              || OwnOrigin.matches(origin: origin, host: host) else {
             return .refused(status: .forbidden, code: "origin-not-allowed",
                             detail: "This widget does not allow pages from \(origin.map { String($0.prefix(100)) } ?? "an unknown origin").")
         }
@@ -91,10 +94,7 @@ public struct SocketGateway: Sendable {
         } else if let cookie = SessionCookieName.sessionNames.lazy.compactMap({ Self.cookie($0, in: headers) }).first {
             // A cookie goes with any page's request: accept it only from this server's own pages,
             // so another site cannot open an agent socket in a signed-in browser.
-            guard let origin = headers.first(name: "origin"), let host = headers.first(name: "host"),
-                  let originHost = URL(string: origin)?.host(percentEncoded: false),
-                  originHost.lowercased() == (host.split(separator: ":").first.map(String.init) ?? host).lowercased()
-            else {
+            guard OwnOrigin.matches(origin: headers.first(name: "origin"), host: headers.first(name: "host")) else {
                 return .refused(status: .forbidden, code: "origin-not-allowed", detail: "Agent sockets opened with a cookie must come from this server's pages.")
             }
             principal = try await authenticator.sessions.authenticate(cookie)
@@ -128,12 +128,14 @@ public struct SocketGateway: Sendable {
                                        presence: PresenceStore(database: hub.database))
             socket.attach(session)
             let logger = self.logger
-            Task {
+            let welcoming = hub.background.spawn {
                 do { try await session.welcome(on: socket) } catch {
                     logger.warning("agent welcome failed", metadata: ["error": "\(error)"])
                     socket.close(code: .unexpectedServerError, reason: "try again")
                 }
             }
+            // The node is stopping: the agent goes to another one.
+            if !welcoming { socket.quiesce() }
         case .refused:
             throw RealtimeError.forbidden("refused")
         }

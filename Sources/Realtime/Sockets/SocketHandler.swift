@@ -54,9 +54,7 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             // that ignored it would stay open forever.
             context.close(promise: nil)
         } else if event is ChannelShouldQuiesceEvent {
-            // Graceful shutdown: ask the client to reconnect (to another node) and close.
-            socket.send(.reconnect(reason: "shutdown"))
-            socket.close(code: .init(codeNumber: 1012), reason: "server restarting")
+            socket.quiesce()
         } else {
             context.fireUserInboundEventTriggered(event)
         }

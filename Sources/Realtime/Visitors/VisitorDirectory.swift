@@ -68,49 +68,78 @@ struct VisitorDirectory: Sendable {
                 let rows = try await tx.query("SELECT id, external_id FROM visitors WHERE token_hash = \(Self.hash(token)) AND widget_id = \(widget.id)")
                 for try await (id, externalID) in rows.decode((UUID, String?).self) { (visitorID, verifiedAs) = (id, externalID) }
             }
-            if let verifiedAs, verifiedAs != hello.verifiedUserID {
-                // The browser's token belongs to another signed-in user (a shared computer), or
-                // this page no longer proves who they are: start afresh rather than show their history.
-                visitorID = nil
-            }
-            var newToken: String?
-            if let userID = hello.verifiedUserID {
-                // A verified identity wins: the same site user is the same visitor on every device.
-                let rows = try await tx.query("SELECT id FROM visitors WHERE external_id = \(userID) AND widget_id = \(widget.id)")
-                var known: UUID?
-                for try await id in rows.decode(UUID.self) { known = id }
-                if let known, known != visitorID {
-                    let token = Self.newToken()
-                    try await tx.query("UPDATE visitors SET token_hash = \(Self.hash(token)) WHERE id = \(known)")
-                    visitorID = known
-                    newToken = token
-                } else if let visitorID, known == nil {
-                    try await tx.query("UPDATE visitors SET external_id = \(userID) WHERE id = \(visitorID)")
-                }
-            }
-            if visitorID == nil {
-                if hello.isAnonymous { return nil }
-                let token = Self.newToken()
-                let rows = try await tx.query("""
-                    INSERT INTO visitors (tenant_id, widget_id, token_hash, external_id)
-                    VALUES (\(tx.tenantID), \(widget.id), \(Self.hash(token)), \(hello.verifiedUserID)) RETURNING id
-                    """)
-                for try await id in rows.decode(UUID.self) { visitorID = id }
-                newToken = token
-            }
-            guard let visitorID else { throw RealtimeError.visitorNotFound }
-            let attributes = try hello.attributes.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-            try await tx.query("""
-                UPDATE visitors SET
-                    name = COALESCE(\(hello.name), name), email = COALESCE(\(hello.email), email), phone = COALESCE(\(hello.phone), phone),
-                    attributes = CASE WHEN \(attributes)::text IS NULL THEN attributes ELSE attributes || \(attributes)::jsonb END,
-                    page_url = COALESCE(\(hello.pageURL), page_url), referrer = COALESCE(\(hello.referrer), referrer),
-                    language = COALESCE(\(hello.language), language), user_agent = \(String(origin.userAgent.prefix(512))),
-                    ip = \(origin.ip), last_seen_at = now()
-                WHERE id = \(visitorID)
-                """)
-            return (visitorID, newToken)
+            return try await Self.settle(visitorID, verifiedAs: verifiedAs, hello: hello, widget: widget, origin: origin, in: tx)
         }
+    }
+
+    /// A visitor already on a socket says more about themselves (a `profile` frame): their
+    /// profile is updated, and a verified identity makes them that site user's visitor, which may
+    /// be another one (returned, with a new token) when that user has chatted before.
+    func amend(_ visitorID: UUID, with hello: Hello, widget: Widget, tenantID: UUID, origin: ConnectionOrigin) async throws -> (visitorID: UUID, newToken: String?) {
+        try await database.withTenant(tenantID) { tx in
+            var verifiedAs: String?
+            var found = false
+            let rows = try await tx.query("SELECT external_id FROM visitors WHERE id = \(visitorID) AND widget_id = \(widget.id) FOR UPDATE")
+            for try await externalID in rows.decode(String?.self) { (found, verifiedAs) = (true, externalID) }
+            guard found else { throw RealtimeError.visitorNotFound }
+            // Identified once, a visitor stays that user: an amendment without the proof keeps them.
+            var hello = hello
+            if hello.verifiedUserID == nil { hello.verifiedUserID = verifiedAs }
+            guard let settled = try await Self.settle(visitorID, verifiedAs: verifiedAs, hello: hello, widget: widget, origin: origin, in: tx) else {
+                throw RealtimeError.visitorNotFound
+            }
+            return settled
+        }
+    }
+
+    /// Who `visitorID` (found by token or on the socket; nil for nobody) turns out to be given the
+    /// hello's verified identity, creating a visitor when needed (never for an anonymous hello),
+    /// and their profile updated with what the hello says.
+    private static func settle(_ found: UUID?, verifiedAs: String?, hello: Hello, widget: Widget, origin: ConnectionOrigin,
+                               in tx: TenantTransaction) async throws -> (visitorID: UUID, newToken: String?)? {
+        var visitorID = found
+        if let verifiedAs, verifiedAs != hello.verifiedUserID {
+            // The browser's token belongs to another signed-in user (a shared computer), or
+            // this page no longer proves who they are: start afresh rather than show their history.
+            visitorID = nil
+        }
+        var newToken: String?
+        if let userID = hello.verifiedUserID {
+            // A verified identity wins: the same site user is the same visitor on every device.
+            let rows = try await tx.query("SELECT id FROM visitors WHERE external_id = \(userID) AND widget_id = \(widget.id)")
+            var known: UUID?
+            for try await id in rows.decode(UUID.self) { known = id }
+            if let known, known != visitorID {
+                let token = Self.newToken()
+                try await tx.query("UPDATE visitors SET token_hash = \(Self.hash(token)) WHERE id = \(known)")
+                visitorID = known
+                newToken = token
+            } else if let visitorID, known == nil {
+                try await tx.query("UPDATE visitors SET external_id = \(userID) WHERE id = \(visitorID)")
+            }
+        }
+        if visitorID == nil {
+            if hello.isAnonymous { return nil }
+            let token = Self.newToken()
+            let rows = try await tx.query("""
+                INSERT INTO visitors (tenant_id, widget_id, token_hash, external_id)
+                VALUES (\(tx.tenantID), \(widget.id), \(Self.hash(token)), \(hello.verifiedUserID)) RETURNING id
+                """)
+            for try await id in rows.decode(UUID.self) { visitorID = id }
+            newToken = token
+        }
+        guard let visitorID else { throw RealtimeError.visitorNotFound }
+        let attributes = try hello.attributes.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try await tx.query("""
+            UPDATE visitors SET
+                name = COALESCE(\(hello.name), name), email = COALESCE(\(hello.email), email), phone = COALESCE(\(hello.phone), phone),
+                attributes = CASE WHEN \(attributes)::text IS NULL THEN attributes ELSE attributes || \(attributes)::jsonb END,
+                page_url = COALESCE(\(hello.pageURL), page_url), referrer = COALESCE(\(hello.referrer), referrer),
+                language = COALESCE(\(hello.language), language), user_agent = \(String(origin.userAgent.prefix(512))),
+                ip = \(origin.ip), last_seen_at = now()
+            WHERE id = \(visitorID)
+            """)
+        return (visitorID, newToken)
     }
 
     /// Writes the row of a visitor who said an anonymous hello and now does something that needs

@@ -13,7 +13,7 @@ final class VisitorSession: SocketSession {
     let writer: MessageWriter
     let hub: Hub
     /// An anonymous hello's details, kept until the visitor's row is written (`createVisitor`).
-    private let pendingHello = Mutex<VisitorDirectory.Hello?>(nil)
+    let pendingHello = Mutex<VisitorDirectory.Hello?>(nil)
 
     init(tenantID: UUID, widget: Widget, directory: VisitorDirectory, conversations: ConversationService, writer: MessageWriter, hub: Hub) {
         self.tenantID = tenantID
@@ -24,65 +24,55 @@ final class VisitorSession: SocketSession {
         self.hub = hub
     }
 
-    func handle(_ frame: ClientFrame, on socket: LiveSocket) async throws {
+    func handle(_ fields: FrameFields, on socket: LiveSocket) async throws {
+        let ref = fields.ref
+        let frame = try VisitorFrame(fields)
         let visitorID = socket.state.withLock { $0.visitorID }
         guard let visitorID else {
-            guard frame.type == "hello" else { throw RealtimeError.invalid("Send \"hello\" first.") }
-            try await hello(frame, on: socket)
+            guard case .hello(let hello) = frame else { throw RealtimeError.invalid("Send \"hello\" first.") }
+            try await self.hello(hello, on: socket)
             return
         }
-        switch frame.type {
-        case "send": try await send(frame, visitorID: visitorID, on: socket)
-        case "typing":
+        switch frame {
+        case .send(let clientID, let text, let newConversation):
+            try await send(clientID: clientID, text: text, newConversation: newConversation, ref: ref, visitorID: visitorID, on: socket)
+        case .profile(let identity, let profile):
+            try await update(identity: identity, profile: profile, visitorID: visitorID, on: socket)
+            socket.send(.ok(ref: ref))
+        case .typing(let typing):
             // Typing is advisory: beyond a couple a second, or while the writer is pressed (messages
             // first), extra frames are dropped silently.
             guard !writer.isUnderPressure, let conversationID = socket.state.withLock({ $0.typingAllowance.take() ? $0.conversationID : nil }) else { return }
             hub.typing(tenantID: tenantID, conversationID: conversationID, senderType: .visitor, senderID: visitorID,
-                       typing: frame.typing ?? true, visitors: true, except: socket)
-        case "read":
+                       typing: typing, visitors: true, except: socket)
+        case .read(let seq):
             guard socket.state.withLock({ $0.readAllowance.take() }) else { throw RealtimeError.rateLimited }
             guard let conversationID = socket.state.withLock({ $0.conversationID }) else { throw RealtimeError.conversationNotFound }
-            try await conversations.markRead(tenantID: tenantID, conversationID: conversationID, side: .visitor, seq: try frame.required(frame.seq, "seq"))
-        case "history":
+            try await conversations.markRead(tenantID: tenantID, conversationID: conversationID, side: .visitor, seq: seq)
+        case .history(let beforeSeq, let limit):
             guard let conversationID = socket.state.withLock({ $0.conversationID }) else {
-                socket.send(.history(ref: frame.ref, conversationID: nil, messages: []))
+                socket.send(.history(ref: ref, conversationID: nil, messages: []))
                 return
             }
-            let limit = min(max(frame.limit ?? 50, 1), 200)
+            let limit = min(max(limit ?? 50, 1), 200)
             let messages = try await conversations.database.withTenant(tenantID) { tx in
-                try await MessageLog.before(frame.beforeSeq, conversationID: conversationID, limit: limit, visitorView: true, in: tx)
+                try await MessageLog.before(beforeSeq, conversationID: conversationID, limit: limit, visitorView: true, in: tx)
             }
-            socket.send(.history(ref: frame.ref, conversationID: conversationID, messages: messages))
-        case "rate":
+            socket.send(.history(ref: ref, conversationID: conversationID, messages: messages))
+        case .rate(let rating, let comment):
             guard let conversationID = socket.state.withLock({ $0.conversationID }) else { throw RealtimeError.conversationNotFound }
-            try await conversations.rate(tenantID: tenantID, visitorID: visitorID, conversationID: conversationID,
-                                         rating: try frame.required(frame.rating, "rating"), comment: frame.comment)
-            socket.send(.ok(ref: frame.ref))
-        case "ping": socket.send(.pong(ref: frame.ref))
-        case "hello": throw RealtimeError.invalid("\"hello\" was already sent.")
-        default: throw RealtimeError.invalid("Unknown frame type \"\(frame.type.prefix(40))\".")
+            try await conversations.rate(tenantID: tenantID, visitorID: visitorID, conversationID: conversationID, rating: rating, comment: comment)
+            socket.send(.ok(ref: ref))
+        case .ping: socket.send(.pong(ref: ref))
+        case .hello: throw RealtimeError.invalid("\"hello\" was already sent.")
         }
     }
 
-    private func hello(_ frame: ClientFrame, on socket: LiveSocket) async throws {
-        if let version = frame.v, version != RealtimeProtocol.version {
+    private func hello(_ frame: VisitorFrame.Hello, on socket: LiveSocket) async throws {
+        if let version = frame.version, version != RealtimeProtocol.version {
             throw RealtimeError.invalid("This server speaks protocol version \(RealtimeProtocol.version).")
         }
-        var verifiedUserID: String?
-        if let identity = frame.identity {
-            guard (1...200).contains(identity.userId.count) else { throw RealtimeError.tooLarge("\"identity.userId\" must be 1 to 200 characters.") }
-            guard VisitorDirectory.verify(userID: identity.userId, hash: identity.hash, secret: widget.identitySecret) else {
-                throw RealtimeError.forbidden("The identity hash does not match (HMAC-SHA256 of userId with the widget's identity secret).")
-            }
-            verifiedUserID = identity.userId
-        }
-        let profile = frame.profile
-        let hello = VisitorDirectory.Hello(
-            token: frame.token, verifiedUserID: verifiedUserID,
-            name: try Self.bounded(profile?.name, 200, "profile.name"), email: try Self.bounded(profile?.email, 254, "profile.email"),
-            phone: try Self.bounded(profile?.phone, 50, "profile.phone"), attributes: try Self.attributes(profile?.attributes),
-            pageURL: try Self.bounded(frame.page?.url, 2048, "page.url"), referrer: try Self.bounded(frame.page?.referrer, 2048, "page.referrer"),
-            language: try Self.bounded(frame.language, 35, "language"))
+        let hello = try described(token: frame.token, identity: frame.identity, profile: frame.profile, page: frame.page, language: frame.language)
         guard let (visitorID, newToken) = try await directory.identify(hello, widget: widget, tenantID: tenantID, origin: socket.origin) else {
             // Nobody known and nothing to keep: no row yet (a flood of anonymous connects grows
             // no table). The welcome announces the id the row will have; the token follows in a
@@ -90,13 +80,15 @@ final class VisitorSession: SocketSession {
             let visitorID = UUID()
             pendingHello.withLock { $0 = hello }
             socket.state.withLock { $0.visitorID = visitorID }
-            socket.send(.visitorWelcome(VisitorWelcome(visitorId: visitorID, token: nil, conversation: nil, widget: welcomeWidget)))
+            let agentsOnline = try await hub.agentsOnline.agentsOnline(tenantID: tenantID, teamID: widget.teamID, database: conversations.database)
+            socket.send(.visitorWelcome(VisitorWelcome(visitorId: visitorID, token: nil, conversation: nil, widget: welcomeWidget(agentsOnline: agentsOnline))))
             return
         }
         let (settings, conversation) = try await conversations.database.withTenant(tenantID) { tx in
             let settings = try await ConversationSettings.load(in: tx)
             return (settings, try await ConversationStore.current(visitorID: visitorID, reopenWindowMinutes: settings.reopenWindowMinutes, in: tx))
         }
+        let agentsOnline = try await hub.agentsOnline.agentsOnline(tenantID: tenantID, teamID: widget.teamID, database: conversations.database)
         socket.state.withLock { state in
             state.visitorID = visitorID
             state.conversationID = conversation?.id
@@ -104,7 +96,7 @@ final class VisitorSession: SocketSession {
             state.maxMessageBytes = settings.maxMessageBytes
         }
         socket.send(.visitorWelcome(VisitorWelcome(
-            visitorId: visitorID, token: newToken, conversation: conversation.map(ConversationView.init), widget: welcomeWidget)))
+            visitorId: visitorID, token: newToken, conversation: conversation.map(ConversationView.init), widget: welcomeWidget(agentsOnline: agentsOnline))))
         if let conversation {
             await hub.follow(socket, conversationID: conversation.id, after: frame.lastSeq ?? 0, resume: true)
             if conversation.status == .queued { await hub.pushQueuePositions(tenantID: tenantID, only: socket) }
@@ -112,20 +104,21 @@ final class VisitorSession: SocketSession {
     }
 
     /// The widget as the visitor's `welcome` describes it.
-    private var welcomeWidget: VisitorWelcome.WidgetInfo {
-        .init(greeting: widget.greeting, online: widget.businessHours?.isOpen(at: Date()) ?? true,
-              offlineBehavior: widget.offlineBehavior.rawValue, themeColor: widget.themeColor, preChatFields: widget.preChatFields)
+    private func welcomeWidget(agentsOnline: Bool) -> VisitorWelcome.WidgetInfo {
+        .init(name: widget.name, greeting: widget.greeting, online: widget.businessHours?.isOpen(at: Date()) ?? true, agentsOnline: agentsOnline,
+              offlineBehavior: widget.offlineBehavior.rawValue, themeColor: widget.themeColor, position: widget.position.rawValue,
+              preChatFields: widget.preChatFields)
     }
 
     /// Writes the row an anonymous hello put off, with that hello's page, referrer and language,
     /// and hands the visitor their token in a `visitor` frame.
-    private func createVisitor(_ hello: VisitorDirectory.Hello, visitorID: UUID, on socket: LiveSocket) async throws {
+    func createVisitor(_ hello: VisitorDirectory.Hello, visitorID: UUID, on socket: LiveSocket) async throws {
         let token = try await directory.create(hello, id: visitorID, widget: widget, tenantID: tenantID, origin: socket.origin)
         pendingHello.withLock { $0 = nil }
         socket.send(.visitor(visitorID: visitorID, token: token))
     }
 
-    private func send(_ frame: ClientFrame, visitorID: UUID, on socket: LiveSocket) async throws {
+    private func send(clientID: String?, text: String?, newConversation: Bool, ref: String?, visitorID: UUID, on socket: LiveSocket) async throws {
         guard socket.state.withLock({ $0.sendAllowance.take() }) else { throw RealtimeError.rateLimited }
         let pending = pendingHello.withLock { $0 }
         if pending != nil {
@@ -134,30 +127,33 @@ final class VisitorSession: SocketSession {
             socket.state.withLock { $0.maxMessageBytes = settings.maxMessageBytes }
         }
         let limit = socket.state.withLock { $0.maxMessageBytes }
-        let (text, clientID) = try MessageRules.check(text: frame.text, clientID: frame.clientId, maximumBytes: limit)
+        let (text, clientID) = try MessageRules.check(text: text, clientID: clientID, maximumBytes: limit)
         if let pending { try await createVisitor(pending, visitorID: visitorID, on: socket) }
         // The conversation as this socket last saw it: no read before each send. One resolved a
         // moment ago (not seen here yet) reports its status with the append, and is reopened then.
         var current = socket.state.withLock { state in state.conversationID.flatMap { state.snapshots[$0] } }
         if current == nil || current?.status == .resolved {
-            current = try await openConversation(visitorID: visitorID, on: socket)
+            // `newConversation`: a resolved one (rated, perhaps) stays as it is, however recent.
+            current = try await openConversation(visitorID: visitorID, reopening: !newConversation, on: socket)
         }
         guard let conversationID = current?.id else { throw RealtimeError.conversationNotFound }
         let message = NewMessage(tenantID: tenantID, conversationID: conversationID, senderType: .visitor, senderID: visitorID,
                                  kind: .text, body: text, clientID: clientID)
-        let ref = frame.ref
         writer.submit(message) { result in
             switch result {
             case .success(let appended):
                 socket.send(.ack(ref: ref, appended))
                 guard !appended.duplicate else { return }
+                // Background work takes these: the writer, whose completion this is, stops before it.
                 switch appended.conversationStatus {
                 case .resolved?:
-                    Task { _ = try? await self.openConversation(visitorID: visitorID, on: socket) }
+                    self.hub.background.spawn { _ = try? await self.openConversation(visitorID: visitorID, on: socket) }
                 case .pending?, .snoozed?:
                     // The visitor answered: the conversation is the agent's to act on again.
                     let tenantID = self.tenantID
-                    Task { try? await self.conversations.wake(tenantID: tenantID, conversationID: conversationID, reason: "visitor-replied") }
+                    self.hub.background.spawn {
+                        try? await self.conversations.wake(tenantID: tenantID, conversationID: conversationID, reason: "visitor-replied")
+                    }
                 default:
                     break
                 }
@@ -169,11 +165,11 @@ final class VisitorSession: SocketSession {
 
     /// The conversation the visitor's messages go to now (reopened or new if needed), followed
     /// by this socket from its first event.
-    private func openConversation(visitorID: UUID, on socket: LiveSocket) async throws -> Conversation {
+    private func openConversation(visitorID: UUID, reopening: Bool = true, on socket: LiveSocket) async throws -> Conversation {
         let settings = try await conversations.database.withTenant(tenantID) { tx in try await ConversationSettings.load(in: tx) }
         let hub = self.hub
         let conversation = try await conversations.conversationForVisitorMessage(
-            tenantID: tenantID, visitorID: visitorID, widget: widget, settings: settings
+            tenantID: tenantID, visitorID: visitorID, widget: widget, settings: settings, reopening: reopening
         ) { conversation in
             socket.state.withLock { $0.conversationID = conversation.id }
             socket.remember(conversation)
@@ -185,6 +181,26 @@ final class VisitorSession: SocketSession {
         socket.remember(conversation)
         if conversation.status == .queued { await hub.pushQueuePositions(tenantID: tenantID, only: socket) }
         return conversation
+    }
+
+    /// What a `hello` or `profile` frame says about the visitor, checked: the identity proof
+    /// against the widget's secret, every field against its limit.
+    func described(token: String?, identity: FrameFields.Identity?, profile: FrameFields.Profile?, page: FrameFields.Page?,
+                   language: String?) throws(RealtimeError) -> VisitorDirectory.Hello {
+        var verifiedUserID: String?
+        if let identity {
+            guard (1...200).contains(identity.userId.count) else { throw .tooLarge("\"identity.userId\" must be 1 to 200 characters.") }
+            guard VisitorDirectory.verify(userID: identity.userId, hash: identity.hash, secret: widget.identitySecret) else {
+                throw .forbidden("The identity hash does not match (HMAC-SHA256 of userId with the widget's identity secret).")
+            }
+            verifiedUserID = identity.userId
+        }
+        return VisitorDirectory.Hello(
+            token: token, verifiedUserID: verifiedUserID,
+            name: try Self.bounded(profile?.name, 200, "profile.name"), email: try Self.bounded(profile?.email, 254, "profile.email"),
+            phone: try Self.bounded(profile?.phone, 50, "profile.phone"), attributes: try Self.attributes(profile?.attributes),
+            pageURL: try Self.bounded(page?.url, 2048, "page.url"), referrer: try Self.bounded(page?.referrer, 2048, "page.referrer"),
+            language: try Self.bounded(language, 35, "language"))
     }
 
     static func bounded(_ value: String?, _ limit: Int, _ name: String) throws(RealtimeError) -> String? {

@@ -20,6 +20,12 @@ public struct Widget: Sendable, Equatable {
     public var themeColor: String
     public var preChatFields: [PreChatField]
     public let createdAt: Date
+    /// The side of the page the launcher sits on.
+    public var position: Position = .right
+
+    public enum Position: String, Sendable, Codable, CaseIterable {
+        case right, left
+    }
 
     public enum OfflineBehavior: String, Sendable, Codable, CaseIterable {
         /// Outside business hours visitors may still write; agents answer later.

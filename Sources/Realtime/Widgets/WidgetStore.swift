@@ -61,8 +61,8 @@ public struct WidgetStore: Sendable {
 
     /// Creates a widget; `name` and `allowedOrigins` are required, the rest have defaults.
     public func create(_ settings: Settings, by caller: Principal, origin: RequestOrigin) async throws -> Widget {
-        guard let name = settings.name else { throw AdministrationError.invalid(field: "name", message: "is required") }
-        guard let origins = settings.allowedOrigins else { throw AdministrationError.invalid(field: "allowedOrigins", message: "is required") }
+        guard let name = settings.name else { throw InvalidFields(field: "name", message: "is required") }
+        guard let origins = settings.allowedOrigins else { throw InvalidFields(field: "allowedOrigins", message: "is required") }
         var widget = Widget(
             id: UUID(), name: name, publicKey: Self.newPublicKey(tenantID: caller.tenantID), identitySecret: Self.newSecret(),
             allowedOrigins: origins.map(WidgetValidation.normalizedOrigin), greeting: settings.greeting ?? "",
@@ -143,7 +143,7 @@ public struct WidgetStore: Sendable {
 
     static func load(_ id: UUID, secrets: SecretBox, in tx: TenantTransaction, lock: Bool = false) async throws -> Widget {
         let rows = try await tx.query("SELECT \(unescaped: columns) FROM widgets WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")")
-        guard let widget = try await decode(rows, tenantID: tx.tenantID, secrets: secrets).first?.item else { throw AdministrationError.notFound("widget") }
+        guard let widget = try await decode(rows, tenantID: tx.tenantID, secrets: secrets).first?.item else { throw RealtimeError.widgetNotFound }
         return widget
     }
 
@@ -172,7 +172,7 @@ public struct WidgetStore: Sendable {
     static func checkTeam(_ teamID: UUID?, in tx: TenantTransaction) async throws {
         guard let teamID else { return }
         for try await count in try await tx.query("SELECT count(*)::int FROM teams WHERE id = \(teamID)").decode(Int.self) where count == 0 {
-            throw AdministrationError.invalid(field: "teamId", message: "is not a team of this tenant")
+            throw InvalidFields(field: "teamId", message: "is not a team of this tenant")
         }
     }
 

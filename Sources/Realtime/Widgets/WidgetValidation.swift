@@ -1,5 +1,5 @@
-import Auth
 import Foundation
+import Tenancy
 
 /// The rules a widget's settings must meet; the first broken one is reported with its field.
 enum WidgetValidation {
@@ -7,7 +7,7 @@ enum WidgetValidation {
     static let maximumPreChatFields = 10
 
     static func validate(_ widget: Widget) throws {
-        func fail(_ field: String, _ message: String) throws -> Never { throw AdministrationError.invalid(field: field, message: message) }
+        func fail(_ field: String, _ message: String) throws -> Never { throw InvalidFields(field: field, message: message) }
         if widget.name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || widget.name.count > 100 { try fail("name", "expected 1 to 100 characters") }
         if widget.allowedOrigins.isEmpty || widget.allowedOrigins.count > maximumOrigins {
             try fail("allowedOrigins", "expected 1 to \(maximumOrigins) origins (use \"*\" to allow any site)")

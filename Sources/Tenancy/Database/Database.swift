@@ -51,7 +51,11 @@ public final class Database: Service, Sendable {
 
     /// Runs `body` in one transaction with no tenant set: for platform-wide tables such as
     /// `tenants`. Tenant-owned tables are invisible here.
-    public func withoutTenant<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    ///
+    /// Internal on purpose: a raw connection outside Tenancy could set any tenant or none, so
+    /// other modules get the named exceptions built on it instead (`TenantDirectory`'s reads
+    /// and `create(slug:name:_:)`, `migrationStatus(of:)`, `openConnections()`).
+    func withoutTenant<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await transaction(body)
     }
 
@@ -89,10 +93,12 @@ public final class Database: Service, Sendable {
     }
 }
 
-/// One open transaction scoped to one tenant. Valid only inside `Database.withTenant`.
+/// One open transaction scoped to one tenant. Valid only inside `Database.withTenant` (or
+/// `TenantDirectory.create(slug:name:_:)`). Its connection stays internal to Tenancy: callers
+/// query through `query(_:)`, so nothing outside can change the transaction's tenant.
 public struct TenantTransaction {
     public let tenantID: UUID
-    public let connection: PostgresConnection
+    let connection: PostgresConnection
     public let logger: Logger
 
     @discardableResult

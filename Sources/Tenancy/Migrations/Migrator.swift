@@ -115,3 +115,14 @@ public struct Migrator: Sendable {
         return status.pending
     }
 }
+
+extension Database {
+    /// Where the serving database stands against `migrator`'s migrations, read through the pool
+    /// (as `kefu_app`, with no tenant set): the readiness check `/readyz` runs on every probe.
+    /// Throws `DatabaseError` for an edited or unknown migration, else the connection's error.
+    public func migrationStatus(of migrator: Migrator) async throws -> MigrationStatus {
+        try await withoutTenant { connection in
+            try await migrator.status(on: connection, logger: logger)
+        }
+    }
+}

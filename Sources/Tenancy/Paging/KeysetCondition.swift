@@ -8,17 +8,21 @@ public struct KeysetCondition: Sendable, Equatable {
     /// The last row of the previous page as `(created_at in microseconds since the epoch, id)`;
     /// `nil` for the first page, where the condition holds for every row.
     public let after: (createdAtMicros: Int64, id: UUID)?
+    /// Newest first: the rows after the cursor are the older ones.
+    public let descending: Bool
 
-    public init(createdAtMicros: Int64, id: UUID) {
+    public init(createdAtMicros: Int64, id: UUID, descending: Bool = false) {
         after = (createdAtMicros, id)
+        self.descending = descending
     }
 
-    public init() {
+    public init(descending: Bool = false) {
         after = nil
+        self.descending = descending
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.after?.createdAtMicros == rhs.after?.createdAtMicros && lhs.after?.id == rhs.after?.id
+        lhs.after?.createdAtMicros == rhs.after?.createdAtMicros && lhs.after?.id == rhs.after?.id && lhs.descending == rhs.descending
     }
 }
 
@@ -30,7 +34,7 @@ extension PostgresQuery.StringInterpolation {
             appendLiteral("true")
             return
         }
-        appendLiteral("(created_at, id) > (timestamptz 'epoch' + ")
+        appendLiteral(condition.descending ? "(created_at, id) < (timestamptz 'epoch' + " : "(created_at, id) > (timestamptz 'epoch' + ")
         appendInterpolation(after.createdAtMicros)
         appendLiteral(" * interval '1 microsecond', ")
         appendInterpolation(after.id)

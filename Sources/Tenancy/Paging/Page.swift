@@ -28,6 +28,8 @@ public struct PageRequest: Sendable, Equatable {
 
     public var limit: Int
     public var after: PageCursor?
+    /// Newest first, for lists that support it (`order=desc`).
+    public var descending = false
 
     public init(limit: Int = PageRequest.defaultLimit, after: PageCursor? = nil) {
         self.limit = limit
@@ -37,8 +39,8 @@ public struct PageRequest: Sendable, Equatable {
     /// The keyset condition selecting rows after the cursor, for a table ordered by
     /// `(created_at, id)`: interpolate it into a `PostgresQuery`, which binds its values.
     public var afterCondition: KeysetCondition {
-        guard let after else { return KeysetCondition() }
-        return KeysetCondition(createdAtMicros: after.createdAtMicros, id: after.id)
+        guard let after else { return KeysetCondition(descending: descending) }
+        return KeysetCondition(createdAtMicros: after.createdAtMicros, id: after.id, descending: descending)
     }
 }
 

@@ -15,14 +15,37 @@ public struct TenantDirectory: Sendable {
     /// Creates a tenant and its default settings in one transaction.
     /// Throws `TenantError` for an invalid or taken slug or an invalid name.
     public func create(slug: String, name: String) async throws -> Tenant {
+        try await create(slug: slug, name: name) { tenant, _ in tenant }
+    }
+
+    /// Creates a tenant and its default settings, then runs `body` in the same transaction,
+    /// scoped to the new tenant, so the tenant's first rows (roles, owner, audit chain) commit
+    /// with it or not at all. Throws `TenantError` as `create(slug:name:)` does, else `body`'s
+    /// error; nothing is created when either throws.
+    public func create<Result: Sendable>(
+        slug: String, name: String, _ body: (Tenant, TenantTransaction) async throws -> Result
+    ) async throws -> Result {
+        let logger = database.logger
+        return try await database.withoutTenant { connection in
+            let tenant = try await Self.insert(slug: slug, name: name, on: connection, logger: logger)
+            return try await body(tenant, TenantTransaction(tenantID: tenant.id, connection: connection, logger: logger))
+        }
+    }
+
+    /// The ids of the tenants whose status is `active`: the tenants background work (waking
+    /// snoozed conversations, auto-resolving idle ones) visits.
+    public func activeTenantIDs() async throws -> [UUID] {
         try await database.withoutTenant { connection in
-            try await Self.insert(slug: slug, name: name, on: connection, logger: database.logger)
+            var ids: [UUID] = []
+            let rows = try await connection.query("SELECT id FROM tenants WHERE status = 'active'", logger: database.logger)
+            for try await id in rows.decode(UUID.self) { ids.append(id) }
+            return ids
         }
     }
 
     /// Inserts a tenant and its settings inside the caller's transaction, and leaves that
     /// transaction scoped to the new tenant so the caller can add the tenant's first rows.
-    public static func insert(slug: String, name: String, on connection: PostgresConnection, logger: Logger) async throws -> Tenant {
+    private static func insert(slug: String, name: String, on connection: PostgresConnection, logger: Logger) async throws -> Tenant {
         try TenantError.validate(slug: slug, name: name)
         do {
             let rows = try await connection.query("""

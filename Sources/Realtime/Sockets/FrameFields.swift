@@ -1,8 +1,11 @@
 import Foundation
 
-/// A frame from a visitor or an agent: JSON with a `type`; the other fields depend on it (see
-/// `docs/protocol.md`). Unknown fields are ignored, so old servers accept newer clients.
-struct ClientFrame: Decodable, Sendable, Equatable {
+/// A frame from a visitor or an agent as it arrives: a JSON object with a `type`, read against
+/// every field any frame knows. Reading all of them, whatever the type, keeps the protocol's
+/// rule that a known field of the wrong type makes any frame `invalid-frame`; unknown fields
+/// are ignored, so old servers accept newer clients. Sessions never dispatch on these fields:
+/// they turn them into their own typed frames (`VisitorFrame`, `AgentFrame`) first.
+struct FrameFields: Decodable, Sendable, Equatable {
     var type: String
     /// Echoed in the reply, so a client can match replies to requests.
     var ref: String?
@@ -29,6 +32,9 @@ struct ClientFrame: Decodable, Sendable, Equatable {
     var rating: Int?
     var comment: String?
     var until: Date?
+    var newConversation: Bool?
+    /// `resume`: conversation id → the last seq the client holds.
+    var conversations: [String: Int64]?
 
     struct Identity: Decodable, Sendable, Equatable {
         var userId: String
@@ -56,9 +62,9 @@ struct ClientFrame: Decodable, Sendable, Equatable {
 
     /// The frame in `text`; or, when it is not a valid frame, why, with the frame's `ref` when
     /// that much can be read, so the client can fail the request it belongs to at once.
-    static func decode(_ text: String) throws(UnreadableFrame) -> ClientFrame {
+    static func decode(_ text: String) throws(UnreadableFrame) -> FrameFields {
         let fields = FlatFrameParser.parse(text)
-        if let fields, let frame = ClientFrame(flat: fields) { return frame }
+        if let fields, let frame = FrameFields(flat: fields) { return frame }
         do {
             return try decodeGenerally(text)
         } catch {
@@ -91,9 +97,9 @@ struct ClientFrame: Decodable, Sendable, Equatable {
     }
 
     /// Any frame, with the error wording for those that are not valid.
-    static func decodeGenerally(_ text: String) throws(RealtimeError) -> ClientFrame {
+    static func decodeGenerally(_ text: String) throws(RealtimeError) -> FrameFields {
         do {
-            return try decoder.decode(ClientFrame.self, from: Data(text.utf8))
+            return try decoder.decode(FrameFields.self, from: Data(text.utf8))
         } catch let DecodingError.keyNotFound(key, _) {
             throw .invalid("The frame lacks \"\(key.stringValue)\".")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
@@ -135,58 +141,36 @@ struct ClientFrame: Decodable, Sendable, Equatable {
         }
     }
 
-    private static let textFields: [String: any WritableKeyPath<ClientFrame, String?> & Sendable] = [
+    private static let textFields: [String: any WritableKeyPath<FrameFields, String?> & Sendable] = [
         "ref": \.ref, "token": \.token, "language": \.language, "clientId": \.clientId, "text": \.text, "status": \.status,
         "comment": \.comment,
     ]
-    private static let idFields: [String: any WritableKeyPath<ClientFrame, UUID?> & Sendable] = [
+    private static let idFields: [String: any WritableKeyPath<FrameFields, UUID?> & Sendable] = [
         "conversationId": \.conversationId, "attachmentId": \.attachmentId, "agentId": \.agentId, "teamId": \.teamId,
     ]
-    private static let seqFields: [String: any WritableKeyPath<ClientFrame, Int64?> & Sendable] = [
+    private static let seqFields: [String: any WritableKeyPath<FrameFields, Int64?> & Sendable] = [
         "lastSeq": \.lastSeq, "seq": \.seq, "beforeSeq": \.beforeSeq, "afterSeq": \.afterSeq,
     ]
-    private static let countFields: [String: any WritableKeyPath<ClientFrame, Int?> & Sendable] = ["v": \.v, "limit": \.limit, "rating": \.rating]
-    private static let flagFields: [String: any WritableKeyPath<ClientFrame, Bool?> & Sendable] = ["note": \.note, "typing": \.typing]
+    private static let countFields: [String: any WritableKeyPath<FrameFields, Int?> & Sendable] = ["v": \.v, "limit": \.limit, "rating": \.rating]
+    private static let flagFields: [String: any WritableKeyPath<FrameFields, Bool?> & Sendable] = [
+        "note": \.note, "typing": \.typing, "newConversation": \.newConversation,
+    ]
     private static let flatFields = Set(textFields.keys).union(idFields.keys).union(seqFields.keys).union(countFields.keys)
         .union(flagFields.keys)
     /// Fields only the general decoder reads.
-    private static let generalFields: Set = ["identity", "profile", "page", "until"]
+    private static let generalFields: Set = ["identity", "profile", "page", "until", "conversations"]
 
     func required<Value>(_ value: Value?, _ name: String) throws(RealtimeError) -> Value {
         guard let value else { throw .invalid("\"\(type)\" needs \"\(name)\".") }
         return value
     }
+
+    /// The frame's `type` is not one this socket speaks.
+    var unknownType: RealtimeError { .invalid("Unknown frame type \"\(type.prefix(40))\".") }
 }
 
 /// A frame that is not valid: why (always `invalid-frame`), and its `ref` when it could be read.
 struct UnreadableFrame: Error, Equatable {
     var ref: String?
     var problem: RealtimeError
-}
-
-/// A custom attribute a site sets on its visitor: a string, number or boolean.
-public enum AttributeValue: Codable, Sendable, Equatable {
-    case string(String)
-    case number(Double)
-    case bool(Bool)
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else {
-            self = .string(try container.decode(String.self))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .string(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
-        case .bool(let value): try container.encode(value)
-        }
-    }
 }

@@ -1,0 +1,603 @@
+/**
+ * The workspace store: the agent socket and the state the views show — conversations, loaded
+ * threads, previews, typing, read positions, presence, the outbox — and the commands that change
+ * them. Views read from it and listen to its events; they never talk to the socket themselves.
+ *
+ * Events (CustomEvent.detail):
+ *   "connection" {state, attempt}   socket state: connecting | open | waiting | closed
+ *   "welcome"    {}                 a (re)connected socket got its welcome; lists should refresh
+ *   "conversation" {conversation, previous}  latest state of one conversation
+ *   "message"    {conversationId, message, live}  a new message in a loaded thread or a preview
+ *   "thread"     {conversationId}   a thread changed in bulk (history page, resume)
+ *   "preview"    {conversationId}   a list preview changed
+ *   "typing"     {conversationId}
+ *   "read"       {conversationId, side}
+ *   "outbox"     {conversationId}   unsent messages or uploads changed
+ *   "presence"   {presence}
+ *   "select"     {id}
+ *   "notice"     {text, tone}       a short message for the person (action failed, …)
+ *
+ * Never renders anything and never parses text as HTML.
+ */
+import { ReconnectingSocket } from "../shared/socket.js";
+import { ApiError, get, post } from "./api.js";
+import { Directory, upper } from "./directory.js";
+import { Outgoing } from "./outgoing.js";
+import { Thread } from "./thread.js";
+import { visitorName } from "./names.js";
+
+const historyPage = 50;
+const keptThreads = 24;
+const typingTimeout = 8000;
+
+export class Store extends EventTarget {
+  constructor(me) {
+    super();
+    this.me = me;
+    this.userId = upper(me.user.id);
+    this.permissions = new Set(me.permissions ?? []);
+    this.directory = new Directory();
+    this.directory.agents.set(this.userId, { id: this.userId, displayName: me.user.displayName, teamIds: me.user.teamIds ?? [] });
+    this.conversations = new Map();
+    this.threads = new Map();          // id → Thread, most recently used last
+    this.previews = new Map();         // id → {seq, message} | {seq, message: null}
+    this.previewQueue = [];
+    this.previewPending = new Set();
+    this.previewActive = 0;
+    this.typingState = new Map();      // id → Map(senderKey → {senderType, senderId, timer})
+    this.followed = new Set();         // threads this socket should follow (resumed after a reconnect)
+    this.queueFollowed = new Set();    // queued conversations followed for live previews and unread counts
+    this.followWanted = new Map();     // id → afterSeq, sent together by the next flushFollow
+    this.resumeSupported = undefined;
+    this.pending = new Map();          // ref → {resolve, reject, timer}
+    this.refCounter = 0;
+    this.selectedId = null;
+    this.capacity = me.user.maxConcurrentChats ?? 5;
+    this.presence = loadPresence(this.userId);
+    this.connection = "connecting";
+    this.welcomed = false;
+    this.outgoing = new Outgoing(this);
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    this.socket = new ReconnectingSocket(`${scheme}//${location.host}/ws/agent`, { minDelay: 600, maxDelay: 20000 });
+    this.socket.addEventListener("state", (event) => this.onState(event.detail));
+    this.socket.addEventListener("frame", (event) => this.onFrame(event.detail));
+    this.socket.addEventListener("close", () => this.onClose());
+  }
+
+  can(permission) {
+    return this.permissions.has(permission);
+  }
+
+  start() {
+    this.socket.connect();
+    this.directory.loadAgents().catch(() => {});
+    this.directory.loadTeams();
+    if (this.can("widgets.manage")) this.directory.loadWidgets(); else this.directory.widgetsAvailable = false;
+  }
+
+  stop() {
+    this.outgoing.dispose();
+    this.socket.close();
+    for (const { reject, timer } of this.pending.values()) {
+      clearTimeout(timer);
+      reject(new ApiError(0, { code: "closed" }));
+    }
+    this.pending.clear();
+  }
+
+  emit(type, detail = {}) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  notice(text, tone = "error") {
+    this.emit("notice", { text, tone });
+  }
+
+  // ---------- socket ----------
+
+  onState(state) {
+    this.connection = state;
+    this.emit("connection", { state, attempt: this.socket.attempt });
+  }
+
+  onClose() {
+    this.welcomed = false;
+    this.queueFollowed.clear();
+    this.followWanted.clear();
+    this.outgoing.inflight.clear();
+    for (const [ref, { reject, timer }] of this.pending) {
+      clearTimeout(timer);
+      reject(new ApiError(0, { code: "offline" }));
+      this.pending.delete(ref);
+    }
+    for (const id of this.typingState.keys()) this.clearTyping(id);
+    // An upgrade refused for a session that ended looks like any failed connection: ask the API,
+    // whose 401 takes the app back to the sign-in.
+    if (this.socket.attempt >= 2 && Date.now() - (this.sessionCheckedAt ?? 0) > 30000) {
+      this.sessionCheckedAt = Date.now();
+      get("/api/v1/me").catch(() => {});
+    }
+  }
+
+  /** Sends a frame with a ref and resolves with its answer (ok, history, ack) or rejects on error. */
+  request(frame, timeout = 12000) {
+    this.refCounter += 1;
+    const ref = `r${this.refCounter}`;
+    return new Promise((resolve, reject) => {
+      if (!this.welcomed || !this.socket.send({ ...frame, ref })) {
+        reject(new ApiError(0, { code: "offline" }));
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.pending.delete(ref);
+        reject(new ApiError(0, { code: "timeout" }));
+      }, timeout);
+      this.pending.set(ref, { resolve, reject, timer });
+    });
+  }
+
+  settle(frame) {
+    const waiter = frame.ref && this.pending.get(frame.ref);
+    if (!waiter) return false;
+    this.pending.delete(frame.ref);
+    clearTimeout(waiter.timer);
+    if (frame.type === "error") waiter.reject(new ApiError(0, { code: frame.code, detail: frame.message }, frame.retryAfterMs));
+    else waiter.resolve(frame);
+    return true;
+  }
+
+  onFrame(frame) {
+    switch (frame.type) {
+      case "welcome": return this.onWelcome(frame);
+      case "conversation": return this.upsert(frame.conversation, { live: true });
+      case "message": return this.onMessage(frame.message, true);
+      case "ack": return this.outgoing.onAck(frame);
+      case "typing": return this.onTyping(frame);
+      case "read": return this.onRead(frame);
+      case "error":
+        if (frame.ref?.startsWith("s:")) return this.outgoing.onSendError(frame);
+        return this.settle(frame);
+      default:
+        return this.settle(frame);
+    }
+  }
+
+  async onWelcome(frame) {
+    const reconnect = this.everWelcomed === true;
+    this.everWelcomed = true;
+    this.welcomed = true;
+    this.capacity = frame.capacity ?? this.capacity;
+    if (frame.permissions) this.permissions = new Set(frame.permissions);
+    for (const conversation of frame.conversations ?? []) this.upsert(conversation);
+    for (const conversation of frame.queue ?? []) this.upsert(conversation, { follow: true });
+    this.emit("welcome", { reconnect });
+    if (this.presence !== "online") this.setPresence(this.presence, { quiet: true });
+    else this.emit("presence", { presence: this.presence });
+    await this.resumeFollowed();
+    this.outgoing.flush();
+  }
+
+  /**
+   * After a (re)connect: every thread this tab shows resumes from its last seq, and the queue is
+   * followed again (for live previews), all in one `resume` frame.
+   */
+  async resumeFollowed() {
+    for (const id of this.followed) {
+      const thread = this.threads.get(id);
+      if (thread?.loaded) this.followWanted.set(id, thread.maxSeq);
+    }
+    await this.flushFollow();
+  }
+
+  /** Follows a queued conversation the agent may see, so its messages update the list live. */
+  followQueued(conversation) {
+    if (!this.welcomed || !this.can("conversations.read")) return;
+    const id = conversation.id;
+    if (conversation.status === "queued") {
+      if (this.queueFollowed.has(id) || this.followWanted.has(id)) return;
+      this.queueFollowed.add(id);
+      this.followWanted.set(id, conversation.lastSeq ?? 0);
+      clearTimeout(this.followTimer);
+      this.followTimer = setTimeout(() => this.flushFollow(), 80);
+    } else if (this.queueFollowed.delete(id) && !this.followed.has(id) && !this.isMine(conversation)) {
+      this.socket.send({ type: "unsubscribe", conversationId: id });
+    }
+  }
+
+  /**
+   * Sends the wanted follows as one `resume` (replays after each seq, answered once all are
+   * sent). A server without `resume` gets paced `subscribe`s instead: at most 64 frames may wait
+   * on a socket, and a burst over that would be refused.
+   */
+  async flushFollow() {
+    clearTimeout(this.followTimer);
+    if (!this.welcomed || !this.followWanted.size) return;
+    const wanted = [...this.followWanted];
+    this.followWanted.clear();
+    const conversations = Object.fromEntries(wanted);
+    if (this.resumeSupported !== false) {
+      try {
+        // At most 500 conversations per resume frame.
+        for (let start = 0; start < wanted.length; start += 500) {
+          const answer = await this.request({ type: "resume", conversations: Object.fromEntries(wanted.slice(start, start + 500)) }, 30000);
+          for (const id of answer.notFound ?? []) {
+            this.queueFollowed.delete(upper(id));
+            this.followed.delete(upper(id));
+          }
+        }
+        this.resumeSupported = true;
+        return;
+      } catch (error) {
+        if (error.code !== "invalid-frame") return;
+        this.resumeSupported = false;
+      }
+    }
+    let sent = 0;
+    for (const [conversationId, afterSeq] of Object.entries(conversations)) {
+      if (!this.welcomed) return;
+      this.socket.send({ type: "subscribe", conversationId, afterSeq });
+      sent += 1;
+      if (sent % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  // ---------- conversations ----------
+
+  conversation(id) {
+    return this.conversations.get(upper(id));
+  }
+
+  /** Takes the server's latest state of a conversation (a frame or a REST answer). */
+  upsert(incoming, { live = false, follow = live } = {}) {
+    if (!incoming?.id) return undefined;
+    const id = upper(incoming.id);
+    const previous = this.conversations.get(id);
+    const conversation = { ...incoming, id };
+    if (conversation.assigneeId) conversation.assigneeId = upper(conversation.assigneeId);
+    if (conversation.teamId) conversation.teamId = upper(conversation.teamId);
+    if (conversation.visitorId) conversation.visitorId = upper(conversation.visitorId);
+    if (conversation.widgetId) conversation.widgetId = upper(conversation.widgetId);
+    if (previous) {
+      // A conversation frame's lastSeq can lag the messages already received; read positions
+      // only move forward.
+      conversation.lastSeq = Math.max(previous.lastSeq ?? 0, conversation.lastSeq ?? 0);
+      conversation.agentReadSeq = Math.max(previous.agentReadSeq ?? 0, conversation.agentReadSeq ?? 0);
+      conversation.visitorReadSeq = Math.max(previous.visitorReadSeq ?? 0, conversation.visitorReadSeq ?? 0);
+      if (!conversation.lastMessageAt || (previous.lastMessageAt && previous.lastMessageAt > conversation.lastMessageAt)) {
+        conversation.lastMessageAt = previous.lastMessageAt ?? conversation.lastMessageAt;
+      }
+    }
+    conversation.unread = Math.max(0, (conversation.lastSeq ?? 0) - (conversation.agentReadSeq ?? 0));
+    if (conversation.assigneeName) this.directory.noteAgent(conversation.assigneeId, conversation.assigneeName);
+    this.conversations.set(id, conversation);
+    if (follow || this.queueFollowed.has(id)) this.followQueued(conversation);
+    this.emit("conversation", { conversation, previous, live });
+    return conversation;
+  }
+
+  /** Whether `conversation` is the caller's own (assigned to them). */
+  isMine(conversation) {
+    return !!conversation && conversation.assigneeId === this.userId;
+  }
+
+  /** Conversations counted against the caller's capacity. */
+  activeCount() {
+    let count = 0;
+    for (const conversation of this.conversations.values()) {
+      if (conversation.assigneeId === this.userId && ["open", "pending", "snoozed"].includes(conversation.status)) count += 1;
+    }
+    return count;
+  }
+
+  /** The visitor's display name for a conversation (loads the visitor if needed). */
+  displayVisitorName(conversationId) {
+    const conversation = this.conversations.get(upper(conversationId));
+    if (!conversation) return visitorName(null, "");
+    return visitorName(this.directory.visitor(conversation.visitorId), conversation.visitorId);
+  }
+
+  select(id) {
+    const key = id ? upper(id) : null;
+    if (key === this.selectedId) return;
+    this.selectedId = key;
+    this.emit("select", { id: key });
+  }
+
+  // ---------- messages ----------
+
+  thread(id) {
+    return this.threads.get(upper(id));
+  }
+
+  onMessage(message, live) {
+    if (!message?.conversationId) return;
+    const id = upper(message.conversationId);
+    message.conversationId = id;
+    if (message.senderName && message.senderType !== "visitor") this.directory.noteAgent(message.senderId, message.senderName);
+    const thread = this.threads.get(id);
+    let added = true;
+    if (thread) {
+      if (thread.loaded && message.seq > thread.maxSeq + 1 && thread.size) this.fillGap(id, thread.maxSeq);
+      added = thread.add(message);
+    }
+    if (message.clientId && message.senderType === "agent" && upper(message.senderId) === this.userId) this.outgoing.delivered(message);
+    const conversation = this.conversations.get(id);
+    if (conversation && message.seq > (conversation.lastSeq ?? 0)) {
+      conversation.lastSeq = message.seq;
+      conversation.lastMessageAt = message.createdAt;
+      if (message.senderType === "agent" && upper(message.senderId) === this.userId && message.kind !== "event") {
+        conversation.agentReadSeq = Math.max(conversation.agentReadSeq ?? 0, message.seq);
+      }
+      conversation.unread = Math.max(0, conversation.lastSeq - (conversation.agentReadSeq ?? 0));
+      this.emit("conversation", { conversation, previous: conversation });
+    }
+    if (message.senderType === "visitor") this.clearTyping(id, "visitor");
+    const preview = this.previews.get(id);
+    if (!preview || message.seq >= preview.seq) {
+      if (message.kind !== "event" || !preview?.message) {
+        this.previews.set(id, { seq: message.seq, message });
+        this.emit("preview", { conversationId: id });
+      } else {
+        preview.seq = message.seq;
+      }
+    }
+    if (added) this.emit("message", { conversationId: id, message, live });
+  }
+
+  async fillGap(id, afterSeq) {
+    try {
+      const page = await get(`/api/v1/conversations/${id}/messages`, { after: afterSeq, limit: 200 });
+      const thread = this.threads.get(id);
+      if (thread && thread.addMany(page.items ?? []).length) this.emit("thread", { conversationId: id });
+    } catch { /* the next resume fills it */ }
+  }
+
+  /**
+   * Loads a conversation's newest page (REST, so it works while the socket reconnects) and makes
+   * the socket follow it from there. Keeps the last few threads in memory; older ones are dropped
+   * (and unsubscribed unless they are the caller's own).
+   */
+  async openThread(id) {
+    const key = upper(id);
+    let thread = this.threads.get(key);
+    if (thread) {
+      this.threads.delete(key);
+      this.threads.set(key, thread);
+    } else {
+      thread = new Thread(key);
+      this.threads.set(key, thread);
+      this.evictThreads();
+    }
+    this.followed.add(key);
+    if (!this.conversations.has(key)) {
+      try { this.upsert(await get(`/api/v1/conversations/${key}`)); } catch (error) { throw error; }
+    }
+    if (!thread.loaded) {
+      const page = await get(`/api/v1/conversations/${key}/messages`, { limit: historyPage });
+      const items = page.items ?? [];
+      thread.addMany(items);
+      thread.loaded = true;
+      thread.hasMore = items.length >= historyPage && (items[0]?.seq ?? 1) > 1;
+      this.emit("thread", { conversationId: key });
+    }
+    if (this.welcomed) this.socket.send({ type: "subscribe", conversationId: key, afterSeq: thread.maxSeq });
+    return thread;
+  }
+
+  evictThreads() {
+    while (this.threads.size > keptThreads) {
+      const [oldest] = this.threads.keys();
+      if (oldest === this.selectedId) break;
+      this.threads.delete(oldest);
+      this.followed.delete(oldest);
+      const conversation = this.conversations.get(oldest);
+      if (this.welcomed && !this.isMine(conversation)) this.socket.send({ type: "unsubscribe", conversationId: oldest });
+    }
+  }
+
+  /** One older page of a loaded thread; resolves to the messages added. */
+  loadEarlier(id) {
+    const key = upper(id);
+    const thread = this.threads.get(key);
+    if (!thread || !thread.hasMore) return Promise.resolve([]);
+    if (thread.loadingEarlier) return thread.loadingEarlier;
+    thread.loadingEarlier = (async () => {
+      try {
+        const page = await get(`/api/v1/conversations/${key}/messages`, { before: thread.minSeq, limit: historyPage });
+        const items = page.items ?? [];
+        if (items.length < historyPage || (items[0]?.seq ?? 1) <= 1) thread.hasMore = false;
+        return thread.addMany(items);
+      } finally {
+        thread.loadingEarlier = null;
+      }
+    })();
+    return thread.loadingEarlier;
+  }
+
+  // ---------- previews ----------
+
+  /** The newest message to preview in the list, loading it if it is missing or stale. */
+  preview(id) {
+    const key = upper(id);
+    const known = this.previews.get(key);
+    const conversation = this.conversations.get(key);
+    const stale = conversation && (!known || (conversation.lastSeq ?? 0) > known.seq);
+    if (stale && !this.previewPending.has(key)) {
+      this.previewPending.add(key);
+      this.previewQueue.push(key);
+      this.pumpPreviews();
+    }
+    return known?.message ?? null;
+  }
+
+  pumpPreviews() {
+    while (this.previewActive < 3 && this.previewQueue.length) {
+      const key = this.previewQueue.shift();
+      this.previewActive += 1;
+      get(`/api/v1/conversations/${key}/messages`, { limit: 6 })
+        .then((page) => {
+          const items = page.items ?? [];
+          const last = items[items.length - 1];
+          const shown = [...items].reverse().find((message) => message.kind !== "event") ?? last ?? null;
+          const conversation = this.conversations.get(key);
+          const seq = Math.max(last?.seq ?? 0, conversation?.lastSeq ?? 0);
+          const known = this.previews.get(key);
+          if (!known || seq >= known.seq) {
+            this.previews.set(key, { seq, message: shown });
+            this.emit("preview", { conversationId: key });
+          }
+        })
+        .catch(() => {
+          this.previews.set(key, { seq: Number.MAX_SAFE_INTEGER, message: null });
+        })
+        .finally(() => {
+          this.previewActive -= 1;
+          this.previewPending.delete(key);
+          this.pumpPreviews();
+        });
+    }
+  }
+
+  // ---------- sending (see outgoing.js) ----------
+
+  sendText(conversationId, text, note = false) { return this.outgoing.sendText(conversationId, text, note); }
+  sendFile(conversationId, file) { return this.outgoing.sendFile(conversationId, file); }
+  retry(clientId) { return this.outgoing.retry(clientId); }
+  discard(clientId) { return this.outgoing.discard(clientId); }
+  unsent(conversationId) { return this.outgoing.unsent(conversationId); }
+
+  // ---------- typing and read ----------
+
+  setTyping(conversationId, typing, note = false) {
+    if (!this.welcomed) return;
+    const frame = { type: "typing", conversationId: upper(conversationId), typing: !!typing };
+    if (note) frame.note = true;
+    this.socket.send(frame);
+  }
+
+  onTyping(frame) {
+    const id = upper(frame.conversationId);
+    const senderKey = `${frame.senderType}:${upper(frame.senderId ?? "")}`;
+    let senders = this.typingState.get(id);
+    if (!senders) {
+      senders = new Map();
+      this.typingState.set(id, senders);
+    }
+    const known = senders.get(senderKey);
+    if (known) clearTimeout(known.timer);
+    if (frame.typing === false) {
+      senders.delete(senderKey);
+    } else {
+      senders.set(senderKey, {
+        senderType: frame.senderType,
+        senderId: upper(frame.senderId),
+        timer: setTimeout(() => {
+          senders.delete(senderKey);
+          this.emit("typing", { conversationId: id });
+        }, typingTimeout),
+      });
+    }
+    this.emit("typing", { conversationId: id });
+  }
+
+  clearTyping(id, senderType) {
+    const senders = this.typingState.get(id);
+    if (!senders) return;
+    let changed = false;
+    for (const [key, value] of senders) {
+      if (senderType && value.senderType !== senderType) continue;
+      clearTimeout(value.timer);
+      senders.delete(key);
+      changed = true;
+    }
+    if (changed) this.emit("typing", { conversationId: id });
+  }
+
+  /** Who is typing in a conversation: [{senderType, senderId}]. */
+  typers(id) {
+    return [...(this.typingState.get(upper(id))?.values() ?? [])];
+  }
+
+  markRead(conversationId) {
+    const id = upper(conversationId);
+    const conversation = this.conversations.get(id);
+    const thread = this.threads.get(id);
+    const seq = Math.max(thread?.maxSeq ?? 0, 0);
+    if (!conversation || !seq || seq <= (conversation.agentReadSeq ?? 0)) return;
+    if (!this.welcomed) return;
+    this.socket.send({ type: "read", conversationId: id, seq });
+    conversation.agentReadSeq = seq;
+    conversation.unread = Math.max(0, (conversation.lastSeq ?? 0) - seq);
+    this.emit("conversation", { conversation, previous: conversation });
+  }
+
+  onRead(frame) {
+    const id = upper(frame.conversationId);
+    const conversation = this.conversations.get(id);
+    if (!conversation) return;
+    if (frame.side === "visitor") conversation.visitorReadSeq = Math.max(conversation.visitorReadSeq ?? 0, frame.seq);
+    else conversation.agentReadSeq = Math.max(conversation.agentReadSeq ?? 0, frame.seq);
+    conversation.unread = Math.max(0, (conversation.lastSeq ?? 0) - (conversation.agentReadSeq ?? 0));
+    this.emit("read", { conversationId: id, side: frame.side });
+    this.emit("conversation", { conversation, previous: conversation });
+  }
+
+  // ---------- actions (REST: they work while the socket reconnects, and answer with the state) ----------
+
+  async act(conversationId, action, body = {}) {
+    const id = upper(conversationId);
+    const answer = await post(`/api/v1/conversations/${id}/${action}`, body);
+    if (answer?.id) this.upsert(answer);
+    return answer;
+  }
+
+  accept(id) { return this.act(id, "accept"); }
+  resolve(id) { return this.act(id, "resolve"); }
+  reopen(id) { return this.act(id, "reopen"); }
+  setStatus(id, status, until) { return this.act(id, "status", until ? { status, until } : { status }); }
+  assignAgent(id, agentId) { return this.act(id, "assign", { agentId }); }
+  assignTeam(id, teamId) { return this.act(id, "assign", { teamId }); }
+
+  /** Sets presence (online | away | offline) and remembers it for the next connection. */
+  async setPresence(presence, { quiet = false } = {}) {
+    const before = this.presence;
+    this.presence = presence;
+    savePresence(this.userId, presence);
+    this.emit("presence", { presence });
+    if (!this.welcomed) return;
+    try {
+      await this.request({ type: "presence", status: presence });
+    } catch (error) {
+      if (presence === "offline" && error.code === "invalid-frame") {
+        // A server without "offline" presence: the closest it offers is away.
+        this.presence = "away";
+        savePresence(this.userId, "away");
+        this.emit("presence", { presence: "away" });
+        if (!quiet) this.notice(error.message);
+        return;
+      }
+      if (error.code === "offline") return;
+      this.presence = before;
+      this.emit("presence", { presence: before });
+      if (!quiet) this.notice(error.message);
+    }
+  }
+
+  async signOut() {
+    try { await post("/api/v1/auth/logout"); } catch { /* the session may be gone already */ }
+    this.stop();
+  }
+}
+
+function loadPresence(userId) {
+  try {
+    const value = localStorage.getItem(`kefu:app:${userId}:presence`);
+    return ["online", "away", "offline"].includes(value) ? value : "online";
+  } catch {
+    return "online";
+  }
+}
+
+function savePresence(userId, presence) {
+  try { localStorage.setItem(`kefu:app:${userId}:presence`, presence); } catch { /* storage blocked */ }
+}

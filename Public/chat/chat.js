@@ -1,0 +1,42 @@
+// The full-page chat (/chat/{widgetKey}, or /chat/index.html?key=…): mounts the widget's panel
+// full-screen for mobile browsers, in-app browsers (WeChat) and links in emails or QR codes.
+import { mountPanel, safeColor } from "/widget/panel.js";
+import { el } from "/shared/text.js";
+
+const params = new URLSearchParams(location.search);
+const fromPath = /^\/chat\/(kfw_[A-Za-z0-9_-]+)\/?$/.exec(location.pathname);
+const key = fromPath ? fromPath[1] : params.get("key") || "";
+const container = document.getElementById("kefu-chat");
+
+function missing() {
+  const zh = /^zh/i.test(navigator.language);
+  document.title = zh ? "找不到此客服窗口" : "Chat not found";
+  container.replaceChildren(el("div", { class: "chat-missing", attrs: { role: "main" } },
+    el("h1", { text: zh ? "找不到此客服窗口" : "This chat does not exist" }),
+    el("p", { text: zh ? "链接可能已失效，请联系提供此链接的网站。" : "The link may be out of date. Please contact the site that gave it to you." })));
+}
+
+async function start() {
+  if (!/^kfw_/.test(key)) return missing();
+  let config = null;
+  try {
+    const response = await fetch(`/api/v1/widget/config?key=${encodeURIComponent(key)}`);
+    if (response.ok) config = await response.json();
+    else if (response.status === 404) {
+      const problem = await response.json().catch(() => ({}));
+      if (problem.code === "widget-not-found") return missing();
+    }
+  } catch { /* fall back to the settings the socket sends */ }
+  if (config?.name) document.title = config.name;
+  const root = container.attachShadow({ mode: "open" });
+  const panel = await mountPanel({
+    root, key, config, lang: params.get("lang") || undefined, mode: "page",
+    hooks: {
+      onTheme(color) { document.querySelector('meta[name="theme-color"]')?.setAttribute("content", safeColor(color)); },
+      onLang(lang) { document.documentElement.lang = lang; },
+    },
+  });
+  document.documentElement.lang = panel.lang();
+}
+
+start();

@@ -1,0 +1,449 @@
+/**
+ * The visitor's chat state and socket: one store per mounted panel (widget or chat page).
+ * It owns the visitor token (localStorage `kefu:<key>:token`), the outbox, the current
+ * conversation and its messages, and turns visitor frames (docs/protocol.md) into state.
+ * Views call its methods and re-render on its "change" event; it never touches the DOM.
+ *
+ *   const store = new VisitorStore({key, origin, language})
+ *   store.state        see `initialState` below
+ *   store.start()      open the socket (idempotent)
+ *   store.send(text), store.retry(clientId), store.discard(clientId), store.typing(bool)
+ *   store.submitProfile(profile) → Promise, store.identify({userId, hash, …}),
+ *   store.rate(rating, comment) → Promise, store.startNew(), store.loadOlder(), store.markRead()
+ *   events: "change" (detail: what changed), "message" (a live message from the team)
+ */
+import { ReconnectingSocket } from "../shared/socket.js";
+import { Outbox, newClientId } from "../shared/outbox.js";
+
+const RETRYABLE = new Set(["rate-limited", "overloaded", "unavailable", "shutting-down"]);
+
+function initialState() {
+  return {
+    connection: "connecting", // connecting | open | reconnecting
+    welcomed: false,
+    visitorId: null,
+    widget: {},
+    conversation: null,
+    messages: [], // sorted by seq, no notes
+    hasOlder: false,
+    loadingOlder: false,
+    queuePosition: null,
+    typing: null, // {name} while an agent types
+    agentReadSeq: 0,
+    visitorReadSeq: 0,
+    profileDone: false,
+    offlineEmail: null,
+    fresh: false, // the visitor chose "start a new conversation"
+  };
+}
+
+export class VisitorStore extends EventTarget {
+  constructor({ key, origin, language }) {
+    super();
+    this.key = key;
+    this.origin = origin;
+    this.language = language;
+    this.prefix = `kefu:${key}:`;
+    this.state = initialState();
+    this.state.profileDone = this.load("profile") === "1";
+    this.state.offlineEmail = this.load("offlineEmail");
+    this.outbox = new Outbox(this.prefix + "outbox");
+    this.outbox.addEventListener("change", () => this.changed("outbox"));
+    this.pending = new Map(); // ref → {resolve, reject, kind}
+    this.refs = 0;
+    this.identity = null;
+    this.helloProfile = null; // profile to send in hello when the server lacks the `profile` frame
+    this.typingTimer = 0;
+    this.lastTypingSent = 0;
+    const wsOrigin = origin.replace(/^http/, "ws");
+    this.socket = new ReconnectingSocket(() => `${wsOrigin}/ws/visitor?key=${encodeURIComponent(key)}`);
+    this.socket.addEventListener("open", () => this.hello());
+    this.socket.addEventListener("frame", (event) => this.onFrame(event.detail));
+    this.socket.addEventListener("close", () => {
+      this.state.welcomed = false;
+      this.state.typing = null;
+      for (const { reject } of this.pending.values()) reject(new Error("closed"));
+      this.pending.clear();
+    });
+    this.socket.addEventListener("state", (event) => {
+      const s = event.detail;
+      this.state.connection = s === "open" ? "open" : this.everOpen ? "reconnecting" : "connecting";
+      if (s === "open") this.everOpen = true;
+      this.changed("connection");
+    });
+  }
+
+  // ---- storage -------------------------------------------------------------------------
+  load(name) {
+    try { return localStorage.getItem(this.prefix + name); } catch { return null; }
+  }
+
+  store(name, value) {
+    try {
+      if (value === null || value === undefined) localStorage.removeItem(this.prefix + name);
+      else localStorage.setItem(this.prefix + name, String(value));
+    } catch { /* memory only */ }
+  }
+
+  get token() { return this.load("token"); }
+
+  // ---- lifecycle -----------------------------------------------------------------------
+  start() { this.socket.connect(); }
+
+  stop() { this.socket.close(); }
+
+  changed(what) { this.dispatchEvent(new CustomEvent("change", { detail: what })); }
+
+  ref(kind) {
+    this.refs += 1;
+    return `${kind}${this.refs}`;
+  }
+
+  request(frame) {
+    return new Promise((resolve, reject) => {
+      if (!this.state.welcomed) return reject(new Error("offline"));
+      const ref = this.ref(frame.type);
+      this.pending.set(ref, { resolve, reject, kind: frame.type });
+      if (!this.socket.send({ ...frame, ref })) {
+        this.pending.delete(ref);
+        reject(new Error("offline"));
+      }
+    });
+  }
+
+  hello() {
+    const frame = { type: "hello", v: 1, ref: "hello", language: this.language,
+      page: { url: location.href.slice(0, 2048), referrer: document.referrer.slice(0, 2048) } };
+    const token = this.token;
+    if (token) frame.token = token;
+    const lastSeq = this.lastSeq();
+    if (token && lastSeq > 0) frame.lastSeq = lastSeq;
+    if (this.identity) frame.identity = this.identity;
+    if (this.helloProfile) frame.profile = this.helloProfile;
+    this.socket.send(frame);
+  }
+
+  lastSeq() {
+    const seen = this.state.messages.at(-1)?.seq ?? 0;
+    return Math.max(seen, this.state.messages.length ? 0 : Number(this.load("seq")) || 0);
+  }
+
+  // ---- frames --------------------------------------------------------------------------
+  onFrame(frame) {
+    switch (frame.type) {
+      case "welcome": return this.onWelcome(frame);
+      case "visitor": return this.onVisitor(frame);
+      case "conversation": return this.onConversation(frame.conversation);
+      case "message": return this.onMessage(frame.message, true);
+      case "history": return this.onHistory(frame);
+      case "ack": return this.onAck(frame);
+      case "queue":
+        if (frame.conversationId === this.state.conversation?.id) {
+          this.state.queuePosition = frame.position;
+          this.changed("queue");
+        }
+        return;
+      case "typing":
+        if (frame.senderType !== "visitor") this.setTyping(frame.typing);
+        return;
+      case "read": return this.onRead(frame);
+      case "ok": return this.settle(frame.ref, true, frame);
+      case "error": return this.onError(frame);
+      default:
+    }
+  }
+
+  onWelcome(frame) {
+    const state = this.state;
+    const firstWelcome = !this.welcomedOnce;
+    this.welcomedOnce = true;
+    state.welcomed = true;
+    if (frame.token) this.store("token", frame.token);
+    if (state.visitorId && state.visitorId !== frame.visitorId) this.reset();
+    state.visitorId = frame.visitorId;
+    state.widget = { ...state.widget, ...frame.widget };
+    this.helloProfile = null;
+    const conversation = frame.conversation;
+    const dismissed = this.load("dismissed");
+    if (conversation && conversation.id !== dismissed) {
+      if (state.conversation && state.conversation.id !== conversation.id) this.clearConversation();
+      this.applyConversation(conversation);
+      if (firstWelcome || !state.messages.length) this.send_({ type: "history", limit: 50, ref: this.ref("history") });
+    } else if (conversation) {
+      state.fresh = true; // the visitor already chose to start anew
+    }
+    if (this.helloCallback) {
+      this.helloCallback({});
+      this.helloCallback = null;
+    }
+    this.changed("welcome");
+    this.flush();
+  }
+
+  onVisitor(frame) {
+    if (frame.token) this.store("token", frame.token);
+    if (this.state.visitorId && frame.visitorId !== this.state.visitorId) {
+      this.reset();
+      this.send_({ type: "history", limit: 50, ref: this.ref("history") });
+    }
+    this.state.visitorId = frame.visitorId;
+    this.changed("visitor");
+  }
+
+  reset() {
+    this.clearConversation();
+    this.store("seq", null);
+  }
+
+  clearConversation() {
+    const state = this.state;
+    state.conversation = null;
+    state.messages = [];
+    state.hasOlder = false;
+    state.queuePosition = null;
+    state.agentReadSeq = 0;
+    state.visitorReadSeq = 0;
+  }
+
+  onConversation(conversation) {
+    if (!conversation) return;
+    const current = this.state.conversation;
+    if (conversation.id === this.load("dismissed")) return;
+    if (current && current.id !== conversation.id) {
+      if (new Date(conversation.createdAt) < new Date(current.createdAt)) return;
+      this.clearConversation();
+    }
+    this.applyConversation(conversation);
+    this.changed("conversation");
+  }
+
+  applyConversation(conversation) {
+    const state = this.state;
+    state.conversation = { ...state.conversation, ...conversation };
+    if (conversation.status !== "resolved") state.fresh = false;
+    if (conversation.status !== "queued") state.queuePosition = null;
+    state.agentReadSeq = Math.max(state.agentReadSeq, conversation.agentReadSeq ?? 0);
+    state.visitorReadSeq = Math.max(state.visitorReadSeq, conversation.visitorReadSeq ?? 0);
+    if (conversation.status === "resolved") state.typing = null;
+  }
+
+  onMessage(message, live) {
+    if (!message || message.kind === "note") return false;
+    const state = this.state;
+    if (message.conversationId === this.load("dismissed")) return false;
+    if (state.conversation && message.conversationId !== state.conversation.id) return false;
+    const list = state.messages;
+    const at = list.findIndex((m) => m.seq >= message.seq);
+    if (at >= 0 && list[at].seq === message.seq) return false;
+    if (at < 0) list.push(message); else list.splice(at, 0, message);
+    if (message.clientId && message.senderType === "visitor") this.outbox.remove(message.clientId);
+    if (message.senderType !== "visitor") state.typing = null;
+    if (list.at(-1) === message) this.store("seq", message.seq);
+    if (live) {
+      this.changed("messages");
+      if (message.senderType === "agent" || message.senderType === "bot") {
+        this.dispatchEvent(new CustomEvent("message", { detail: message }));
+      }
+    }
+    return true;
+  }
+
+  onHistory(frame) {
+    const state = this.state;
+    const messages = frame.messages || [];
+    for (const message of messages) this.onMessage(message, false);
+    if (frame.ref?.startsWith("older")) state.loadingOlder = false;
+    const first = state.messages[0];
+    state.hasOlder = !!first && first.seq > 1 && messages.length >= 50;
+    this.changed("history");
+  }
+
+  onAck(frame) {
+    const item = this.outbox.get(frame.clientId);
+    if (item) this.outbox.remove(frame.clientId);
+    if (item?.fresh) this.state.fresh = false;
+    if (frame.conversationId === this.load("dismissed")) {
+      // An older server reopened the conversation the visitor had closed: show it again.
+      this.store("dismissed", null);
+      this.send_({ type: "history", limit: 50, ref: this.ref("history") });
+    }
+  }
+
+  onRead(frame) {
+    const state = this.state;
+    if (state.conversation && frame.conversationId !== state.conversation.id) return;
+    if (frame.side === "agent") state.agentReadSeq = Math.max(state.agentReadSeq, frame.seq);
+    else state.visitorReadSeq = Math.max(state.visitorReadSeq, frame.seq);
+    this.changed("read");
+  }
+
+  onError(frame) {
+    const ref = frame.ref || "";
+    if (ref === "hello") {
+      if (frame.code === "forbidden") this.identity = null;
+      if (frame.code === "visitor-not-found") this.store("token", null);
+      setTimeout(() => this.hello(), 1000);
+      return;
+    }
+    if (ref.startsWith("send:")) {
+      const clientId = ref.slice(5);
+      if (RETRYABLE.has(frame.code)) {
+        setTimeout(() => this.resend(clientId), frame.retryAfterMs || 1500);
+      } else {
+        this.outbox.update(clientId, { state: "failed", error: frame.code });
+      }
+      return;
+    }
+    if (ref.startsWith("profile") && frame.code === "invalid-frame") {
+      // A server without the `profile` frame: carry the profile in a new hello instead.
+      const waiting = this.pending.get(ref);
+      this.helloProfile = waiting?.profile ?? null;
+      this.pending.delete(ref);
+      if (this.helloProfile) {
+        const { resolve } = waiting;
+        this.helloCallback = resolve;
+        this.socket.reconnect();
+        return;
+      }
+    }
+    if (ref.startsWith("history")) this.state.loadingOlder = false;
+    this.settle(ref, false, frame);
+  }
+
+  settle(ref, ok, frame) {
+    const waiting = this.pending.get(ref);
+    if (!waiting) return;
+    this.pending.delete(ref);
+    if (ok) waiting.resolve(frame); else waiting.reject(Object.assign(new Error(frame.message), { code: frame.code }));
+  }
+
+  setTyping(on) {
+    clearTimeout(this.agentTypingTimer);
+    const name = this.state.conversation?.assigneeName || null;
+    this.state.typing = on ? { name } : null;
+    if (on) this.agentTypingTimer = setTimeout(() => this.setTyping(false), 8000);
+    this.changed("typing");
+  }
+
+  // ---- actions -------------------------------------------------------------------------
+  send_(frame) { return this.state.welcomed && this.socket.send(frame); }
+
+  send(text) {
+    const trimmed = text.trim();
+    if (!trimmed) return;
+    const item = this.outbox.add({ clientId: newClientId(), text: trimmed, fresh: this.state.fresh || undefined });
+    this.resend(item.clientId);
+    this.typing(false);
+  }
+
+  resend(clientId) {
+    const item = this.outbox.get(clientId);
+    if (!item || !this.state.welcomed) return;
+    const frame = { type: "send", clientId, text: item.text, ref: `send:${clientId}` };
+    // Ask for a new conversation only while the current one is still the resolved one.
+    if (item.fresh && (!this.state.conversation || this.state.conversation.status === "resolved")) frame.newConversation = true;
+    if (this.socket.send(frame)) {
+      clearTimeout(this.ackTimer);
+      this.ackTimer = setTimeout(() => { if (this.outbox.list((i) => i.state === "sending").length) this.socket.probe(); }, 10000);
+    }
+  }
+
+  flush() {
+    for (const item of this.outbox.list((i) => i.state === "sending")) this.resend(item.clientId);
+  }
+
+  retry(clientId) {
+    this.outbox.update(clientId, { state: "sending", error: undefined });
+    this.resend(clientId);
+  }
+
+  discard(clientId) { this.outbox.remove(clientId); }
+
+  typing(on) {
+    clearTimeout(this.typingTimer);
+    if (!this.state.conversation || this.state.conversation.status === "resolved") return;
+    const now = Date.now();
+    if (on) {
+      if (now - this.lastTypingSent > 2500) {
+        this.lastTypingSent = now;
+        this.send_({ type: "typing", typing: true });
+      }
+      this.typingTimer = setTimeout(() => this.typing(false), 4000);
+    } else if (this.lastTypingSent) {
+      this.lastTypingSent = 0;
+      this.send_({ type: "typing", typing: false });
+    }
+  }
+
+  /** Sends the pre-chat or offline form's answers; resolves once stored. */
+  submitProfile(profile) {
+    const frame = { type: "profile", profile };
+    if (this.identity) frame.identity = this.identity;
+    return new Promise((resolve, reject) => {
+      if (!this.state.welcomed) return reject(new Error("offline"));
+      const ref = this.ref("profile");
+      this.pending.set(ref, { resolve, reject, kind: "profile", profile });
+      this.socket.send({ ...frame, ref });
+    }).then((result) => {
+      this.state.profileDone = true;
+      this.store("profile", "1");
+      this.changed("profile");
+      return result;
+    });
+  }
+
+  identify(identity) {
+    if (identity.userId && identity.hash) this.identity = { userId: String(identity.userId), hash: String(identity.hash) };
+    const profile = {};
+    for (const field of ["name", "email", "phone"]) if (identity[field]) profile[field] = String(identity[field]);
+    if (identity.attributes && typeof identity.attributes === "object") profile.attributes = identity.attributes;
+    if (!this.state.welcomed) {
+      if (Object.keys(profile).length) this.helloProfile = { ...this.helloProfile, ...profile };
+      return;
+    }
+    const frame = { type: "profile", ref: this.ref("profile") };
+    if (Object.keys(profile).length) frame.profile = profile;
+    if (this.identity) frame.identity = this.identity;
+    this.socket.send(frame);
+  }
+
+  rate(rating, comment) {
+    const frame = { type: "rate", rating };
+    if (comment) frame.comment = comment.slice(0, 1000);
+    return this.request(frame);
+  }
+
+  startNew() {
+    const state = this.state;
+    if (state.conversation) this.store("dismissed", state.conversation.id);
+    this.clearConversation();
+    state.fresh = true;
+    this.store("seq", null);
+    this.changed("conversation");
+  }
+
+  loadOlder() {
+    const state = this.state;
+    const first = state.messages[0];
+    if (!first || state.loadingOlder || !state.hasOlder) return;
+    state.loadingOlder = true;
+    this.send_({ type: "history", beforeSeq: first.seq, limit: 50, ref: this.ref("older") });
+    this.changed("history");
+  }
+
+  /** Marks everything shown as read (call while the panel is open and the tab visible). */
+  markRead() {
+    const state = this.state;
+    const last = state.messages.at(-1);
+    if (!last || last.seq <= state.visitorReadSeq || !state.welcomed) return;
+    if (this.send_({ type: "read", seq: last.seq })) state.visitorReadSeq = last.seq;
+    this.changed("read");
+  }
+
+  unreadCount() {
+    const state = this.state;
+    return state.messages.filter((m) => m.seq > state.visitorReadSeq && (m.senderType === "agent" || m.senderType === "bot")).length;
+  }
+
+  remember(name, value) { this.store(name, value); }
+}

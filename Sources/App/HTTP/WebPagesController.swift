@@ -1,0 +1,47 @@
+import Admin
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOPosix
+import Realtime
+
+/// The pages people open, beyond plain static files: `/chat/{widgetKey}` (the chat as a full
+/// page, for phones, in-app browsers and links), `/demo` (a sample shop embedding the demo
+/// tenant's widget) and `/app` (the agent workspace, at `/app/`).
+struct WebPagesController: Sendable {
+    let publicDirectory: URL
+    let widgets: WidgetFront
+    /// The tenant whose first widget the demo page embeds.
+    let demoTenantSlug: String
+
+    func addRoutes(to router: Router<KefuRequestContext>) {
+        router.get("app") { _, _ in Response.redirect(to: "/app/", type: .permanent) }
+        router.get("chat/{key}", use: chat)
+        router.get("demo", use: demo)
+    }
+
+    /// The chat page for any widget key; an unknown key gets the same page (which then says so)
+    /// with status 404, so links to a deleted widget are reported as broken.
+    @Sendable func chat(request: Request, context: KefuRequestContext) async throws -> Response {
+        let key = context.parameters.get("key") ?? ""
+        let known = try await widgets.config(publicKey: key) != nil
+        return try await page("chat/index.html", status: known ? .ok : .notFound)
+    }
+
+    @Sendable func demo(request: Request, context: KefuRequestContext) async throws -> Response {
+        guard let key = try await widgets.firstWidgetKey(tenantSlug: demoTenantSlug) else {
+            throw APIError.notFound("The demo needs the demo tenant and its widget (KEFU_SEED_DEMO on a fresh installation).")
+        }
+        return try await page("demo/page.html", status: .ok) { $0.replacingOccurrences(of: "{{WIDGET_KEY}}", with: key) }
+    }
+
+    /// A page from `Public/`, read off the event loop (files may change while kefu runs).
+    private func page(_ path: String, status: HTTPResponse.Status, fill: @Sendable (String) -> String = { $0 }) async throws -> Response {
+        let url = publicDirectory.appendingPathComponent(path)
+        let html = try await NIOThreadPool.singleton.runIfActive { try String(contentsOf: url, encoding: .utf8) }
+        return Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(string: fill(html))))
+    }
+}
