@@ -64,6 +64,8 @@
   button.append(badge);
   root.append(css, button);
   host.hidden = true;
+  // In the page at once (hidden), so the stylesheet loads while the config is fetched.
+  (document.body || document.documentElement).append(host);
 
   let config = null;
   let panel = null;
@@ -139,7 +141,8 @@
     label();
     const show = () => { host.hidden = hide; };
     if (css.sheet) show(); else css.onload = css.onerror = show;
-    (document.body || document.documentElement).append(host);
+    const parent = document.body || document.documentElement;
+    if (host.parentNode !== parent) parent.append(host);
     if (hasToken()) loadPanel();
     for (const [method, ...args] of queued) if (typeof Kefu[method] === "function") Kefu[method](...args);
   };

@@ -19,6 +19,13 @@ function format(lang, options) {
   return cache.get(key);
 }
 
+/** One Intl.RelativeTimeFormat per language and style: making one costs more than formatting. */
+function relative(lang, style) {
+  const key = `relative:${lang}:${style}`;
+  if (!cache.has(key)) cache.set(key, new Intl.RelativeTimeFormat(lang, { numeric: "auto", style }));
+  return cache.get(key);
+}
+
 function toDate(date) {
   const value = date instanceof Date ? date : new Date(date);
   return Number.isNaN(value.getTime()) ? null : value;
@@ -45,7 +52,7 @@ export function formatDay(date, lang, now = new Date()) {
   if (!value) return "";
   const midnight = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
   const days = Math.round((midnight(value) - midnight(now)) / 86400000);
-  if (days === 0 || days === -1) return new Intl.RelativeTimeFormat(lang, { numeric: "auto" }).format(days, "day");
+  if (days === 0 || days === -1) return relative(lang, "long").format(days, "day");
   const options = value.getFullYear() === now.getFullYear()
     ? { weekday: "short", month: "short", day: "numeric" }
     : { year: "numeric", month: "short", day: "numeric" };
@@ -56,7 +63,7 @@ export function formatRelative(date, lang, now = new Date()) {
   const value = toDate(date);
   if (!value) return "";
   const seconds = Math.round((value.getTime() - now.getTime()) / 1000);
-  const rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto", style: "short" });
+  const rtf = relative(lang, "short");
   const abs = Math.abs(seconds);
   if (abs < 45) return rtf.format(0, "second");
   if (abs < 3600) return rtf.format(Math.round(seconds / 60), "minute");

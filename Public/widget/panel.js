@@ -181,7 +181,7 @@ export async function mountPanel({ root, key, config, lang, mode = "widget", hoo
     Object.assign(view, {
       t, lang: i18n.lang, origin: ORIGIN, conversation, widgetName: widgetName(),
       greeting: widget.greeting || t("thread.greeting"), intro, hasOlder: state.hasOlder,
-      messages: state.messages, outbox: store.outbox.list(), uploads: uploads.items,
+      messages: state.messages, outbox: store.outbox.list().map((item) => ({ ...item, senderType: "visitor" })), uploads: uploads.items,
       typing: state.typing, agentReadSeq: state.agentReadSeq,
       onRetry: (id) => store.retry(id), onDiscard: (id) => store.discard(id), onOpenImage: showImage,
     });

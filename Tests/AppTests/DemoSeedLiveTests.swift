@@ -27,6 +27,12 @@ import TestSupport
             await #expect(throws: (any Error).self) {
                 _ = try await WebSocketTestClient.connect(port: port, path: "/ws/visitor?key=\(key)", headers: [("Origin", "https://elsewhere.example")])
             }
+            // Every start names the workspace and the demo page, which embeds this widget.
+            #expect(output.contains("Agent workspace: http://127.0.0.1:\(port)/app/"))
+            let demo = try await RealtimeHarness.request(node, .get, "/demo")
+            #expect(demo.status == .ok)
+            #expect(demo.text.contains("data-key=\"\(key)\""))
+            #expect(!demo.text.contains("{{WIDGET_KEY}}"))
             node.signal(SIGTERM)
             #expect(try await node.waitForExit(timeout: .seconds(30)) == 0)
         }

@@ -129,6 +129,23 @@ import TestSupport
         }
     }
 
+    @Test func anAgentReconnectingAwayIsNotOfferedTheQueueMeanwhile() async throws {
+        try await RealtimeHarness.with { harness in
+            let token = try await harness.token(email: "agent@acme.example")
+            let away = try await WebSocketTestClient.connect(port: harness.nodes[0].port, path: "/ws/agent?presence=away",
+                                                             headers: [("Authorization", "Bearer \(token)")])
+            #expect(try await away.next("welcome")["presence"] as? String == "away")
+            let (visitor, _) = try await harness.visitorHello()
+            try await visitor.send(["type": "send", "clientId": "w1", "text": "anyone?"])
+            #expect(try await visitor.next("queue")["position"] as? Int == 1)
+            #expect(try await harness.sql("SELECT status FROM conversations") == [["queued"]])
+            await #expect(throws: (any Error).self) {
+                _ = try await WebSocketTestClient.connect(port: harness.nodes[0].port, path: "/ws/agent?presence=busy",
+                                                          headers: [("Authorization", "Bearer \(token)")])
+            }
+        }
+    }
+
     @Test func resumeReplaysEveryConversationAfterItsSeqAndAnswersOnceAllAreSent() async throws {
         try await RealtimeHarness.with { harness in
             let token = try await harness.token(email: "agent@acme.example")

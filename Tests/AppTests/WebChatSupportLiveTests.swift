@@ -69,6 +69,9 @@ import TestSupport
             #expect(try await Self.headers(harness, "/app/main.js")[.accessControlAllowOrigin] == nil)
             let app = try await harness.request(.get, "/app", token: nil)
             #expect(app.status.code == 308 || app.status.code == 301)
+            let workspace = try await harness.request(.get, "/app/", token: nil)
+            #expect(workspace.status == .ok, "the workspace itself, not a redirect to itself")
+            #expect(workspace.text.contains("<html"))
         }
     }
 

@@ -26,10 +26,11 @@ public struct AttachmentsController: Sendable {
 
     func upload(_ request: Request) async throws -> AttachmentStore.Upload {
         let parameters = request.uri.queryParameters
-        guard let name = parameters["name"], !name.isEmpty else { throw APIError.validation(field: "name", "give the file's name") }
+        // Read as a form value: a browser's URLSearchParams writes a space as `+`.
+        guard let name = request.formParameter("name"), !name.isEmpty else { throw APIError.validation(field: "name", "give the file's name") }
         guard let clientID = parameters["clientId"] else { throw APIError.validation(field: "clientId", "give a client id (the same on retries)") }
         let body = try await request.body.collect(upTo: attachments.maximumBytes)
-        return AttachmentStore.Upload(fileName: String(name), bytes: Array(buffer: body), clientID: String(clientID))
+        return AttachmentStore.Upload(fileName: name, bytes: Array(buffer: body), clientID: String(clientID))
     }
 
     @Sendable func uploadByAgent(request: Request, context: KefuRequestContext) async throws -> Response {
@@ -41,10 +42,16 @@ public struct AttachmentsController: Sendable {
 
     @Sendable func uploadByVisitor(request: Request, context: KefuRequestContext) async throws -> Response {
         let (key, origin) = try await checkOrigin(request)
-        guard let token = request.headers[Self.visitorTokenHeader] else {
-            throw APIError.unauthenticated("Send the visitor's token in X-Kefu-Visitor.")
+        let result: AppendResult
+        do {
+            guard let token = request.headers[Self.visitorTokenHeader] else {
+                throw APIError.unauthenticated("Send the visitor's token in X-Kefu-Visitor.")
+            }
+            result = try await attachments.postByVisitor(try await upload(request), widgetKey: key, visitorToken: token)
+        } catch {
+            // The page may read why its upload was refused (a type not accepted, too large).
+            throw CrossOriginError(origin: origin, underlying: error)
         }
-        let result = try await attachments.postByVisitor(try await upload(request), widgetKey: key, visitorToken: token)
         var response = try MessageView(result.message).response(from: request, context: context)
         response.status = result.duplicate ? .ok : .created
         Self.allowCORS(&response.headers, origin: origin)
@@ -71,7 +78,7 @@ public struct AttachmentsController: Sendable {
         return (key, origin)
     }
 
-    static func allowCORS(_ headers: inout HTTPFields, origin: String) {
+    public static func allowCORS(_ headers: inout HTTPFields, origin: String) {
         headers[.accessControlAllowOrigin] = origin
         headers[.vary] = "Origin"
     }

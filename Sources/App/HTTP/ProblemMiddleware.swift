@@ -16,6 +16,11 @@ struct ProblemMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as CrossOriginError {
+            var response = Self.response(for: problem(for: error.underlying, request: request, context: context),
+                                         path: request.uri.path, requestID: context.requestID)
+            AttachmentsController.allowCORS(&response.headers, origin: error.origin)
+            return response
         } catch {
             let problem = problem(for: error, request: request, context: context)
             return Self.response(for: problem, path: request.uri.path, requestID: context.requestID)

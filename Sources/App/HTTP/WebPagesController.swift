@@ -15,7 +15,11 @@ struct WebPagesController: Sendable {
     let demoTenantSlug: String
 
     func addRoutes(to router: Router<KefuRequestContext>) {
-        router.get("app") { _, _ in Response.redirect(to: "/app/", type: .permanent) }
+        // The router matches `/app` and `/app/` alike: redirect the first, serve the second.
+        router.get("app") { request, _ in
+            guard request.uri.path == "/app/" else { return Response.redirect(to: "/app/", type: .permanent) }
+            return try await page("app/index.html", status: .ok)
+        }
         router.get("chat/{key}", use: chat)
         router.get("demo", use: demo)
     }
@@ -24,6 +28,9 @@ struct WebPagesController: Sendable {
     /// with status 404, so links to a deleted widget are reported as broken.
     @Sendable func chat(request: Request, context: KefuRequestContext) async throws -> Response {
         let key = context.parameters.get("key") ?? ""
+        // The page's own files (`/chat/chat.js`) share this path: a 404 thrown here lets the
+        // file middleware serve them.
+        guard key.hasPrefix("kfw_") else { throw HTTPError(.notFound) }
         let known = try await widgets.config(publicKey: key) != nil
         return try await page("chat/index.html", status: known ? .ok : .notFound)
     }

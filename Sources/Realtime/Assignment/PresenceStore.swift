@@ -9,8 +9,14 @@ import Tenancy
 /// `agent_connections` records which nodes hold an agent's sockets, so an agent goes offline
 /// only when the last of them lets go. Connect and disconnect lock the presence row first, so
 /// one node's connect and another's disconnect never interleave.
+/// An agent's availability: `online` agents are offered conversations; `away` and `offline`
+/// ones are not (and `offline` ones are shown offline).
+public enum AgentPresence: String, Sendable {
+    case online, away, offline
+}
+
 struct PresenceStore: Sendable {
-    enum Status: String, Sendable { case online, away, offline }
+    typealias Status = AgentPresence
 
     let database: Database
 
@@ -32,12 +38,13 @@ struct PresenceStore: Sendable {
             """)
     }
 
-    /// The agent's first socket on `node` opened: this node holds them, and they are online.
+    /// The agent's first socket on `node` opened: this node holds them, and they are `status`
+    /// (online, unless the client asked to come back away or offline).
     /// Every presence transaction locks the agents' presence rows first (in user id order) and
     /// `agent_connections` after, so connects, disconnects and heartbeats never deadlock.
-    func connect(userID: UUID, tenantID: UUID, node: String) async throws {
+    func connect(userID: UUID, tenantID: UUID, node: String, status: Status = .online) async throws {
         try await database.withTenant(tenantID) { tx in
-            try await Self.upsert(.online, userID: userID, in: tx)
+            try await Self.upsert(status, userID: userID, in: tx)
             try await tx.query("""
                 INSERT INTO agent_connections (tenant_id, user_id, node_id) VALUES (\(tx.tenantID), \(userID), \(node))
                 ON CONFLICT (tenant_id, user_id, node_id) DO UPDATE SET heartbeat_at = now()

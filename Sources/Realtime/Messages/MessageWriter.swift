@@ -239,33 +239,23 @@ public final class MessageWriter: Service, Sendable {
         let kinds = messages.map(\.kind.rawValue)
         let bodies = messages.map(\.body)
         let attachments = messages.map { $0.attachmentID?.lowercased ?? "" }
-        let (logger, nodeID) = (self.logger, self.nodeID)
-        return try await database.withConnection(for: .writer, deadline: limits.roundTripDeadline) { connection in
+        let nodeID = self.nodeID
+        // An explicit transaction: the senders hear back only once COMMIT has returned, so a
+        // failure at commit time can never follow an ack.
+        return try await database.withAppendTransaction(deadline: limits.roundTripDeadline) { batch in
             var outcomes = [Result<AppendResult, any Error>](repeating: .failure(RealtimeError.conversationNotFound), count: messages.count)
-            // An explicit transaction: the senders hear back only once COMMIT has returned, so a
-            // failure at commit time can never follow an ack.
-            try await connection.query("BEGIN", logger: logger)
-            do {
-                try DatabaseError.checkOpen(connection)
-                let rows = try await connection.query("""
-                    SELECT ordinal, message_id, message_seq, message_created_at, duplicate, conversation_status
-                    FROM kefu_append_messages(\(tenants), \(conversations), \(keys), \(senderTypes), \(senders),
-                                              \(kinds), \(bodies), \(attachments), \(nodeID))
-                    """, logger: logger)
-                for try await (ordinal, id, seq, createdAt, duplicate, status) in rows.decode((Int32, UUID, Int64, Date, Bool, String).self) {
-                    let index = Int(ordinal) - 1
-                    guard messages.indices.contains(index) else { continue }
-                    outcomes[index] = .success(AppendResult(
-                        message: messages[index].committed(id: id, seq: seq, at: createdAt), duplicate: duplicate,
-                        conversationStatus: Conversation.Status(rawValue: status)))
-                }
-            } catch {
-                // A query written to a closed connection is never answered (postgres-nio drops it): skip.
-                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
-                throw error
+            let rows = try await batch.query("""
+                SELECT ordinal, message_id, message_seq, message_created_at, duplicate, conversation_status
+                FROM kefu_append_messages(\(tenants), \(conversations), \(keys), \(senderTypes), \(senders),
+                                          \(kinds), \(bodies), \(attachments), \(nodeID))
+                """)
+            for try await (ordinal, id, seq, createdAt, duplicate, status) in rows.decode((Int32, UUID, Int64, Date, Bool, String).self) {
+                let index = Int(ordinal) - 1
+                guard messages.indices.contains(index) else { continue }
+                outcomes[index] = .success(AppendResult(
+                    message: messages[index].committed(id: id, seq: seq, at: createdAt), duplicate: duplicate,
+                    conversationStatus: Conversation.Status(rawValue: status)))
             }
-            try DatabaseError.checkOpen(connection)
-            try await connection.query("COMMIT", logger: logger)
             return outcomes
         }
     }

@@ -15,7 +15,12 @@ final class AgentSession: SocketSession {
     /// Signs this agent's messages; read with the welcome.
     let displayName = Mutex<String?>(nil)
 
-    init(principal: Principal, conversations: ConversationService, writer: MessageWriter, hub: Hub, presence: PresenceStore) {
+    /// What connecting sets the agent to.
+    let initialPresence: PresenceStore.Status
+
+    init(principal: Principal, conversations: ConversationService, writer: MessageWriter, hub: Hub, presence: PresenceStore,
+         initialPresence: PresenceStore.Status = .online) {
+        self.initialPresence = initialPresence
         self.principal = principal
         self.conversations = conversations
         self.writer = writer
@@ -27,7 +32,7 @@ final class AgentSession: SocketSession {
 
     /// Sent once the socket is registered: where the agent stands and what they have.
     func welcome(on socket: LiveSocket) async throws {
-        try await presence.connect(userID: principal.userID, tenantID: tenantID, node: hub.nodeID)
+        try await presence.connect(userID: principal.userID, tenantID: tenantID, node: hub.nodeID, status: initialPresence)
         let capacity = try await presence.capacity(userID: principal.userID, tenantID: tenantID)
         let canSeeQueue = principal.has(.conversationsRead)
         let (settings, mine, queue, name) = try await conversations.database.withTenant(tenantID) { tx in
@@ -46,7 +51,7 @@ final class AgentSession: SocketSession {
         socket.state.withLock { $0.maxMessageBytes = settings.maxMessageBytes }
         displayName.withLock { $0 = name }
         socket.send(.agentWelcome(AgentWelcome(
-            userId: principal.userID, presence: "online", capacity: capacity, permissions: principal.permissions.map(\.rawValue).sorted(),
+            userId: principal.userID, presence: initialPresence.rawValue, capacity: capacity, permissions: principal.permissions.map(\.rawValue).sorted(),
             conversations: mine.map(ConversationView.init), queue: queue.map(ConversationView.init))))
         for conversation in mine {
             socket.remember(conversation)

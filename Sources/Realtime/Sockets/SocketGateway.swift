@@ -12,7 +12,9 @@ import Tenancy
 public struct SocketGateway: Sendable {
     public enum Admission: Sendable {
         case visitor(tenantID: UUID, widget: Widget)
-        case agent(Principal)
+        /// `presence`: what the agent is on connecting (`?presence=away|offline`; `online` by
+        /// default), so a reload does not offer an away agent the queue before they say so again.
+        case agent(Principal, presence: AgentPresence)
         case refused(status: HTTPResponseStatus, code: String, detail: String)
     }
 
@@ -61,7 +63,11 @@ public struct SocketGateway: Sendable {
             switch path {
             case Self.visitorPath:
                 return try await admitVisitor(key: query["key"], origin: headers.first(name: "origin"), host: headers.first(name: "host"))
-            case Self.agentPath: return try await admitAgent(headers: headers)
+            case Self.agentPath:
+                guard let presence = AgentPresence(rawValue: query["presence"] ?? "online") else {
+                    return .refused(status: .badRequest, code: "bad-request", detail: "presence is online, away or offline.")
+                }
+                return try await admitAgent(headers: headers, presence: presence)
             default: return .refused(status: .notFound, code: "not-found", detail: "No socket at \(path.prefix(100)).")
             }
         } catch {
@@ -84,7 +90,7 @@ public struct SocketGateway: Sendable {
         return .visitor(tenantID: tenantID, widget: widget)
     }
 
-    private func admitAgent(headers: HTTPHeaders) async throws -> Admission {
+    private func admitAgent(headers: HTTPHeaders, presence: AgentPresence) async throws -> Admission {
         let principal: Principal?
         if let authorization = headers.first(name: "authorization") {
             guard authorization.lowercased().hasPrefix("bearer ") else {
@@ -107,7 +113,7 @@ public struct SocketGateway: Sendable {
         guard principal.has(.conversationsRead) || principal.has(.conversationsReply) else {
             return .refused(status: .forbidden, code: "permission-denied", detail: "The agent socket needs conversations.read or conversations.reply.")
         }
-        return .agent(principal)
+        return .agent(principal, presence: presence)
     }
 
     /// Installs the socket's handlers on an upgraded channel (on its event loop). `clientIP` is
@@ -121,11 +127,11 @@ public struct SocketGateway: Sendable {
                                 flusher: hub.flushers.flusher(for: channel.eventLoop))
             socket.attach(VisitorSession(tenantID: tenantID, widget: widget, directory: VisitorDirectory(database: hub.database),
                                          conversations: conversations, writer: writer, hub: hub))
-        case .agent(let principal):
+        case .agent(let principal, let presence):
             socket = LiveSocket(id: hub.nextSocketID(), role: .agent(principal), channel: channel, origin: connection,
                                 flusher: hub.flushers.flusher(for: channel.eventLoop))
             let session = AgentSession(principal: principal, conversations: conversations, writer: writer, hub: hub,
-                                       presence: PresenceStore(database: hub.database))
+                                       presence: PresenceStore(database: hub.database), initialPresence: presence)
             socket.attach(session)
             let logger = self.logger
             let welcoming = hub.background.spawn {

@@ -35,10 +35,10 @@ extension Database {
     /// The body must not start a query once its connection is closed (check `isClosed` before a
     /// ROLLBACK after an error): postgres-nio never answers a query written to a closed channel.
     ///
-    /// For the few legitimate exceptions to `withTenant`: the multi-tenant batch append (which
-    /// scopes each tenant's rows itself, under row-level security) and NOTIFY.
+    /// Internal: serving code reaches it only through the named exceptions to `withTenant`, the
+    /// multi-tenant batch append (`withAppendTransaction`) and `notify`.
     /// - Throws: `DatabaseError.deadlineExceeded` when the deadline passed, else `body`'s error.
-    public func withConnection<Result: Sendable>(
+    func withConnection<Result: Sendable>(
         for holder: ConnectionHolder, deadline: Duration,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {

@@ -77,19 +77,27 @@ public final class Database: Service, Sendable {
             holders.add(.request)
             defer { holders.remove(.request) }
             try DatabaseError.checkOpen(connection)
-            try await connection.query("BEGIN", logger: logger)
-            let result: Result
-            do {
-                result = try await body(connection)
-            } catch {
-                // A query written to a closed connection is never answered (postgres-nio drops it): skip.
-                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
-                throw error
-            }
-            try DatabaseError.checkOpen(connection)
-            try await connection.query("COMMIT", logger: logger)
-            return result
+            return try await Self.inTransaction(on: connection, logger: logger, body)
         }
+    }
+
+    /// BEGIN, `body`, COMMIT on `connection`; after an error, ROLLBACK only on a connection still
+    /// open (a query written to a closed one is never answered: postgres-nio drops it). Runs in its
+    /// caller's isolation (`nonisolated(nonsending)`), so `body` never crosses a boundary.
+    nonisolated(nonsending) static func inTransaction<Result: Sendable>(
+        on connection: PostgresConnection, logger: Logger, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await connection.query("BEGIN", logger: logger)
+        let result: Result
+        do {
+            result = try await body(connection)
+        } catch {
+            if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
+            throw error
+        }
+        try DatabaseError.checkOpen(connection)
+        try await connection.query("COMMIT", logger: logger)
+        return result
     }
 }
 
