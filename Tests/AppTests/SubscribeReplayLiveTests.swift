@@ -34,7 +34,7 @@ import TestSupport
                 var seen: Set<Int> = []
                 var types: [String] = []
                 while true {
-                    guard let frame = try? await socket.next(timeout: .seconds(30)) else {
+                    guard let frame = try? await socket.next(timeout: WebSocketTestClient.patience) else {
                         Issue.record("round \(round): no answer; frames so far: \(types)")
                         break
                     }
@@ -65,7 +65,7 @@ import TestSupport
         for _ in 0..<20 {
             try await socket.send(frame)
             while true {
-                let answer = try #require(try await socket.next(timeout: .seconds(30)), "the socket closed before \(ref) was answered")
+                let answer = try #require(try await socket.next(timeout: WebSocketTestClient.patience), "the socket closed before \(ref) was answered")
                 guard answer["ref"] as? String == ref, let type = answer["type"] as? String, type == "ack" || type == "error" else { continue }
                 if type == "ack" { return }
                 let code = answer["code"] as? String ?? ""

@@ -125,13 +125,17 @@ actor WebSocketTestClient {
     }
 
     /// The next JSON frame, or nil when the socket closed (see `closeCode`).
-    func next(timeout: Duration = .seconds(30)) async throws -> JSONFrame? {
+    /// How long a test waits for a frame. Generous: the whole suite starts some forty live nodes at
+    /// once on two cores, and in that first minute a welcome has taken over 30 s.
+    static let patience: Duration = .seconds(90)
+
+    func next(timeout: Duration = WebSocketTestClient.patience) async throws -> JSONFrame? {
         guard let text = try await nextText(timeout: timeout) else { return nil }
         return JSONFrame(object: try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:])
     }
 
     /// The next text frame as sent, or nil when the socket closed (see `closeCode`).
-    func nextText(timeout: Duration = .seconds(30)) async throws -> String? {
+    func nextText(timeout: Duration = WebSocketTestClient.patience) async throws -> String? {
         let deadline = ContinuousClock.now + timeout
         while true {
             let frame = try await nextFrame(timeout: max(deadline - .now, .milliseconds(1)))
@@ -151,7 +155,7 @@ actor WebSocketTestClient {
     }
 
     /// Skips frames until one of `type` arrives.
-    func next(_ type: String, timeout: Duration = .seconds(30)) async throws -> JSONFrame {
+    func next(_ type: String, timeout: Duration = WebSocketTestClient.patience) async throws -> JSONFrame {
         let deadline = ContinuousClock.now + timeout
         while true {
             guard let frame = try await next(timeout: deadline - .now) else {
@@ -162,7 +166,7 @@ actor WebSocketTestClient {
     }
 
     /// Skips frames until a `message` from `senderType` arrives; returns the message object.
-    func nextMessage(from senderType: String, timeout: Duration = .seconds(30)) async throws -> JSONFrame {
+    func nextMessage(from senderType: String, timeout: Duration = WebSocketTestClient.patience) async throws -> JSONFrame {
         let deadline = ContinuousClock.now + timeout
         while true {
             let frame = try await next("message", timeout: deadline - .now)
