@@ -52,18 +52,30 @@ export class ConversationList extends EventTarget {
     this.loading = false;
     this.error = null;
     this.generation = 0;
-    this.serverOrder = "asc";  // what the REST list answered with; detected from the first page
     this.onConversation = (event) => this.track(event.detail.conversation);
+    this.onBulk = () => this.endBulk();
+    this.bulkChanged = false;
     store.addEventListener("conversation", this.onConversation);
+    store.addEventListener("bulk", this.onBulk);
   }
 
   dispose() {
     this.store.removeEventListener("conversation", this.onConversation);
+    this.store.removeEventListener("bulk", this.onBulk);
     this.generation += 1;
   }
 
   emit(detail) {
+    // Inside a burst of conversations (a welcome with thousands), one reset at the end replaces
+    // thousands of single-row changes.
+    if (this.store.bulk && detail.op !== "state") { this.bulkChanged = true; return; }
     this.dispatchEvent(new CustomEvent("change", { detail }));
+  }
+
+  endBulk() {
+    if (!this.bulkChanged) return;
+    this.bulkChanged = false;
+    this.emit({ op: "reset" });
   }
 
   statuses() {
@@ -78,8 +90,8 @@ export class ConversationList extends EventTarget {
       teamId: this.filters.teamId,
       widgetId: this.filters.widgetId,
       q: this.filters.q,
-      // Newest first where the server supports it (older servers ignore the parameter).
-      order: this.view.order === "created" ? "desc" : undefined,
+      // The server pages in the list's own order: newest first, or most recent activity first.
+      order: { created: "desc", activity: "activity" }[this.view.order],
       limit: 50,
     };
   }
@@ -100,11 +112,11 @@ export class ConversationList extends EventTarget {
       case "queue":
         return (time(a.queuedAt ?? a.createdAt) - time(b.queuedAt ?? b.createdAt)) || (a.id < b.id ? -1 : 1);
       case "activity":
-        return (time(b.lastMessageAt ?? b.createdAt) - time(a.lastMessageAt ?? a.createdAt)) || (a.id < b.id ? -1 : 1);
-      default: {
-        const byCreation = (time(a.createdAt) - time(b.createdAt)) || (a.id < b.id ? -1 : 1);
-        return this.serverOrder === "desc" ? -byCreation : byCreation;
-      }
+        // As the server orders `order=activity`: the time, then the id, both descending.
+        return (time(b.lastMessageAt ?? b.createdAt) - time(a.lastMessageAt ?? a.createdAt)) || (a.id < b.id ? 1 : -1);
+      default:
+        // Newest first, as `order=desc` pages.
+        return (time(b.createdAt) - time(a.createdAt)) || (a.id < b.id ? 1 : -1);
     }
   }
 
@@ -165,9 +177,6 @@ export class ConversationList extends EventTarget {
       const page = await get("/api/v1/conversations", { ...this.query(), cursor: this.cursor });
       if (generation !== this.generation) return;
       const items = page.items ?? [];
-      if (!this.cursor && items.length >= 2) {
-        this.serverOrder = time(items[0].createdAt) > time(items[items.length - 1].createdAt) ? "desc" : "asc";
-      }
       this.cursor = page.nextCursor;
       this.done = !page.nextCursor;
       const wasEmpty = this.ids.length === 0;
@@ -177,20 +186,11 @@ export class ConversationList extends EventTarget {
         if (this.members.has(conversation.id) || (!this.filters.q && !this.matches(conversation))) continue;
         fresh.push(conversation);
       }
-      if (this.view.order === "created" || this.view.order === "queue") {
-        // Pages come in the list's own order: append.
-        for (const conversation of fresh) {
-          this.members.add(conversation.id);
-          this.ids.push(conversation.id);
-          if (!wasEmpty) this.emit({ op: "insert", id: conversation.id, index: this.ids.length - 1 });
-        }
-      } else {
-        for (const conversation of fresh) {
-          this.members.add(conversation.id);
-          this.ids.push(conversation.id);
-        }
-        this.ids.sort((a, b) => this.compare(this.store.conversation(a), this.store.conversation(b)));
-        if (!wasEmpty) { this.loading = false; this.emit({ op: "reset" }); }
+      // Pages come in the list's own order: append.
+      for (const conversation of fresh) {
+        this.members.add(conversation.id);
+        this.ids.push(conversation.id);
+        if (!wasEmpty) this.emit({ op: "insert", id: conversation.id, index: this.ids.length - 1 });
       }
       this.loading = false;
       if (wasEmpty) this.emit({ op: "reset" });

@@ -6,6 +6,8 @@
  * Events (CustomEvent.detail):
  *   "connection" {state, attempt}   socket state: connecting | open | waiting | closed
  *   "welcome"    {}                 a (re)connected socket got its welcome; lists should refresh
+ *   "bulk"       {}                 many "conversation" events just came at once (store.bulk was
+ *                                   true while they did): apply them as one change
  *   "conversation" {conversation, previous}  latest state of one conversation
  *   "message"    {conversationId, message, live}  a new message in a loaded thread or a preview
  *   "thread"     {conversationId}   a thread changed in bulk (history page, resume)
@@ -168,8 +170,15 @@ export class Store extends EventTarget {
     this.welcomed = true;
     this.capacity = frame.capacity ?? this.capacity;
     if (frame.permissions) this.permissions = new Set(frame.permissions);
-    for (const conversation of frame.conversations ?? []) this.upsert(conversation);
-    for (const conversation of frame.queue ?? []) this.upsert(conversation, { follow: true });
+    // Hundreds of conversations may come at once: lists take them as one change ("bulk").
+    this.bulk = true;
+    try {
+      for (const conversation of frame.conversations ?? []) this.upsert(conversation);
+      for (const conversation of frame.queue ?? []) this.upsert(conversation, { follow: true });
+    } finally {
+      this.bulk = false;
+    }
+    this.emit("bulk");
     this.emit("welcome", { reconnect });
     if (this.presence !== "online") this.setPresence(this.presence, { quiet: true });
     else this.emit("presence", { presence: this.presence });

@@ -5,8 +5,8 @@ import ServiceLifecycle
 import Tenancy
 
 /// The realtime parts of one node, created together: its hub, writer, conversation service
-/// and socket gateway, and the services (background work, fan-out listener, sweeper, writer,
-/// gateway) to run.
+/// and socket gateway, and the services (background work, frame watchdog, fan-out listener,
+/// sweeper, writer, gateway) to run.
 public struct RealtimeServices: Sendable {
     /// Distinguishes this process in NOTIFY payloads, so it skips its own announcements.
     public let nodeID: String
@@ -41,13 +41,14 @@ public struct RealtimeServices: Sendable {
     ///
     /// 1. the gateway waits until every socket here has closed (the server asked them to);
     /// 2. the writer commits what is queued (later sends are refused with `shutting-down`);
-    /// 3. the sweeper, then the fan-out listener, stop;
+    /// 3. the sweeper, the fan-out listener, then the frame watchdog, stop;
     /// 4. the background work, last: everything that spawns jobs (sockets, writer completions, the
     ///    sweeper, the listener) has stopped, so it only waits for the jobs it has — the writer's
     ///    last completions and the sockets' closes included — while the pool is still open.
     public func services(logger: Logger) -> [any Service] {
         [
             background,
+            hub.watchdog,
             FanoutListener(database: hub.database, hub: hub, conversations: conversations, nodeID: nodeID,
                            background: background, logger: logger),
             SocketSweeper(hub: hub, conversations: conversations, logger: logger),

@@ -118,10 +118,12 @@ import TestSupport
         try await RealtimeHarness.with { harness in
             let owner = try await harness.token(email: "boss@acme.example")
             var ids: [String] = []
+            var visitors: [WebSocketTestClient] = []
             for (index, name) in ["Ada Lovelace", "Grace Hopper", "Alan Turing"].enumerated() {
                 let (visitor, _) = try await harness.visitorHello(["profile": ["name": name, "email": "v\(index)@example.com"] as [String: any Sendable]])
                 try await visitor.send(["type": "send", "clientId": "c\(index)", "text": "question number \(index)"])
                 ids.append(try #require(try await visitor.next("ack")["conversationId"] as? String))
+                visitors.append(visitor)
             }
             let newest = try await harness.request(.get, "/api/v1/conversations?order=desc&limit=2", token: owner)
             let rows = try #require(newest.json["items"] as? [[String: Any]])
@@ -133,6 +135,16 @@ import TestSupport
             let older = try await harness.request(.get, "/api/v1/conversations?order=desc&limit=2&cursor=\(cursor)", token: owner)
             #expect((older.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [ids[0]])
             #expect(try await harness.request(.get, "/api/v1/conversations?order=sideways", token: owner).status.code == 422)
+
+            // Most recent activity first: the oldest conversation writes again and leads, and the
+            // cursor pages on by activity.
+            try await visitors[0].send(["type": "send", "clientId": "c0-again", "text": "one more thing"])
+            _ = try await visitors[0].next("ack")
+            let active = try await harness.request(.get, "/api/v1/conversations?order=activity&limit=2", token: owner)
+            #expect((active.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [ids[0], ids[2]])
+            let activeCursor = try #require(active.json["nextCursor"] as? String)
+            let lessActive = try await harness.request(.get, "/api/v1/conversations?order=activity&limit=2&cursor=\(activeCursor)", token: owner)
+            #expect((lessActive.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [ids[1]])
 
             // A search box's form encoding: `+` is a space.
             let found = try await harness.request(.get, "/api/v1/conversations?q=Grace+Hopper", token: owner)

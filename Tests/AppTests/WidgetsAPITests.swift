@@ -24,15 +24,19 @@ import Testing
             #expect(widget["allowedOrigins"] as? [String] == ["https://shop.example", "http://localhost:3000"])
             #expect(widget["themeColor"] as? String == "#1f6feb")
             #expect(widget["greeting"] as? String == "你好！有什么可以帮您？")
+            #expect(widget["position"] as? String == "right", "the launcher sits on the right unless told otherwise")
 
             let team = try #require(try await boss.post("/api/v1/teams", ["name": "Pre-sales"]).json()["id"] as? String)
-            let changed = try await boss.patch("/api/v1/widgets/\(id)", ["teamId": team, "businessHours": NSNull(), "rotateIdentitySecret": true])
+            let changed = try await boss.patch("/api/v1/widgets/\(id)", ["teamId": team, "businessHours": NSNull(), "rotateIdentitySecret": true,
+                                                                         "position": "left"])
             #expect(changed.status == .ok, "\(changed.text)")
             let after = try changed.json()
             #expect((after["teamId"] as? String)?.lowercased() == team.lowercased())
             #expect(after["businessHours"] == nil || after["businessHours"] is NSNull)
             #expect(after["identitySecret"] as? String != secret)
             #expect(after["publicKey"] as? String == widget["publicKey"] as? String)
+            #expect(after["position"] as? String == "left")
+            #expect(try await boss.get("/api/v1/widgets/\(id)").json()["position"] as? String == "left", "the position is stored")
             #expect(try await boss.get("/api/v1/widgets").json()["items"].map { ($0 as? [[String: Any]])?.count } == 1)
 
             #expect(try await boss.delete("/api/v1/widgets/\(id)").status == .noContent)
@@ -43,6 +47,7 @@ import Testing
             #expect(!(try await boss.get("/api/v1/audit").text.contains(secret)))
             let actions = try await boss.auditActions()
             for action in ["widget.created", "widget.updated", "widget.deleted"] { #expect(actions.contains(action)) }
+            #expect(changes["position"]?["to"] as? String == "left")
         }
     }
 
@@ -58,6 +63,7 @@ import Testing
                 (with("allowedOrigins", ["javascript:alert(1)"]), "allowedOrigins"),
                 (with("themeColor", "red"), "themeColor"),
                 (with("offlineBehavior", "vanish"), "offlineBehavior"),
+                (with("position", "top"), "position"),
                 (with("businessHours", ["timeZone": "Mars/Olympus", "weekly": []]), "businessHours.timeZone"),
                 (with("businessHours", ["timeZone": "UTC", "weekly": [["day": 8, "open": "09:00", "close": "18:00"]]]), "businessHours.weekly[0].day"),
                 (with("businessHours", ["timeZone": "UTC", "weekly": [["day": 1, "open": "18:00", "close": "09:00"]]]), "businessHours.weekly[0]"),

@@ -19,6 +19,7 @@ import TestSupport
             writer.submit(fixture.message(conversationID, "second")) { refusals.record($0) }
             #expect(refusals.errors.isEmpty, "a young queue admits")
             #expect(!writer.isUnderPressure)
+            #expect(writer.refusal(forConversation: conversationID) == nil, "a socket queues sends to a young queue")
             try await Task.sleep(for: .milliseconds(450))
             #expect(writer.isUnderPressure, "typing and read receipts give way first")
             writer.submit(fixture.message(conversationID, "third")) { refusals.record($0) }
@@ -29,6 +30,10 @@ import TestSupport
             }
             #expect(retryAfter >= 100 && retryAfter <= 1_000)
             #expect(writer.shardReports().map(\.queueDepth) == [2])
+            guard case .overloaded? = writer.refusal(forConversation: conversationID) else {
+                Issue.record("a socket should refuse a send to this shard as it arrives")
+                return
+            }
         }
     }
 

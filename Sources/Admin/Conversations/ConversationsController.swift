@@ -63,14 +63,16 @@ public struct ConversationsController: Sendable {
         let principal = try context.requirePrincipal()
         var errors: [APIError.FieldError] = []
         var page = request.pageRequest(collecting: &errors)
+        var byActivity = false
         switch request.uri.queryParameters["order"] {
         case nil, "asc": break
         case "desc": page.descending = true
-        default: errors.append(.init(field: "order", message: "expected asc or desc"))
+        case "activity": byActivity = true
+        default: errors.append(.init(field: "order", message: "expected asc, desc or activity"))
         }
         let filter = Self.filter(request.uri.queryParameters, text: request.formParameter("q"), errors: &errors)
         if !errors.isEmpty { throw APIError.validation(errors) }
-        return PageView(try await queries.list(filter, page: page, tenantID: principal.tenantID), ListedConversationView.init)
+        return PageView(try await queries.list(filter, page: page, byActivity: byActivity, tenantID: principal.tenantID), ListedConversationView.init)
     }
 
     @Sendable func counts(request: Request, context: KefuRequestContext) async throws -> CountsView {

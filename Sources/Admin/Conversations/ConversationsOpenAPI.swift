@@ -49,8 +49,9 @@ extension ConversationsController {
     }()
 
     static let filterParameters: [JSONValue] = [
-        ["name": "order", "in": "query", "description": "asc (oldest first, the default) or desc (newest first)",
-         "schema": ["type": "string", "enum": ["asc", "desc"]]],
+        ["name": "order", "in": "query",
+         "description": "asc (oldest first, the default), desc (newest first) or activity (most recent activity first: the last message's time, else the creation's)",
+         "schema": ["type": "string", "enum": ["asc", "desc", "activity"]]],
         ["name": "status", "in": "query", "description": "Comma-separated statuses", "schema": ["type": "string", "examples": ["queued,open"]]],
         ["name": "assigneeId", "in": "query", "description": "An agent's id, or none for unassigned", "schema": ["type": "string"]],
         ["name": "teamId", "in": "query", "schema": ["type": "string", "format": "uuid"]],

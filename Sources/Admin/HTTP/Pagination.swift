@@ -82,13 +82,6 @@ extension Request {
     /// A query parameter read as HTML forms write it: `+` is a space, then percent-decoding
     /// (`%2B` is a plus). Free-text search boxes submit this way.
     func formParameter(_ name: String) -> String? {
-        guard let query = uri.query else { return nil }
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts[0].replacingOccurrences(of: "+", with: " ").removingPercentEncoding == name else { continue }
-            let raw = parts.count == 2 ? String(parts[1]) : ""
-            return raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? raw
-        }
-        return nil
+        uri.query.map { FormQuery(Substring($0))[name] } ?? nil
     }
 }

@@ -30,6 +30,7 @@ public struct WidgetsController: Sendable {
         let offlineBehavior: Widget.OfflineBehavior
         let teamId: UUID?
         let themeColor: String
+        let position: Widget.Position
         let preChatFields: [Widget.PreChatField]
         let createdAt: Date
 
@@ -44,6 +45,7 @@ public struct WidgetsController: Sendable {
             offlineBehavior = widget.offlineBehavior
             teamId = widget.teamID
             themeColor = widget.themeColor
+            position = widget.position
             preChatFields = widget.preChatFields
             createdAt = widget.createdAt
         }
@@ -55,7 +57,7 @@ public struct WidgetsController: Sendable {
         var settings = WidgetStore.Settings()
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case name, allowedOrigins, greeting, businessHours, offlineBehavior, teamId, themeColor, preChatFields, rotateIdentitySecret
+            case name, allowedOrigins, greeting, businessHours, offlineBehavior, teamId, themeColor, position, preChatFields, rotateIdentitySecret
         }
 
         init(from decoder: any Decoder) throws {
@@ -71,6 +73,7 @@ public struct WidgetsController: Sendable {
                 settings.teamID = .some(try container.decodeIfPresent(UUID.self, forKey: .teamId))
             }
             settings.themeColor = try container.decodeIfPresent(String.self, forKey: .themeColor)
+            settings.position = try container.decodeIfPresent(Widget.Position.self, forKey: .position)
             settings.preChatFields = try container.decodeIfPresent([Widget.PreChatField].self, forKey: .preChatFields)
             settings.rotateIdentitySecret = try container.decodeIfPresent(Bool.self, forKey: .rotateIdentitySecret) ?? false
         }
@@ -163,12 +166,13 @@ public struct WidgetsController: Sendable {
         "greeting": ["type": "string", "maxLength": 500], "businessHours": hoursSchema,
         "offlineBehavior": ["type": "string", "enum": ["leave_message", "hide"]],
         "teamId": ["type": ["string", "null"], "format": "uuid"], "themeColor": ["type": "string", "pattern": "^#[0-9a-fA-F]{6}$"],
+        "position": ["type": "string", "enum": ["right", "left"], "description": "The side of the page the launcher sits on; right by default"],
         "preChatFields": fieldsSchema,
     ]
 
     static let widgetSchema: JSONValue = [
         "type": "object",
-        "required": ["id", "name", "publicKey", "allowedOrigins", "greeting", "offlineBehavior", "themeColor", "preChatFields", "createdAt"],
+        "required": ["id", "name", "publicKey", "allowedOrigins", "greeting", "offlineBehavior", "themeColor", "position", "preChatFields", "createdAt"],
         "properties": .object(settingsProperties.merging([
             "id": ["type": "string", "format": "uuid"], "publicKey": ["type": "string", "description": "Embedded in the site's page"],
             "identitySecret": ["type": "string", "description": "Signs user ids (HMAC-SHA256, hex) for identity verification; keep it on the server. Only in the answer that creates the widget or rotates the secret; see reveal-identity-secret"],

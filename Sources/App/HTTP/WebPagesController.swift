@@ -31,8 +31,7 @@ struct WebPagesController: Sendable {
         // The page's own files (`/chat/chat.js`) share this path: a 404 thrown here lets the
         // file middleware serve them.
         guard key.hasPrefix("kfw_") else { throw HTTPError(.notFound) }
-        let known = try await widgets.config(publicKey: key) != nil
-        return try await page("chat/index.html", status: known ? .ok : .notFound)
+        return try await page("chat/index.html", status: try await widgets.exists(publicKey: key) ? .ok : .notFound)
     }
 
     @Sendable func demo(request: Request, context: KefuRequestContext) async throws -> Response {

@@ -45,12 +45,22 @@ public struct ConversationQueries: Sendable {
         public let text: String
     }
 
-    public func list(_ filter: Filter, page: PageRequest, tenantID: UUID) async throws -> Page<Listed> {
-        try await database.withTenant(tenantID) { tx in
+    /// The time a conversation last saw activity, as the inbox sorts it: its last message's, or
+    /// its creation's before it has one. (Computed, not stored: a column rewritten with every
+    /// message is what the writer stopped doing.)
+    static let activityKey = KeysetKey("coalesce(kefu_conversation_last_message_at(c.tenant_id, c.id), c.created_at)")
+
+    /// - Parameter byActivity: most recent activity first (`activityKey`); otherwise by creation,
+    ///   oldest first unless `page.descending`.
+    public func list(_ filter: Filter, page: PageRequest, byActivity: Bool = false, tenantID: UUID) async throws -> Page<Listed> {
+        var page = page
+        if byActivity { page.descending = true }
+        let key = byActivity ? Self.activityKey : .createdAt
+        return try await database.withTenant(tenantID) { tx in
             let assignee: UUID? = filter.assigneeID ?? nil
             let pattern = filter.text.map(ConversationQueries.containsPattern)
             let rows = try await tx.query("""
-                SELECT \(unescaped: ConversationStore.columns), (extract(epoch FROM created_at) * 1000000)::bigint AS cursor_micros,
+                SELECT \(unescaped: ConversationStore.columns), (extract(epoch FROM \(unescaped: key.sql)) * 1000000)::bigint AS cursor_micros,
                        (SELECT v.name FROM visitors v WHERE v.id = c.visitor_id) AS visitor_name,
                        (SELECT v.email FROM visitors v WHERE v.id = c.visitor_id) AS visitor_email,
                        preview.seq AS preview_seq, preview.kind AS preview_kind,
@@ -61,7 +71,7 @@ public struct ConversationQueries: Sendable {
                     WHERE m.conversation_id = c.id AND m.kind IN ('text', 'note', 'attachment')
                     ORDER BY m.seq DESC LIMIT 1
                 ) preview ON true
-                WHERE \(page.afterCondition)
+                WHERE \(page.afterCondition(orderedBy: key))
                   AND (cardinality(\(filter.statuses.map(\.rawValue))::text[]) = 0 OR status = ANY(\(filter.statuses.map(\.rawValue))))
                   AND (NOT \(filter.assigneeID != nil) OR assignee_id IS NOT DISTINCT FROM \(assignee))
                   AND (\(filter.teamID)::uuid IS NULL OR team_id = \(filter.teamID))
@@ -72,7 +82,8 @@ public struct ConversationQueries: Sendable {
                   AND (\(pattern)::text IS NULL
                        OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind IN ('text', 'note') AND m.body ILIKE \(pattern))
                        OR EXISTS (SELECT 1 FROM visitors v WHERE v.id = c.visitor_id AND (v.name ILIKE \(pattern) OR v.email ILIKE \(pattern))))
-                ORDER BY \(unescaped: page.descending ? "c.created_at DESC, c.id DESC" : "c.created_at, c.id") LIMIT \(page.limit + 1)
+                ORDER BY \(unescaped: key.sql) \(unescaped: page.descending ? "DESC" : "ASC"), c.id \(unescaped: page.descending ? "DESC" : "ASC")
+                LIMIT \(page.limit + 1)
                 """)
             var items: [(item: Listed, cursor: PageCursor)] = []
             for try await row in rows {

@@ -29,6 +29,9 @@ public final class Hub: Sendable {
     private let lastSocketID = Atomic<UInt64>(0)
     /// Per event loop, what writes the sockets' queued frames (see `OutboundFlusher`).
     let flushers = OutboundFlushers()
+    /// Bounds how long a socket's frame may hold its queue (see `FrameWatchdog`); run by
+    /// `RealtimeServices`.
+    let watchdog = FrameWatchdog()
     /// Whether agents are online for a widget, as visitor welcomes tell it (a few seconds stale).
     let agentsOnline = AgentsOnlineCache()
     /// Positions other nodes announced and not yet read, per tenant and conversation, and

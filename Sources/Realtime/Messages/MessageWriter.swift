@@ -103,10 +103,22 @@ public final class MessageWriter: Service, Sendable {
     /// Queues `message`; `completion` runs once its batch has committed (or failed, or the
     /// message was refused: `overloaded`, `shuttingDown`).
     public func submit(_ message: NewMessage, completion: @escaping Completion) {
-        let shard = shards[abs(message.conversationID.hashValue % shards.count)]
+        let shard = shard(for: message.conversationID)
         if let refusal = shard.enqueue(Pending(message: message, completion: completion), limits: limits) {
             completion(.failure(refusal))
         }
+    }
+
+    /// What a send to `conversationID` would be told now if its shard is behind (`overloaded`) or
+    /// stopping (`shuttingDown`); nil when it would be queued. Lets a socket refuse such a send
+    /// as it arrives, before it costs a task and a parse: under overload the refusals are most
+    /// of the traffic, and what is accepted must not wait behind them.
+    public func refusal(forConversation conversationID: UUID) -> RealtimeError? {
+        shard(for: conversationID).refusal(at: .now, limits: limits)
+    }
+
+    private func shard(for conversationID: UUID) -> Shard {
+        shards[abs(conversationID.hashValue % shards.count)]
     }
 
     /// Every shard's state, for `/metrics`.
@@ -310,21 +322,28 @@ final class Shard: Sendable {
     /// Queues `pending`, or says why not.
     func enqueue(_ pending: Pending, limits: MessageWriter.Limits) -> RealtimeError? {
         let refusal: RealtimeError? = state.withLock { state in
-            if state.finished { return .shuttingDown }
-            if let oldest = state.queue.first {
-                let waited = pending.queuedAt - oldest.queuedAt
-                if waited > limits.maximumQueueDelay || state.queue.count >= limits.maximumQueued {
-                    // About as long as the queue is behind (by then it has room again), but back
-                    // within a second: a stalled shard may recover any moment.
-                    let milliseconds = Int(waited.components.seconds * 1000 + waited.components.attoseconds / 1_000_000_000_000_000)
-                    return .overloaded(retryAfterMilliseconds: min(1_000, max(100, milliseconds)))
-                }
-            }
+            if let refusal = Self.refusal(in: state, at: pending.queuedAt, limits: limits) { return refusal }
             state.queue.append(pending)
             return nil
         }
         if refusal == nil { signal.yield() }
         return refusal
+    }
+
+    /// What a send arriving at `now` would be told, or nil when it would be queued.
+    func refusal(at now: ContinuousClock.Instant, limits: MessageWriter.Limits) -> RealtimeError? {
+        state.withLock { Self.refusal(in: $0, at: now, limits: limits) }
+    }
+
+    private static func refusal(in state: State, at now: ContinuousClock.Instant, limits: MessageWriter.Limits) -> RealtimeError? {
+        if state.finished { return .shuttingDown }
+        guard let oldest = state.queue.first else { return nil }
+        let waited = now - oldest.queuedAt
+        guard waited > limits.maximumQueueDelay || state.queue.count >= limits.maximumQueued else { return nil }
+        // About as long as the queue is behind (by then it has room again), but back within a
+        // second: a stalled shard may recover any moment.
+        let milliseconds = Int(waited.components.seconds * 1000 + waited.components.attoseconds / 1_000_000_000_000_000)
+        return .overloaded(retryAfterMilliseconds: min(1_000, max(100, milliseconds)))
     }
 
     func take(_ count: Int) -> [Pending] {

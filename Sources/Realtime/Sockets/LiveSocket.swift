@@ -22,6 +22,8 @@ public final class LiveSocket: Sendable {
     struct State {
         var inbound: [String] = []
         var draining = false
+        /// Which drain owns the inbound queue: a frame past its deadline hands it to a new one.
+        var drainGeneration: UInt64 = 0
         var closed = false
         var lastActivity = ContinuousClock.now
         /// Malformed or refused frames in the current window; too many close the socket.
@@ -80,54 +82,80 @@ public final class LiveSocket: Sendable {
         handler.withLock { $0 = session }
     }
 
-    /// A text frame arrived (on the event loop): queue it, and start draining if idle.
+    /// A text frame arrived (on the event loop): queue it, and start draining if idle — unless
+    /// the session refuses it at once (a send its writer shard would refuse anyway).
     func received(_ text: String, maximumQueued: Int) {
-        let start: Bool? = state.withLock { state in
+        let session = handler.withLock { $0 }
+        if let refused = session?.refusalOnArrival(text, on: self) {
+            state.withLock { $0.lastActivity = .now }
+            send(.error(ref: refused.ref, refused.1))
+            return
+        }
+        let start: UInt64?? = state.withLock { state in
             state.lastActivity = .now
-            guard !state.closed else { return false }
+            guard !state.closed else { return .some(nil) }
             guard state.inbound.count < maximumQueued else { return nil }
             state.inbound.append(text)
-            if state.draining { return false }
+            if state.draining { return .some(nil) }
             state.draining = true
-            return true
+            return state.drainGeneration
         }
         switch start {
         case nil:
             // Refused unread, but with its ref when it has one, so the client can fail that request.
             send(.error(ref: FrameFields.readableRef(text), .rateLimited))
             strike()
-        case true?:
-            guard let session = handler.withLock({ $0 }) else { return }
-            // Refused only while the node stops: then the client goes to another node.
-            if !session.hub.background.spawn({ await self.drain(session) }) { quiesce() }
-        case false?:
+        case let generation??:
+            guard let session else { return }
+            startDrain(session, generation: generation)
+        case .some(nil):
             break
         }
     }
 
-    private func drain(_ session: any SocketSession) async {
+    private func startDrain(_ session: any SocketSession, generation: UInt64) {
+        // Refused only while the node stops: then the client goes to another node.
+        if !session.hub.background.spawn({ await self.drain(session, generation: generation) }) { quiesce() }
+    }
+
+    private func drain(_ session: any SocketSession, generation: UInt64) async {
+        let watchdog = session.hub.watchdog
         while let text = nextInbound() {
-            do {
-                let frame = try FrameFields.decode(text)
-                do {
-                    guard let outcome = await FrameDeadline.run({ try await session.handle(frame, on: self) }) else {
-                        session.hub.logger.warning("socket frame unanswered within its deadline", metadata: ["type": "\(frame.type)"])
-                        send(.error(ref: frame.ref, .unavailable))
-                        continue
-                    }
-                    try outcome.get()
-                } catch let error as RealtimeError {
-                    send(.error(ref: frame.ref, error))
-                    if case .invalid = error { strike() }
-                } catch {
-                    session.hub.logger.error("socket frame failed", metadata: ["type": "\(frame.type)", "error": "\(String(reflecting: error))"])
-                    send(.error(ref: frame.ref, .unavailable))
-                }
-            } catch {
+            let frame: FrameFields
+            do { frame = try FrameFields.decode(text) } catch {
                 send(.error(ref: error.ref, error.problem))
                 strike()
+                continue
+            }
+            let watch = watchdog.watch { [self] in self.abandon(frame, generation: generation, session: session) }
+            let outcome: Result<Void, any Error>
+            do { try await session.handle(frame, on: self); outcome = .success(()) } catch { outcome = .failure(error) }
+            // Past its deadline the frame was answered `unavailable` and a new drain took over.
+            guard watchdog.finish(watch) else { return }
+            switch outcome {
+            case .success: break
+            case .failure(let error as RealtimeError):
+                send(.error(ref: frame.ref, error))
+                if case .invalid = error { strike() }
+            case .failure(let error):
+                session.hub.logger.error("socket frame failed", metadata: ["type": "\(frame.type)", "error": "\(String(reflecting: error))"])
+                send(.error(ref: frame.ref, .unavailable))
             }
         }
+    }
+
+    /// The frame a drain is handling outlived its deadline (see `FrameWatchdog`): it is answered
+    /// `unavailable`, and a new drain takes the frames queued behind it.
+    private func abandon(_ frame: FrameFields, generation: UInt64, session: any SocketSession) {
+        let next: UInt64? = state.withLock { state in
+            guard state.drainGeneration == generation else { return nil }
+            state.drainGeneration &+= 1
+            return state.drainGeneration
+        }
+        guard let next else { return }
+        session.hub.logger.warning("socket frame unanswered within its deadline", metadata: ["type": "\(frame.type)"])
+        send(.error(ref: frame.ref, .unavailable))
+        startDrain(session, generation: next)
     }
 
     private func nextInbound() -> String? {
@@ -390,6 +418,13 @@ protocol SocketSession: Sendable {
     var hub: Hub { get }
     /// Turns the frame into one of the session's own typed frames and carries it out.
     func handle(_ frame: FrameFields, on socket: LiveSocket) async throws
+    /// On the event loop, as the frame arrives: the answer to a frame refused before it is
+    /// queued (its ref, and why), or nil to queue it.
+    func refusalOnArrival(_ text: String, on socket: LiveSocket) -> (ref: String?, RealtimeError)?
+}
+
+extension SocketSession {
+    func refusalOnArrival(_ text: String, on socket: LiveSocket) -> (ref: String?, RealtimeError)? { nil }
 }
 
 /// A token bucket: `burst` at once, refilled at `perSecond`.

@@ -56,9 +56,8 @@ public struct SocketGateway: Sendable {
 
     /// Whether the upgrade request `uri` with `headers` may open a socket, and as whom.
     public func admit(uri: String, headers: HTTPHeaders) async -> Admission {
-        let parts = uri.split(separator: "?", maxSplits: 1)
-        let path = parts.first.map(String.init) ?? uri
-        let query = parts.count > 1 ? Self.query(String(parts[1])) : [:]
+        let path = String(uri.prefix { $0 != "?" })
+        let query = FormQuery(uri: uri)
         do {
             switch path {
             case Self.visitorPath:
@@ -149,16 +148,6 @@ public struct SocketGateway: Sendable {
         try channel.pipeline.syncOperations.addHandler(NIOWebSocketFrameAggregator(
             minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: limits.maximumFrameBytes))
         try channel.pipeline.syncOperations.addHandler(SocketHandler(socket: socket, hub: hub))
-    }
-
-    static func query(_ text: String) -> [String: String] {
-        var values: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard let name = parts.first?.removingPercentEncoding else { continue }
-            values[name] = parts.count > 1 ? parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding : ""
-        }
-        return values
     }
 
     static func cookie(_ name: String, in headers: HTTPHeaders) -> String? {

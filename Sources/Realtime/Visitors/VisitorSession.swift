@@ -118,6 +118,19 @@ final class VisitorSession: SocketSession {
         socket.send(.visitor(visitorID: visitorID, token: token))
     }
 
+    /// A send to the visitor's conversation while its writer shard is behind: refused as it
+    /// arrives, as the shard would refuse it (`overloaded`, with `retryAfterMs`). One lock while
+    /// the shard keeps up; the frame is read only when it is behind.
+    func refusalOnArrival(_ text: String, on socket: LiveSocket) -> (ref: String?, RealtimeError)? {
+        guard let conversationID = socket.state.withLock({ $0.conversationID }),
+              let refusal = writer.refusal(forConversation: conversationID),
+              let fields = FlatFrameParser.parse(text), case .string("send")? = fields["type"] else { return nil }
+        // A send that starts a new conversation goes to another shard, perhaps one with room.
+        if case .bool(true)? = fields["newConversation"] { return nil }
+        if case .string(let ref)? = fields["ref"] { return (ref, refusal) }
+        return (nil, refusal)
+    }
+
     private func send(clientID: String?, text: String?, newConversation: Bool, ref: String?, visitorID: UUID, on socket: LiveSocket) async throws {
         guard socket.state.withLock({ $0.sendAllowance.take() }) else { throw RealtimeError.rateLimited }
         let pending = pendingHello.withLock { $0 }

@@ -24,8 +24,9 @@ final class AgentsOnlineCache: Sendable {
         if let entry = entries.withLock({ $0[key] }), now - entry.at < lifetime { return entry.online }
         let online = try await database.withTenant(tenantID) { tx in try await WidgetFront.agentsOnline(teamID: teamID, in: tx) }
         entries.withLock { entries in
-            // Bounded by the node's tenants and teams; dropped whole when it grows past them.
-            if entries.count > 10_000 { entries.removeAll() }
+            // Bounded: past 10,000 keys the expired ones go (what is left was asked for within
+            // the last few seconds), so the teams in use keep their entries.
+            if entries.count >= 10_000 { entries = entries.filter { now - $0.value.at < lifetime } }
             entries[key] = (online, now)
         }
         return online

@@ -37,6 +37,11 @@ public struct WidgetFront: Sendable {
         return Config(widget, agentsOnline: agentsOnline, maxUploadBytes: maximumUploadBytes)
     }
 
+    /// Whether `publicKey` names a widget (one indexed read, no secret opened).
+    public func exists(publicKey: String) async throws -> Bool {
+        try await VisitorDirectory(database: database).allowedOrigins(publicKey: publicKey) != nil
+    }
+
     /// The public key of the first widget of the tenant `slug` (the demo page's widget), or nil.
     public func firstWidgetKey(tenantSlug slug: String) async throws -> String? {
         guard let tenant = try await TenantDirectory(database: database).find(slug: slug) else { return nil }

@@ -31,12 +31,14 @@ public struct WidgetStore: Sendable {
         /// `.some(nil)` routes to every agent.
         public var teamID: UUID??
         public var themeColor: String?
+        public var position: Widget.Position?
         public var preChatFields: [Widget.PreChatField]?
         public var rotateIdentitySecret = false
 
         public init(name: String? = nil, allowedOrigins: [String]? = nil, greeting: String? = nil,
                     businessHours: Widget.BusinessHours?? = nil, offlineBehavior: Widget.OfflineBehavior? = nil, teamID: UUID?? = nil,
-                    themeColor: String? = nil, preChatFields: [Widget.PreChatField]? = nil, rotateIdentitySecret: Bool = false) {
+                    themeColor: String? = nil, position: Widget.Position? = nil, preChatFields: [Widget.PreChatField]? = nil,
+                    rotateIdentitySecret: Bool = false) {
             self.name = name
             self.allowedOrigins = allowedOrigins
             self.greeting = greeting
@@ -44,6 +46,7 @@ public struct WidgetStore: Sendable {
             self.offlineBehavior = offlineBehavior
             self.teamID = teamID
             self.themeColor = themeColor
+            self.position = position
             self.preChatFields = preChatFields
             self.rotateIdentitySecret = rotateIdentitySecret
         }
@@ -68,17 +71,17 @@ public struct WidgetStore: Sendable {
             allowedOrigins: origins.map(WidgetValidation.normalizedOrigin), greeting: settings.greeting ?? "",
             businessHours: settings.businessHours ?? nil, offlineBehavior: settings.offlineBehavior ?? .leaveMessage,
             teamID: settings.teamID ?? nil, themeColor: settings.themeColor?.lowercased() ?? "#1f6feb",
-            preChatFields: settings.preChatFields ?? [], createdAt: Date())
+            preChatFields: settings.preChatFields ?? [], createdAt: Date(), position: settings.position ?? .right)
         try WidgetValidation.validate(widget)
         let sealed = try sealSecret(of: widget, tenantID: caller.tenantID)
         return try await database.withTenant(caller.tenantID) { tx in
             try await Self.checkTeam(widget.teamID, in: tx)
             for try await id in try await tx.query("""
                 INSERT INTO widgets (tenant_id, id, name, public_key, identity_secret_sealed, identity_secret_key_id, allowed_origins, greeting,
-                                     business_hours, offline_behavior, team_id, theme_color, pre_chat_fields)
+                                     business_hours, offline_behavior, team_id, theme_color, position, pre_chat_fields)
                 VALUES (\(tx.tenantID), \(widget.id), \(widget.name), \(widget.publicKey), \(sealed.ciphertext), \(sealed.keyID), \(widget.allowedOrigins),
                         \(widget.greeting), \(try Self.json(widget.businessHours))::jsonb, \(widget.offlineBehavior.rawValue),
-                        \(widget.teamID), \(widget.themeColor), \(try Self.json(widget.preChatFields))::jsonb)
+                        \(widget.teamID), \(widget.themeColor), \(widget.position.rawValue), \(try Self.json(widget.preChatFields))::jsonb)
                 RETURNING id
                 """).decode(UUID.self) {
                 widget = try await Self.load(id, secrets: secrets, in: tx)
@@ -101,6 +104,7 @@ public struct WidgetStore: Sendable {
             if let behavior = settings.offlineBehavior { after.offlineBehavior = behavior }
             if let team = settings.teamID { after.teamID = team }
             if let color = settings.themeColor { after.themeColor = color.lowercased() }
+            if let position = settings.position { after.position = position }
             if let fields = settings.preChatFields { after.preChatFields = fields }
             if settings.rotateIdentitySecret { after.identitySecret = Self.newSecret() }
             try WidgetValidation.validate(after)
@@ -110,7 +114,7 @@ public struct WidgetStore: Sendable {
                 UPDATE widgets SET name = \(after.name), identity_secret_sealed = \(sealed.ciphertext), identity_secret_key_id = \(sealed.keyID),
                     identity_secret = NULL, allowed_origins = \(after.allowedOrigins),
                     greeting = \(after.greeting), business_hours = \(try Self.json(after.businessHours))::jsonb,
-                    offline_behavior = \(after.offlineBehavior.rawValue), team_id = \(after.teamID), theme_color = \(after.themeColor),
+                    offline_behavior = \(after.offlineBehavior.rawValue), team_id = \(after.teamID), theme_color = \(after.themeColor), position = \(after.position.rawValue),
                     pre_chat_fields = \(try Self.json(after.preChatFields))::jsonb, updated_at = now()
                 WHERE id = \(id)
                 """)
@@ -138,7 +142,7 @@ public struct WidgetStore: Sendable {
 
     static let columns = """
         id, name, public_key, identity_secret_sealed, identity_secret_key_id, allowed_origins, greeting, business_hours::text, offline_behavior, team_id,
-        theme_color, pre_chat_fields::text, created_at, (extract(epoch FROM created_at) * 1000000)::bigint
+        theme_color, position, pre_chat_fields::text, created_at, (extract(epoch FROM created_at) * 1000000)::bigint
         """
 
     static func load(_ id: UUID, secrets: SecretBox, in tx: TenantTransaction, lock: Bool = false) async throws -> Widget {
@@ -151,15 +155,16 @@ public struct WidgetStore: Sendable {
     static func decode(_ rows: PostgresRowSequence, tenantID: UUID, secrets: SecretBox) async throws -> [(item: Widget, cursor: PageCursor)] {
         var widgets: [(item: Widget, cursor: PageCursor)] = []
         let decoder = JSONDecoder()
-        for try await (id, name, key, ciphertext, keyID, origins, greeting, hours, behavior, team, color, fields, createdAt, micros)
-            in rows.decode((UUID, String, String, Data, String, [String], String, String?, String, UUID?, String, String, Date, Int64).self) {
+        for try await (id, name, key, ciphertext, keyID, origins, greeting, hours, behavior, team, color, position, fields, createdAt, micros)
+            in rows.decode((UUID, String, String, Data, String, [String], String, String?, String, UUID?, String, String, String, Date, Int64).self) {
             let secret = try secrets.openText(
                 SealedSecret(keyID: keyID, ciphertext: ciphertext), at: identitySecretColumn.location(tenantID: tenantID, rowID: id))
             let widget = Widget(
                 id: id, name: name, publicKey: key, identitySecret: secret, allowedOrigins: origins, greeting: greeting,
                 businessHours: try hours.map { try decoder.decode(Widget.BusinessHours.self, from: Data($0.utf8)) },
                 offlineBehavior: Widget.OfflineBehavior(rawValue: behavior) ?? .leaveMessage, teamID: team, themeColor: color,
-                preChatFields: try decoder.decode([Widget.PreChatField].self, from: Data(fields.utf8)), createdAt: createdAt)
+                preChatFields: try decoder.decode([Widget.PreChatField].self, from: Data(fields.utf8)), createdAt: createdAt,
+                position: Widget.Position(rawValue: position) ?? .right)
             widgets.append((widget, PageCursor(createdAtMicros: micros, id: id)))
         }
         return widgets
@@ -195,6 +200,7 @@ public struct WidgetStore: Sendable {
         note("offlineBehavior", before?.offlineBehavior.rawValue, after.offlineBehavior.rawValue)
         note("teamId", before?.teamID?.uuidString.lowercased(), after.teamID?.uuidString.lowercased())
         note("themeColor", before?.themeColor, after.themeColor)
+        note("position", before?.position.rawValue, after.position.rawValue)
         note("preChatFields", (try? json(before?.preChatFields)) ?? nil, (try? json(after.preChatFields)) ?? nil)
         if before?.identitySecret != after.identitySecret { changes["identitySecret"] = .redacted }
         return changes

@@ -104,8 +104,7 @@ extension Database {
 /// Whichever comes first — the work's result or its deadline — answers the caller, once.
 ///
 /// The work, its timer and the waiter for the work's result are unstructured tasks on purpose,
-/// the documented exception to "background work is owned by a service's task group" (with
-/// Realtime's `FrameDeadline`): a deadline race must not wait for its loser, and a task group
+/// the documented exception to "background work is owned by a service's task group": a deadline race must not wait for its loser, and a task group
 /// waits for every child before it returns — so a round trip postgres-nio never answers would
 /// hold the caller as if there were no deadline at all.
 private final class DeadlineRace<Value: Sendable>: Sendable {

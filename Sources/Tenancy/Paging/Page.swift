@@ -38,9 +38,12 @@ public struct PageRequest: Sendable, Equatable {
 
     /// The keyset condition selecting rows after the cursor, for a table ordered by
     /// `(created_at, id)`: interpolate it into a `PostgresQuery`, which binds its values.
-    public var afterCondition: KeysetCondition {
-        guard let after else { return KeysetCondition(descending: descending) }
-        return KeysetCondition(createdAtMicros: after.createdAtMicros, id: after.id, descending: descending)
+    public var afterCondition: KeysetCondition { afterCondition(orderedBy: .createdAt) }
+
+    /// The same for a list ordered by `(key, id)`; the cursor's time is then `key`'s.
+    public func afterCondition(orderedBy key: KeysetKey) -> KeysetCondition {
+        guard let after else { return KeysetCondition(descending: descending, key: key) }
+        return KeysetCondition(createdAtMicros: after.createdAtMicros, id: after.id, descending: descending, key: key)
     }
 }
 
