@@ -62,6 +62,14 @@ import Testing
         #expect(IPAddress("localhost") == nil)
     }
 
+    @Test func limitsCountAnIPv6ClientByItsSlash64() {
+        #expect(IPAddress.rateLimitKey("203.0.113.7") == "203.0.113.7")
+        #expect(IPAddress.rateLimitKey("2001:db8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64")
+        #expect(IPAddress.rateLimitKey("2001:db8:1:2::1") == IPAddress.rateLimitKey("2001:db8:1:2:ffff::9"), "one subscriber's network")
+        #expect(IPAddress.rateLimitKey("2001:db8:1:3::1") != IPAddress.rateLimitKey("2001:db8:1:2::1"))
+        #expect(IPAddress.rateLimitKey("::ffff:10.0.0.1") == "10.0.0.1", "an IPv4-mapped address is its IPv4 address")
+    }
+
     @Test(arguments: ["10.0.0.0/33", "example.com", "10.0.0.0/8,nonsense", "2001:db8::/129", "10.0.0/8"])
     func anInvalidTrustedProxyStopsStartupNamingTheVariable(value: String) {
         do {

@@ -42,6 +42,14 @@ struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         return packed?.ipAddress ?? bytes.map(String.init).joined(separator: ".")
     }
 
+    /// What per-client limits count by: an IPv4 address, or an IPv6 address's /64 — one
+    /// subscriber's network, inside which a client can pick a new address for every request.
+    static func rateLimitKey(_ ip: String) -> String {
+        guard ip.contains(":"), let address = IPAddress(ip) else { return ip }
+        if address.isIPv4 { return address.description }
+        return IPAddress(bytes: Array(address.bytes.prefix(8)) + Array(repeating: 0, count: 8)).description + "/64"
+    }
+
     static func isIPv4Mapped(_ raw: [UInt8]) -> Bool {
         raw.count == 16 && raw.prefix(10).allSatisfy { $0 == 0 } && raw[10] == 0xFF && raw[11] == 0xFF
     }

@@ -35,11 +35,7 @@ struct CommandEnvironment {
             let database = try Database(
                 endpoint: bootstrap.ownerEndpoint, maximumConnections: 2,
                 applicationName: "kefu-cli", logger: logger)
-            let result = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.run() }
-                defer { group.cancelAll() }
-                return try await body(database, bootstrap)
-            }
+            let result = try await database.whileRunning { database in try await body(database, bootstrap) }
             await bootstrap.close()
             return result
         } catch {

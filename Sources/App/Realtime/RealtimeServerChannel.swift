@@ -62,7 +62,7 @@ struct RealtimeServerChannel: ServerChildChannel, HTTPChannelHandler {
                     // Rendered as the router renders its errors: the same id rules and `instance`.
                     let requestID = RequestIDMiddleware.requestID(from: head.headers.first(name: "X-Request-Id"))
                     let path = String(head.uri.prefix { $0 != "?" })
-                    if let retryAfter = upgradeGuard.limiter?.acquire(client.ip) {
+                    if let retryAfter = upgradeGuard.limiter?.acquire(IPAddress.rateLimitKey(client.ip)) {
                         var problem = APIError.tooManyRequests(retryAfterSeconds: retryAfter)
                         problem.detail = "Too many connections from this address; try again in \(retryAfter) seconds."
                         admission.value = .refused(ProblemDocument(problem, path: path, requestID: requestID))

@@ -10,10 +10,8 @@ enum SecretsStartup {
         let box = SecretBox(keys: keys)
         // A short-lived pool: the serving pool runs only once the service group does.
         let database = try Database(endpoint: endpoint, maximumConnections: 2, applicationName: "kefu-startup", logger: logger)
-        let report = try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.run() }
-            defer { group.cancelAll() }
-            return try await StoredSecrets(database: database, columns: SecretRegistry.columns).prepareForServing(with: box)
+        let report = try await database.whileRunning { database in
+            try await StoredSecrets(database: database, columns: SecretRegistry.columns).prepareForServing(with: box)
         }
         if report.sealedPlaintext > 0 {
             logger.notice("sealed secrets an older version stored in the clear", metadata: [

@@ -29,9 +29,9 @@ public final class Hub: Sendable {
     private let lastSocketID = Atomic<UInt64>(0)
     /// Per event loop, what writes the sockets' queued frames (see `OutboundFlusher`).
     let flushers = OutboundFlushers()
-    /// Bounds how long a socket's frame may hold its queue (see `FrameWatchdog`); run by
-    /// `RealtimeServices`.
-    let watchdog = FrameWatchdog()
+    /// Expires socket frames past `SocketLimits.frameDeadline` (see `LiveSocket.abandon`); run
+    /// by `RealtimeServices`. A frame costs a watch, not a timer.
+    let watchdog = Watchdog(tick: .milliseconds(250))
     /// Whether agents are online for a widget, as visitor welcomes tell it (a few seconds stale).
     let agentsOnline = AgentsOnlineCache()
     /// Positions other nodes announced and not yet read, per tenant and conversation, and

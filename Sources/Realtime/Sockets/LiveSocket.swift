@@ -127,7 +127,7 @@ public final class LiveSocket: Sendable {
                 strike()
                 continue
             }
-            let watch = watchdog.watch { [self] in self.abandon(frame, generation: generation, session: session) }
+            let watch = watchdog.watch(within: SocketLimits.frameDeadline) { [self] in self.abandon(frame, generation: generation, session: session) }
             let outcome: Result<Void, any Error>
             do { try await session.handle(frame, on: self); outcome = .success(()) } catch { outcome = .failure(error) }
             // Past its deadline the frame was answered `unavailable` and a new drain took over.
@@ -144,8 +144,10 @@ public final class LiveSocket: Sendable {
         }
     }
 
-    /// The frame a drain is handling outlived its deadline (see `FrameWatchdog`): it is answered
-    /// `unavailable`, and a new drain takes the frames queued behind it.
+    /// The frame a drain is handling outlived `SocketLimits.frameDeadline` (the hub's watchdog
+    /// says so): it is answered `unavailable`, and a new drain takes the frames queued behind it.
+    /// The handling runs on until it ends — postgres-nio can leave a round trip unanswered for
+    /// good, and a socket must never wedge behind one — and its drain then stops.
     private func abandon(_ frame: FrameFields, generation: UInt64, session: any SocketSession) {
         let next: UInt64? = state.withLock { state in
             guard state.drainGeneration == generation else { return nil }
@@ -449,6 +451,9 @@ struct RateAllowance {
 enum SocketLimits {
     static let maximumStrikes = 10
     static let maximumQueuedFrames = 64
+    /// How long one frame may hold its socket's queue (see `LiveSocket.abandon`): beyond the
+    /// writer's round-trip deadline (5 s) and its one retry (within 2.5 s of the start).
+    static let frameDeadline: Duration = .seconds(8)
     /// Outbound bytes waiting for the flusher (the channel's own buffer is bounded apart): a
     /// safety net above the largest burst one writer batch can bring a healthy socket.
     static let maximumQueuedBytes = 4 * 1024 * 1024

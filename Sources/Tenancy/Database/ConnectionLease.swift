@@ -46,36 +46,36 @@ extension Database {
         // Unstructured on purpose: a query written to a connection that closed under it is never
         // answered by postgres-nio, and a caller waiting for such work would wait forever. The
         // caller waits for the race instead; the work ends when its query fails (or leaks one
-        // lease in that rare case, instead of stalling its caller).
+        // lease in that rare case, instead of stalling its caller). One task a round trip: the
+        // work answers the race itself, and the deadline is a watch of the pool's watchdog.
         let work = Task {
-            try await self.client.withConnection { connection in
-                // The deadline passed while the lease waited: its senders have their answer.
-                guard race.hold(connection) else { throw DatabaseError.deadlineExceeded(deadline) }
-                self.holders.add(holder)
-                defer {
-                    race.release()
-                    self.holders.remove(holder)
+            do {
+                let result = try await self.client.withConnection { connection in
+                    // The deadline passed while the lease waited: its senders have their answer.
+                    guard race.hold(connection) else { throw DatabaseError.deadlineExceeded(deadline) }
+                    self.holders.add(holder)
+                    defer {
+                        race.release()
+                        self.holders.remove(holder)
+                    }
+                    try DatabaseError.checkOpen(connection)
+                    return try await body(connection)
                 }
-                try DatabaseError.checkOpen(connection)
-                return try await body(connection)
+                race.finish(.success(result))
+            } catch {
+                race.finish(.failure(error))
             }
         }
-        let timer = Task {
-            try await Task.sleep(for: deadline)
+        let watch = watchdog.watch(within: deadline) {
             guard race.finish(.failure(DatabaseError.deadlineExceeded(deadline))) else { return }
             // A lease still waiting is withdrawn (not served later with stale work); a round trip
             // in flight fails once its connection is closed, and the pool replaces it.
             work.cancel()
-            if let connection = race.held { try? await connection.close() }
+            if let connection = race.held { Task { try? await connection.close() } }
         }
-        defer { timer.cancel() }
+        defer { watchdog.finish(watch) }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                race.start(continuation)
-                Task {
-                    do { race.finish(.success(try await work.value)) } catch { race.finish(.failure(error)) }
-                }
-            }
+            try await withCheckedThrowingContinuation { continuation in race.start(continuation) }
         } onCancel: {
             work.cancel()
         }
@@ -103,8 +103,8 @@ extension Database {
 
 /// Whichever comes first — the work's result or its deadline — answers the caller, once.
 ///
-/// The work, its timer and the waiter for the work's result are unstructured tasks on purpose,
-/// the documented exception to "background work is owned by a service's task group": a deadline race must not wait for its loser, and a task group
+/// The work is an unstructured task on purpose, the documented exception to "background work is
+/// owned by a service's task group": a deadline race must not wait for its loser, and a task group
 /// waits for every child before it returns — so a round trip postgres-nio never answers would
 /// hold the caller as if there were no deadline at all.
 private final class DeadlineRace<Value: Sendable>: Sendable {

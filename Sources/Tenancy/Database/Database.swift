@@ -17,6 +17,9 @@ public final class Database: Service, Sendable {
     let applicationName: String
     public let logger: Logger
     let holders = ConnectionHolders()
+    private let started = Atomic<Bool>(false)
+    /// The deadlines of `withConnection(for:deadline:)`'s round trips; runs with the pool.
+    let watchdog = Watchdog(tick: .milliseconds(100))
 
     /// - Parameters:
     ///   - role: the role each connection assumes at start; `nil` only for tools that own the schema.
@@ -32,7 +35,26 @@ public final class Database: Service, Sendable {
 
     /// Runs the connection pool until the task is cancelled or the service group shuts down.
     public func run() async {
-        await client.run()
+        started.store(true, ordering: .releasing)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.watchdog.run() }
+            await client.run()
+            // The pool has stopped (graceful shutdown, or cancelled): no round trip is left to watch.
+            group.cancelAll()
+        }
+    }
+
+    /// Runs `body` while the pool runs, for work before or outside a service group (start-up
+    /// checks, command-line tools); the pool stops when `body` returns. The first lease waits
+    /// until the pool has started (postgres-nio warns about a lease taken before).
+    public func whileRunning<Result: Sendable>(_ body: @Sendable (Database) async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.run() }
+            defer { group.cancelAll() }
+            while !started.load(ordering: .acquiring) { await Task.yield() }
+            await Task.yield()
+            return try await body(self)
+        }
     }
 
     /// Runs `body` in one transaction scoped to `tenantID`: row-level security shows and accepts

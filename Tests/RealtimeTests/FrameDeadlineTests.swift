@@ -8,22 +8,7 @@ import Testing
 
 /// A frame whose handling outlives its deadline is answered `unavailable`, and the socket's next
 /// frames go on at once: one watchdog per node, no timer per frame.
-@Suite struct FrameWatchdogTests {
-    @Test func aWatchExpiresOnceUnlessFinishedFirst() {
-        let watchdog = FrameWatchdog()
-        let expired = Mutex(0)
-        let finished = watchdog.watch(within: .seconds(8)) { expired.withLock { $0 += 1 } }
-        #expect(watchdog.finish(finished), "finished in time")
-        let overdue = watchdog.watch(within: .seconds(8)) { expired.withLock { $0 += 1 } }
-        watchdog.expireOverdue(at: .now)
-        #expect(expired.withLock { $0 } == 0, "nothing is due yet")
-        watchdog.expireOverdue(at: .now + .seconds(9))
-        watchdog.expireOverdue(at: .now + .seconds(10))
-        #expect(expired.withLock { $0 } == 1, "expired once")
-        #expect(!watchdog.finish(overdue), "too late: the drain learns it was replaced")
-        #expect(watchdog.openCount == 0)
-    }
-
+@Suite struct FrameDeadlineTests {
     @Test func aStuckFrameIsAnsweredUnavailableAndTheFramesBehindItGoOn() async throws {
         try await RealtimeFixture.with { fixture in
             let channel = NIOAsyncTestingChannel()
