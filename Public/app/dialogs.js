@@ -83,6 +83,8 @@ export function assignDialog(store, conversation, { onDone } = {}) {
     search,
     results), { className: "dialog-assign" });
   search.focus();
+  // Colleagues' presence and load change all day: read them fresh for this choice.
+  directory.loadAgents().then(() => { if (dialog.open) draw(); }).catch(() => {});
 }
 
 function nextMorning(days) {
