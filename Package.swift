@@ -114,6 +114,7 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
+                "Tenancy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

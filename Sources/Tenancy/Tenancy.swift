@@ -5,8 +5,9 @@
 /// security), the migration runner, the private local cluster used when
 /// `DATABASE_URL` is unset, the tenants themselves, and the sealing of secrets at rest
 /// (`SecretBox` under the master keys, `StoredSecrets` for the passes over every tenant).
-/// It also holds what every module above shares: keyset paging and `InvalidFields`, the
-/// field-validation error.
+/// It also holds what every module above shares: keyset paging, `InvalidFields` (the
+/// field-validation error), `Watchdog` (deadlines without a timer each), and the sensitive-word
+/// matcher (`WordNormalizer`, `WordAutomaton`, `WordMatcher` in `Words/`).
 ///
 /// It must never hand out a connection that runs as the table owner for
 /// serving, and never build SQL by concatenating values: values are always

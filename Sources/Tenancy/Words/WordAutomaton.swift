@@ -1,0 +1,206 @@
+/// Aho–Corasick over folded scalars (see `WordNormalizer`): all of a tenant's patterns in one
+/// automaton, so a text is read once whatever the number of rules.
+///
+/// A double array: every scalar that occurs in a pattern has a small code, and the transition
+/// from state `s` on code `c` is `t = base[s] + c`, valid when `check[t] == s` — one probe, no
+/// search. Failure and output links are arrays indexed by state too. 100,000 patterns take a
+/// few megabytes and no object per state.
+struct WordAutomaton: Sendable {
+    /// A pattern as the automaton reports it.
+    struct Pattern: Sendable {
+        /// Folded scalars matched.
+        let length: Int
+        /// The pattern starts (ends) with a letter or digit of an alphabetic script: a match must
+        /// not have such a character right before (after) it.
+        let wordStart: Bool
+        let wordEnd: Bool
+        /// What the caller knows the pattern as.
+        let tag: Int32
+    }
+
+    static let root: Int32 = 0
+    /// Longer patterns are refused by the rules' validation: a match's start is looked up in a
+    /// ring of the last positions, this long.
+    static let maximumLength = 64
+
+    let patterns: [Pattern]
+    /// Codes of the basic plane's scalars (0: in no pattern), and of the rest that occur.
+    private let basicCodes: [Int32]
+    private let astralCodes: [UInt32: Int32]
+    private let base: [Int32]
+    private let check: [Int32]
+    private let failure: [Int32]
+    /// The patterns ending at a state itself: `outputs[outputStart[s] ..< outputStart[s + 1]]`.
+    private let outputStart: [Int32]
+    private let outputs: [Int32]
+    /// The nearest state along the failure chain with outputs of its own, or -1.
+    private let outputLink: [Int32]
+    private let states: Int
+
+    /// - Parameter keys: each pattern's folded scalars (non-empty, at most `maximumLength`) and tag.
+    init(_ keys: [(key: [UInt32], tag: Int32)]) {
+        // 1. Codes, in order of first appearance.
+        var basicCodes = [Int32](repeating: 0, count: 0x10000)
+        var astralCodes: [UInt32: Int32] = [:]
+        var codeCount: Int32 = 0
+        func code(_ label: UInt32) -> Int32 {
+            if label < 0x10000 {
+                if basicCodes[Int(label)] == 0 { codeCount += 1; basicCodes[Int(label)] = codeCount }
+                return basicCodes[Int(label)]
+            }
+            if let known = astralCodes[label] { return known }
+            codeCount += 1
+            astralCodes[label] = codeCount
+            return codeCount
+        }
+
+        // 2. A trie of codes, children as small arrays.
+        var children: [[(code: Int32, node: Int32)]] = [[]]
+        var own: [[Int32]] = [[]]
+        var patterns: [Pattern] = []
+        for (key, tag) in keys where !key.isEmpty && key.count <= Self.maximumLength {
+            var node: Int32 = 0
+            for label in key {
+                let c = code(label)
+                if let next = children[Int(node)].first(where: { $0.code == c })?.node {
+                    node = next
+                } else {
+                    let created = Int32(children.count)
+                    children.append([])
+                    own.append([])
+                    children[Int(node)].append((c, created))
+                    node = created
+                }
+            }
+            own[Int(node)].append(Int32(patterns.count))
+            patterns.append(Pattern(length: key.count, wordStart: WordNormalizer.isWordScalar(key[0]),
+                                    wordEnd: WordNormalizer.isWordScalar(key[key.count - 1]), tag: tag))
+        }
+
+        // 3. The double array, breadth first: each node's children placed where all their slots
+        //    are free.
+        var base = [Int32](repeating: 0, count: Int(codeCount) + 2)
+        var check = [Int32](repeating: -1, count: Int(codeCount) + 2)
+        check[0] = -2  // the root's own slot: never free, never a child
+        var position = [Int32](repeating: 0, count: children.count)
+        var queue: [Int32] = [0]
+        var searchFrom = 1
+        var head = 0
+        while head < queue.count {
+            let node = queue[head]
+            head += 1
+            let kids = children[Int(node)].sorted { $0.code < $1.code }
+            guard let firstCode = kids.first?.code else { continue }
+            var slot = max(searchFrom, Int(firstCode))
+            while true {
+                while slot < check.count, check[slot] != -1 { slot += 1 }
+                let candidate = slot - Int(firstCode)
+                if candidate + Int(kids[kids.count - 1].code) >= check.count {
+                    let grown = max(check.count * 2, candidate + Int(kids[kids.count - 1].code) + 1)
+                    base.append(contentsOf: repeatElement(0, count: grown - base.count))
+                    check.append(contentsOf: repeatElement(-1, count: grown - check.count))
+                }
+                if kids.allSatisfy({ check[candidate + Int($0.code)] == -1 }) {
+                    let at = Int(position[Int(node)])
+                    base[at] = Int32(candidate)
+                    for kid in kids {
+                        let target = candidate + Int(kid.code)
+                        check[target] = Int32(at)
+                        position[Int(kid.node)] = Int32(target)
+                        queue.append(kid.node)
+                    }
+                    break
+                }
+                slot += 1
+            }
+            while searchFrom < check.count, check[searchFrom] != -1 { searchFrom += 1 }
+        }
+        let states = check.count
+
+        // 4. Outputs by position.
+        var outputStart = [Int32](repeating: 0, count: states + 1)
+        var outputs: [Int32] = []
+        var ownAt = [[Int32]](repeating: [], count: states)
+        for node in 0..<children.count where !own[node].isEmpty { ownAt[Int(position[node])] = own[node] }
+        for at in 0..<states {
+            outputStart[at] = Int32(outputs.count)
+            outputs.append(contentsOf: ownAt[at])
+        }
+        outputStart[states] = Int32(outputs.count)
+
+        // 5. Failure and output links, breadth first (the queue holds the nodes in that order).
+        var failure = [Int32](repeating: 0, count: states)
+        var outputLink = [Int32](repeating: -1, count: states)
+        func child(_ at: Int32, _ code: Int32) -> Int32? {
+            let target = Int(base[Int(at)]) + Int(code)
+            return target < states && check[target] == at && target != 0 ? Int32(target) : nil
+        }
+        for node in queue {
+            let at = position[Int(node)]
+            for kid in children[Int(node)] {
+                let target = position[Int(kid.node)]
+                var link: Int32 = 0
+                if at != 0 {
+                    var fallback = failure[Int(at)]
+                    while true {
+                        if let next = child(fallback, kid.code) { link = next; break }
+                        if fallback == 0 { break }
+                        fallback = failure[Int(fallback)]
+                    }
+                }
+                failure[Int(target)] = link
+                outputLink[Int(target)] = outputStart[Int(link)] < outputStart[Int(link) + 1] ? link : outputLink[Int(link)]
+            }
+        }
+
+        self.patterns = patterns
+        self.basicCodes = basicCodes
+        self.astralCodes = astralCodes
+        self.base = base
+        self.check = check
+        self.failure = failure
+        self.outputStart = outputStart
+        self.outputs = outputs
+        self.outputLink = outputLink
+        self.states = children.count
+    }
+
+    var stateCount: Int { states }
+
+    /// Bytes the automaton's tables take.
+    var footprint: Int {
+        basicCodes.count * 4 + astralCodes.count * 16 + (base.count + check.count + failure.count + outputStart.count + outputLink.count) * 4
+            + outputs.count * 4 + patterns.count * MemoryLayout<Pattern>.stride
+    }
+
+    /// The state after reading `label` in `state`.
+    @inline(__always)
+    func step(_ state: Int32, _ label: UInt32) -> Int32 {
+        let code = label < 0x10000 ? basicCodes[Int(label)] : (astralCodes[label] ?? 0)
+        // In no pattern: every state falls back to the root, which has no such child.
+        if code == 0 { return 0 }
+        var state = state
+        while true {
+            let target = Int(base[Int(state)]) + Int(code)
+            if target < check.count, check[target] == state, target != 0 { return Int32(target) }
+            if state == 0 { return 0 }
+            state = failure[Int(state)]
+        }
+    }
+
+    /// The first state along `state`'s failure chain (itself included) where patterns end, or -1.
+    @inline(__always)
+    func firstOutputState(_ state: Int32) -> Int32 {
+        outputStart[Int(state)] < outputStart[Int(state) + 1] ? state : outputLink[Int(state)]
+    }
+
+    /// The next state after `state` along the failure chain where patterns end, or -1.
+    @inline(__always)
+    func nextOutputState(_ state: Int32) -> Int32 { outputLink[Int(state)] }
+
+    /// The patterns ending in `state` itself, as indices into `patterns`.
+    @inline(__always)
+    func ownOutputs(_ state: Int32) -> ArraySlice<Int32> {
+        outputs[Int(outputStart[Int(state)])..<Int(outputStart[Int(state) + 1])]
+    }
+}
