@@ -9,6 +9,8 @@ public enum RealtimeError: Error, Sendable, Equatable {
     /// Only from the widget administration routes (REST); a socket naming no widget is refused
     /// at its upgrade instead.
     case widgetNotFound
+    /// Only from the sensitive-word administration routes (REST).
+    case wordRuleNotFound
     case shuttingDown
     /// Too much work queued here to answer within bounds: resend after `retryAfterMilliseconds`.
     case overloaded(retryAfterMilliseconds: Int)
@@ -30,6 +32,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .teamNotFound: "team-not-found"
         case .attachmentNotFound: "attachment-not-found"
         case .widgetNotFound: "widget-not-found"
+        case .wordRuleNotFound: "not-found"
         case .shuttingDown: "shutting-down"
         case .overloaded: "overloaded"
         case .unavailable: "unavailable"
@@ -51,6 +54,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .attachmentNotFound: "No such attachment."
         // Worded as the administration errors' not-found, which widgets answered with before.
         case .widgetNotFound: "no such widget in this tenant"
+        case .wordRuleNotFound: "no such rule in this tenant"
         case .shuttingDown: "This server is shutting down; reconnect and resend."
         case .overloaded: "The server is busy; resend shortly."
         case .unavailable: "The database is not answering; resend with the same clientId shortly."

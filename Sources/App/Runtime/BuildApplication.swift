@@ -112,6 +112,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     AttachmentsController(attachments: AttachmentStore(database: database, writer: dependencies.realtime.writer,
                                                        maximumBytes: configuration.maxUploadBytes)).addRoutes(to: v1)
     AuditController(log: AuditLog(database: dependencies.database), verifier: dependencies.auditVerifier).addRoutes(to: v1)
+    WordsController(rules: WordRuleStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
 
     routeTable.set(RouteTable(router: router))
     return router
@@ -197,5 +198,6 @@ func openAPIDocument() -> JSONValue {
         WidgetConfigController.openAPIPaths,
         AttachmentsController.openAPIPaths,
         AuditController.openAPIPaths,
+        WordsController.openAPIPaths,
     ])
 }

@@ -82,6 +82,9 @@ public final class WordMatcher: Sendable {
     private let tags: [Tag]
     private let normalizer: WordNormalizer
 
+    /// The longest pattern, in folded characters (spaces and punctuation left out).
+    public static let maximumPatternLength = WordAutomaton.maximumLength
+
     public init(rules: [WordRule], normalizer: WordNormalizer = .standard) {
         let enabled = rules.filter(\.enabled)
         var keys: [(key: [UInt32], tag: Int32)] = []
