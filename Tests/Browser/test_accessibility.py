@@ -51,3 +51,30 @@ def test_widget_chat_page_sign_in_and_workspace_have_no_serious_axe_violation(ke
         expect(panel.get_by_text("这个可以用键盘操作吗？")).to_be_visible()
     found += serious(visitor, "widget (open)")
     assert not found, "\n".join(found)
+
+
+def test_every_avatar_colour_is_readable(kefu, contexts):
+    """Avatar colours come from a hash of the id: every one of them must pass, not just the ones
+    a run happens to draw."""
+    page = contexts("en").new_page()
+    page.goto(f"{kefu.url}/app/")
+    expect(page.locator("kefu-sign-in form")).to_be_visible()
+    page.evaluate("""async () => {
+        const { hueFor } = await import("/app/names.js");
+        const seen = new Set();
+        for (let i = 0; seen.size < 10 && i < 10000; i += 1) {
+            const hue = hueFor(`id-${i}`);
+            if (seen.has(hue)) continue;
+            seen.add(hue);
+            for (const size of ["avatar-sm", "avatar-md"]) {
+                const avatar = document.createElement("span");
+                avatar.className = `avatar ${size}`;
+                avatar.style.setProperty("--avatar-hue", String(hue));
+                avatar.textContent = "LL";
+                document.body.append(avatar);
+            }
+        }
+    }""")
+    assert page.locator(".avatar").count() >= 20
+    found = [line for line in serious(page, "avatars") if "color-contrast" in line]
+    assert not found, "\n".join(found)
