@@ -11,7 +11,7 @@
  *                               (strings become text nodes) | null/false (skipped) | arrays
  *   svg(pathData, size = 20)  → an aria-hidden <svg> icon with one <path d=…> (static data only)
  *
- * Nothing here uses innerHTML. Callers set dir="auto" on blocks of user text so right-to-left
+ * Everything is built with createElement and textContent. Callers set dir="auto" on blocks of user text so right-to-left
  * overrides stay inside their own element.
  */
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`\u200e\u200f\u202a-\u202e\u2066-\u2069]+/gi;

@@ -2,7 +2,7 @@
  * The message list: greeting, messages grouped by sender with day separators and times, system
  * events as quiet lines, attachments (image thumbnails, file links), the outbox's sending/failed
  * bubbles, uploads in progress, read receipt and typing indicator. Every text that came from a
- * person or a file goes through textContent (renderText/el); nothing here uses innerHTML.
+ * person or a file goes through textContent (renderText/el), never parsed as markup.
  *
  *   renderThread(list, view) — rebuilds `list`'s children from view (see panel.js `threadView`),
  *   reusing each message's bubble node so images do not reload.
