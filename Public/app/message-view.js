@@ -129,7 +129,8 @@ export function renderUnsent(item, ctx) {
   else if (!ctx.store.welcomed && !uploading) statusText = t("composer.queued");
   else statusText = t("pane.sending");
   const reason = failed
-    ? (item.error === "payload-too-large" ? t("composer.tooLarge") : item.error === "unsupported-media-type" ? t("composer.badType") : (item.detail || item.error || ""))
+    ? (item.error === "payload-too-large" ? t("composer.tooLarge") : item.error === "unsupported-media-type" ? t("composer.badType")
+      : item.error === "content-blocked" ? t("composer.contentBlocked", { category: item.category || "" }) : (item.detail || item.error || ""))
     : "";
   const body = uploading
     ? h("span", { class: "msg-file" },
@@ -147,7 +148,9 @@ export function renderUnsent(item, ctx) {
         h("div", { class: "msg-meta" },
           failed ? icon("alert", 14) : h("span", { class: "spinner spinner-tiny", "aria-hidden": "true" }),
           h("span", { class: "msg-unsent-status" }, failed && reason ? `${statusText}: ${reason}` : statusText),
-          failed ? h("button", { type: "button", class: "link-button", onclick: () => ctx.store.retry(item.clientId) }, t("pane.retry")) : null,
+          // A blocked text would be blocked again: it can only be discarded (and rephrased).
+          failed && item.error !== "content-blocked"
+            ? h("button", { type: "button", class: "link-button", onclick: () => ctx.store.retry(item.clientId) }, t("pane.retry")) : null,
           failed || uploading ? h("button", { type: "button", class: "link-button", onclick: () => ctx.store.discard(item.clientId) }, t("pane.discard")) : null))));
   const fill = node.querySelector(".upload-bar-fill");
   if (fill) fill.style.width = `${Math.round((item.progress ?? 0) * 100)}%`;

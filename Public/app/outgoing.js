@@ -95,7 +95,7 @@ export class Outgoing {
       }, Math.max(300, frame.retryAfterMs ?? 1000 + Math.random() * 1000));
       return;
     }
-    this.box.update(clientId, { state: "failed", error: frame.code, detail: frame.message });
+    this.box.update(clientId, { state: "failed", error: frame.code, detail: frame.message, category: frame.category });
   }
 
   retry(clientId) {

@@ -166,9 +166,11 @@ function metaFor(item, view) {
   const { t, lang } = view;
   if (item.state === "sending") return el("div", { class: "kp-meta", text: t("thread.sending") });
   if (item.state === "failed") {
-    const reason = item.error === "too-large" ? t("error.tooLarge") : t("thread.failed");
+    const blocked = item.error === "content-blocked";
+    const reason = item.error === "too-large" ? t("error.tooLarge") : blocked ? t("error.contentBlocked") : t("thread.failed");
+    // A blocked text would be blocked again: only discarding (and rephrasing) helps.
     return el("div", { class: "kp-meta kp-meta-failed" }, svg(ALERT_ICON, 14), el("span", { text: reason }),
-      el("button", { type: "button", class: "kp-link", text: t("thread.retry"), on: { click: () => view.onRetry(item.clientId) } }),
+      blocked ? null : el("button", { type: "button", class: "kp-link", text: t("thread.retry"), on: { click: () => view.onRetry(item.clientId) } }),
       el("button", { type: "button", class: "kp-link", text: t("thread.discard"), on: { click: () => view.onDiscard(item.clientId) } }));
   }
   if (!item.createdAt || item.greeting) return null;

@@ -11,6 +11,8 @@ public enum RealtimeError: Error, Sendable, Equatable {
     case widgetNotFound
     /// Only from the sensitive-word administration routes (REST).
     case wordRuleNotFound
+    /// Only from the review queue's routes (REST).
+    case wordFlagNotFound
     case shuttingDown
     /// Too much work queued here to answer within bounds: resend after `retryAfterMilliseconds`.
     case overloaded(retryAfterMilliseconds: Int)
@@ -23,6 +25,9 @@ public enum RealtimeError: Error, Sendable, Equatable {
     case tooLarge(String)
     case unsupportedType(String)
     case rateLimited
+    /// A sensitive-word rule blocks the message: nothing was stored or delivered. `category` is
+    /// the rule's category (never the rule or the word), for the client to explain.
+    case contentBlocked(category: String)
 
     public var code: String {
         switch self {
@@ -32,7 +37,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .teamNotFound: "team-not-found"
         case .attachmentNotFound: "attachment-not-found"
         case .widgetNotFound: "widget-not-found"
-        case .wordRuleNotFound: "not-found"
+        case .wordRuleNotFound, .wordFlagNotFound: "not-found"
         case .shuttingDown: "shutting-down"
         case .overloaded: "overloaded"
         case .unavailable: "unavailable"
@@ -42,6 +47,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .tooLarge: "too-large"
         case .unsupportedType: "unsupported-media-type"
         case .rateLimited: "rate-limited"
+        case .contentBlocked: "content-blocked"
         }
     }
 
@@ -55,12 +61,20 @@ public enum RealtimeError: Error, Sendable, Equatable {
         // Worded as the administration errors' not-found, which widgets answered with before.
         case .widgetNotFound: "no such widget in this tenant"
         case .wordRuleNotFound: "no such rule in this tenant"
+        case .wordFlagNotFound: "no such flagged message in this tenant"
         case .shuttingDown: "This server is shutting down; reconnect and resend."
         case .overloaded: "The server is busy; resend shortly."
         case .unavailable: "The database is not answering; resend with the same clientId shortly."
         case .rateLimited: "Too many messages; slow down."
+        case .contentBlocked: "The message was not sent: it contains words this service does not allow."
         case .forbidden(let detail), .invalid(let detail), .conflict(let detail), .tooLarge(let detail), .unsupportedType(let detail): detail
         }
+    }
+
+    /// The blocking rule's category, for `content-blocked`.
+    public var category: String? {
+        if case .contentBlocked(let category) = self { return category }
+        return nil
     }
 
     /// How long a client should wait before resending, when the error says.

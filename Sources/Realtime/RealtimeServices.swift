@@ -4,8 +4,8 @@ import Logging
 import ServiceLifecycle
 import Tenancy
 
-/// The realtime parts of one node, created together: its hub, writer, conversation service
-/// and socket gateway, and the services (background work, frame watchdog, fan-out listener,
+/// The realtime parts of one node, created together: its hub, writer, conversation service,
+/// sensitive-word matchers and socket gateway, and the services (background work, frame watchdog, fan-out listener,
 /// sweeper, writer, gateway) to run.
 public struct RealtimeServices: Sendable {
     /// Distinguishes this process in NOTIFY payloads, so it skips its own announcements.
@@ -16,6 +16,8 @@ public struct RealtimeServices: Sendable {
     public let writer: MessageWriter
     public let conversations: ConversationService
     public let gateway: SocketGateway
+    /// Each tenant's sensitive-word matcher, kept current by the fan-out listener.
+    public let words: WordMatchers
 
     public init(database: Database, authenticator: Authenticator, secrets: SecretBox, logger: Logger,
                 writerLimits: MessageWriter.Limits = .init(), socketLimits: SocketGateway.Limits = .init()) {
@@ -25,7 +27,11 @@ public struct RealtimeServices: Sendable {
         let writer = MessageWriter(database: database, nodeID: nodeID, limits: writerLimits, logger: logger) { [hub] messages in
             hub.deliver(messages)
         }
-        let conversations = ConversationService(database: database, hub: hub, writer: writer, nodeID: nodeID, background: background)
+        let words = WordMatchers(database: database, logger: logger)
+        let pipeline = MessagePipeline(handlers: [SensitiveWordsHandler(matchers: words)], logger: logger)
+        let conversations = ConversationService(database: database, hub: hub, writer: writer, nodeID: nodeID, background: background,
+                                                pipeline: pipeline)
+        self.words = words
         self.nodeID = nodeID
         self.background = background
         self.hub = hub
@@ -49,7 +55,7 @@ public struct RealtimeServices: Sendable {
         [
             background,
             hub.watchdog,
-            FanoutListener(database: hub.database, hub: hub, conversations: conversations, nodeID: nodeID,
+            FanoutListener(database: hub.database, hub: hub, conversations: conversations, words: words, nodeID: nodeID,
                            background: background, logger: logger),
             SocketSweeper(hub: hub, conversations: conversations, logger: logger),
             writer,

@@ -26,6 +26,8 @@ import Testing
             (.typing(node: "n1", tenantID: tenant, conversationID: conversation, senderType: .visitor, senderID: nil, typing: false,
                      toVisitors: true), "tn1;\(t) \(c) visitor - 0 1"),
             (.read(node: "n1", tenantID: tenant, conversationID: conversation, side: .visitor, seq: 9), "rn1;\(t) \(c) visitor 9"),
+            // What the trigger on word_rules writes, as SQL by hand does (no node: "-").
+            (.wordsChanged(node: "-", tenantID: tenant), "w-;\(t)"),
         ]
         for (event, payload) in expectations {
             #expect(event.payload == payload)
@@ -43,6 +45,7 @@ import Testing
             .typing(node: "a1b2c3d4", tenantID: tenant, conversationID: conversation, senderType: .visitor, senderID: nil, typing: false,
                     toVisitors: false),
             .read(node: "a1b2c3d4", tenantID: tenant, conversationID: conversation, side: .agent, seq: 12345),
+            .wordsChanged(node: "a1b2c3d4", tenantID: tenant),
         ]
         for event in events {
             #expect(FanoutEvent(payload: event.payload) == event)

@@ -35,7 +35,10 @@ struct RealtimeFixture: Sendable {
             let writer = MessageWriter(database: database, nodeID: "test", logger: TestDatabase.logger) { hub.deliver($0) }
             let fixture = RealtimeFixture(
                 database: database, tenantID: tenantID, widgetID: widgetID, hub: hub, writer: writer,
-                service: ConversationService(database: database, hub: hub, writer: writer, nodeID: "test", background: background))
+                service: ConversationService(
+                    database: database, hub: hub, writer: writer, nodeID: "test", background: background,
+                    pipeline: MessagePipeline(handlers: [SensitiveWordsHandler(matchers: WordMatchers(database: database, logger: TestDatabase.logger))],
+                                              logger: TestDatabase.logger)))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await background.run() }
                 group.addTask { try await writer.run() }

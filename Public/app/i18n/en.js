@@ -216,6 +216,7 @@ export default {
   "composer.dropHere": "Drop files to send them",
   "composer.uploading": "Uploading {name}… {percent}%",
   "composer.tooLarge": "the file is too large",
+  "composer.contentBlocked": "it contains words blocked by the rules ({category}); rephrase it",
   "composer.badType": "this type of file is not accepted",
   "composer.queued": "Waiting for the connection…",
   "composer.hint": "Enter to send · Shift+Enter new line",

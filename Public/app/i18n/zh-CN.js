@@ -215,6 +215,7 @@ export default {
   "composer.dropHere": "松开即可发送文件",
   "composer.uploading": "正在上传 {name}… {percent}%",
   "composer.tooLarge": "文件太大",
+  "composer.contentBlocked": "包含被规则禁止的词语（{category}），请修改后再发",
   "composer.badType": "不支持此类型的文件",
   "composer.queued": "等待连接…",
   "composer.hint": "Enter 发送 · Shift+Enter 换行",

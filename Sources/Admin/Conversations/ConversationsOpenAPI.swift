@@ -109,14 +109,16 @@ extension ConversationsController {
                                                                       "properties": ["items": ["type": "array", "items": messageSchema]]]),
                             "404": OpenAPIDocument.problem, "422": OpenAPIDocument.problem]),
             "post": OpenAPIDocument.operation(
-                "replyToConversation", "Reply (the assignee, or conversations.assign) or add a private note; answers once committed",
+                "replyToConversation", "Reply (the assignee, or conversations.assign) or add a private note; answers once committed. The tenant's sensitive-word rules apply first: masked text is stored masked",
                 tag: "conversations", access: .permission(.conversationsReply), parameters: [OpenAPIDocument.idParameter],
                 body: ["type": "object", "additionalProperties": false, "required": ["clientId", "text"], "properties": [
                     "clientId": ["type": "string", "minLength": 1, "maxLength": 64, "description": "The same on every retry: a retry is stored once"],
                     "text": ["type": "string"], "note": ["type": "boolean", "default": false],
                 ]],
                 responses: ["201": OpenAPIDocument.json("Stored", messageSchema), "200": OpenAPIDocument.json("Already stored (a retry)", messageSchema),
-                            "404": OpenAPIDocument.problem, "409": OpenAPIDocument.problem]),
+                            "404": OpenAPIDocument.problem, "409": OpenAPIDocument.problem,
+                            "422": ["description": "Invalid, or content-blocked: a sensitive-word rule blocks the text (category names the rule's category; nothing was stored)",
+                                    "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]]]]),
         ],
         "/api/v1/conversations/{id}/assign": [
             "post": action("assignConversation", "Assign or transfer to an agent, or move to a team's queue (own conversations, or conversations.assign)",

@@ -21,6 +21,8 @@ public struct APIError: Error, Sendable, Equatable {
     public var detail: String?
     public var errors: [FieldError]
     public var headers: HTTPFields
+    /// The blocking rule's category, on `content-blocked`.
+    public var category: String?
 
     public init(_ status: HTTPResponse.Status, code: String, title: String, detail: String? = nil, errors: [FieldError] = [], headers: HTTPFields = [:]) {
         self.status = status

@@ -87,6 +87,7 @@ public enum OpenAPIDocument {
                     "properties": ["field": ["type": "string"], "message": ["type": "string"]],
                 ],
             ],
+            "category": ["type": "string", "description": "With content-blocked: the blocking sensitive-word rule's category."],
         ],
     ]
 }

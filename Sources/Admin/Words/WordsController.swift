@@ -130,13 +130,11 @@ public struct WordsController: Sendable {
         return Response(status: .noContent)
     }
 
-    /// What the tenant's rules make of a text, without storing anything. Builds the matcher from
-    /// the current rules (off the event loop: many rules take a moment).
+    /// What the tenant's rules make of a text, without storing anything: the matcher messages use.
     @Sendable func test(request: Request, context: KefuRequestContext) async throws -> TestView {
         let principal = try context.requirePrincipal()
         let body = try await request.decodeJSON(TestRequest.self, limit: maxBodyBytes)
-        let all = try await rules.all(tenantID: principal.tenantID)
-        let verdict = try await NIOThreadPool.singleton.runIfActive { WordMatcher(rules: all).check(body.text, sender: body.sender) }
+        let verdict = try await rules.dryRun(body.text, sender: body.sender, tenantID: principal.tenantID)
         return TestView(action: verdict.action?.rawValue ?? "none", text: verdict.text, matches: verdict.matches.map {
             TestView.Match(ruleId: $0.ruleID, category: $0.category, action: $0.action, start: $0.start, end: $0.end)
         })

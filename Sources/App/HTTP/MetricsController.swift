@@ -8,10 +8,11 @@ struct MetricsController: Sendable {
     let metrics: ServerMetrics
     let database: Database
     let writer: MessageWriter
+    let words: WordMatchers
 
     func addRoutes(to router: Router<KefuRequestContext>) {
         router.get("metrics") { _, _ in
-            let text = await metrics.render(database: database, writer: writer)
+            let text = await metrics.render(database: database, writer: writer, words: words)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],

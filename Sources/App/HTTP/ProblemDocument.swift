@@ -6,7 +6,8 @@ import NIOCore
 /// The wire form of a problem (RFC 9457), rendered in one place for every error Kefu answers
 /// over HTTP: the router's (`ProblemMiddleware`) and a refused WebSocket upgrade's
 /// (`RealtimeServerChannel`, which answers before any router exists). Both therefore carry the
-/// same fields (`type`, `code`, `title`, `status`, `detail`, `instance`, `requestId`, `errors`)
+/// same fields (`type`, `code`, `title`, `status`, `detail`, `instance`, `requestId`, `errors`; `category`
+/// on `content-blocked`)
 /// and the same headers, `X-Request-Id` included, so a client handles them alike.
 struct ProblemDocument: Sendable {
     let status: HTTPResponse.Status
@@ -27,11 +28,12 @@ struct ProblemDocument: Sendable {
             let instance: String
             let requestId: String
             let errors: [APIError.FieldError]?
+            let category: String?
         }
         let body = Body(
             type: problem.type, code: problem.code, title: problem.title, status: problem.status.code,
             detail: problem.detail, instance: path, requestId: requestID,
-            errors: problem.errors.isEmpty ? nil : problem.errors)
+            errors: problem.errors.isEmpty ? nil : problem.errors, category: problem.category)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(body)) ?? Data()

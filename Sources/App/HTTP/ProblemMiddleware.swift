@@ -106,7 +106,8 @@ struct ProblemMiddleware: RouterMiddleware {
     static func problem(for error: RealtimeError) -> APIError {
         let detail = error.message
         switch error {
-        case .conversationNotFound, .visitorNotFound, .agentNotFound, .teamNotFound, .attachmentNotFound, .widgetNotFound, .wordRuleNotFound: return .notFound(detail)
+        case .conversationNotFound, .visitorNotFound, .agentNotFound, .teamNotFound, .attachmentNotFound, .widgetNotFound, .wordRuleNotFound, .wordFlagNotFound:
+            return .notFound(detail)
         case .forbidden: return APIError(.forbidden, code: "permission-denied", title: "Permission denied", detail: detail)
         case .invalid: return APIError(.unprocessableContent, code: "validation-failed", title: "Invalid request", detail: detail)
         case .conflict: return APIError(.conflict, code: "conflict", title: "Not possible in the current state", detail: detail)
@@ -114,6 +115,10 @@ struct ProblemMiddleware: RouterMiddleware {
         case .unsupportedType: return APIError(.unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported file type", detail: detail)
         case .rateLimited: return .tooManyRequests(retryAfterSeconds: 1)
         case .shuttingDown, .overloaded, .unavailable: return .unavailable(detail)
+        case .contentBlocked(let category):
+            var problem = APIError(.unprocessableContent, code: "content-blocked", title: "The message was not sent", detail: detail)
+            problem.category = category
+            return problem
         }
     }
 

@@ -18,6 +18,8 @@ final class ServerMetrics: Sendable {
     private let writerSeconds: Counter
     /// The writer's totals at the last scrape: counters move by the difference.
     private let lastWriterTotals = Mutex(MessageWriter.Totals())
+    /// The same for what sensitive-word rules did to messages.
+    private let lastWordTotals = Mutex(WordMatchers.Totals())
 
     static let latencyBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -39,6 +41,17 @@ final class ServerMetrics: Sendable {
         MetricNameDescriptor(
             namespace: "kefu", subsystem: "db_pool", metricName: "connections", unitName: "",
             helpText: "Database pool connections by state")
+    }
+
+    static var wordActions: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "kefu", subsystem: "words", metricName: "messages", unitName: "total",
+            helpText: "Messages a sensitive-word rule acted on, by action (block: refused, mask, flag) and sender")
+    }
+    static var wordMatchers: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "kefu", subsystem: "words", metricName: "matcher", unitName: "bytes",
+            helpText: "Memory of the tenants' sensitive-word automata held by this node")
     }
 
     static var writerQueueDepth: MetricNameDescriptor {
@@ -89,7 +102,7 @@ final class ServerMetrics: Sendable {
     }
 
     /// Reads the pool's state (one small query) and renders every metric in Prometheus text format.
-    func render(database: Database, writer: MessageWriter) async -> String {
+    func render(database: Database, writer: MessageWriter, words: WordMatchers) async -> String {
         // Read under the lock: two overlapping scrapes must never see the totals go backwards
         // (a counter cannot be decremented).
         let (totals, last) = lastWriterTotals.withLock { last in
@@ -100,6 +113,16 @@ final class ServerMetrics: Sendable {
         writerBatches.increment(by: Int64(totals.batches - last.batches))
         writerMessages.increment(by: Int64(totals.messages - last.messages))
         writerSeconds.increment(by: Double((totals.committing - last.committing).nanoseconds) / 1e9)
+        let (wordTotals, lastWords) = lastWordTotals.withLock { last in
+            let totals = words.totals
+            defer { last = totals }
+            return (totals, last)
+        }
+        for (key, count) in wordTotals.messages where count > lastWords.messages[key] ?? 0 {
+            registry.makeCounter(descriptor: Self.wordActions, labels: [("action", key.action.rawValue), ("sender", key.sender.rawValue)])
+                .increment(by: Int64(count - (lastWords.messages[key] ?? 0)))
+        }
+        registry.makeGauge(descriptor: Self.wordMatchers).set(Double(words.footprint.bytes))
         poolMax.set(Double(database.maximumConnections))
         let held = database.connectionsInUse
         for (holder, count) in held { poolHeld[holder]?.set(Double(count)) }

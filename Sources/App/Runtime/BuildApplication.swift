@@ -72,7 +72,8 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
 
     HealthController(database: dependencies.database, migrator: dependencies.migrator, writer: dependencies.realtime.writer, readinessTimeout: .seconds(configuration.readinessTimeoutSeconds))
         .addRoutes(to: router)
-    MetricsController(metrics: metrics, database: dependencies.database, writer: dependencies.realtime.writer).addRoutes(to: router)
+    MetricsController(metrics: metrics, database: dependencies.database, writer: dependencies.realtime.writer,
+                      words: dependencies.realtime.words).addRoutes(to: router)
 
     let sessions = dependencies.sessions
     let loginThrottle = LoginThrottle(limits: .init(
@@ -112,7 +113,11 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     AttachmentsController(attachments: AttachmentStore(database: database, writer: dependencies.realtime.writer,
                                                        maximumBytes: configuration.maxUploadBytes)).addRoutes(to: v1)
     AuditController(log: AuditLog(database: dependencies.database), verifier: dependencies.auditVerifier).addRoutes(to: v1)
-    WordsController(rules: WordRuleStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    WordsController(rules: WordRuleStore(database: database, matchers: dependencies.realtime.words, nodeID: dependencies.realtime.nodeID),
+                    maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    WordFlagsController(flags: WordFlagStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    WordListsController(rules: WordRuleStore(database: database, matchers: dependencies.realtime.words, nodeID: dependencies.realtime.nodeID))
+        .addRoutes(to: v1)
 
     routeTable.set(RouteTable(router: router))
     return router
@@ -199,5 +204,7 @@ func openAPIDocument() -> JSONValue {
         AttachmentsController.openAPIPaths,
         AuditController.openAPIPaths,
         WordsController.openAPIPaths,
+        WordFlagsController.openAPIPaths,
+        WordListsController.openAPIPaths,
     ])
 }

@@ -15,13 +15,16 @@ public struct ConversationService: Sendable {
     let nodeID: String
     /// Serves the queue after a resolve without holding up the resolver's answer.
     let background: BackgroundWork
+    /// What every visitor, agent and bot message passes before it is queued for the writer.
+    public let pipeline: MessagePipeline
 
-    public init(database: Database, hub: Hub, writer: MessageWriter, nodeID: String, background: BackgroundWork) {
+    public init(database: Database, hub: Hub, writer: MessageWriter, nodeID: String, background: BackgroundWork, pipeline: MessagePipeline) {
         self.database = database
         self.hub = hub
         self.writer = writer
         self.nodeID = nodeID
         self.background = background
+        self.pipeline = pipeline
     }
 
     /// An agent's reply or private note, returned once committed. The assignee replies (or
@@ -36,9 +39,10 @@ public struct ConversationService: Sendable {
         }
         let (text, clientID) = try MessageRules.check(text: text, clientID: clientID, maximumBytes: settings.maxMessageBytes)
         try Self.checkReply(conversation, note: note, by: principal)
+        let draft = try await pipeline.process(MessageDraft(tenantID: principal.tenantID, senderType: .agent, text: text))
         return try await writer.append(NewMessage(
             tenantID: principal.tenantID, conversationID: conversationID, senderType: .agent, senderID: principal.userID,
-            kind: note ? .note : .text, body: text, clientID: clientID, senderName: name))
+            kind: note ? .note : .text, body: draft.text, clientID: clientID, senderName: name, flag: draft.flag))
     }
 
     static func checkReply(_ conversation: Conversation, note: Bool, by principal: Principal) throws(RealtimeError) {

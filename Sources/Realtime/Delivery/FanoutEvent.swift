@@ -13,6 +13,11 @@ import Tenancy
 ///     e<node>;<tenant> <conversation>                 a conversation changed
 ///     t<node>;<tenant> <conversation> <sender type> <sender id or -> <typing 1|0> <to visitors 1|0>
 ///     r<node>;<tenant> <conversation> <side> <seq>     a read position moved
+///     w<node>;<tenant>                                a tenant's sensitive-word rules changed
+///
+/// `w` is written by a trigger on `word_rules` (`Migrations/0015_word_flags.sql`), with node `-`
+/// when the change came from outside any node. Nodes of earlier versions ignore kinds they do
+/// not know.
 ///
 /// UUIDs are lower case, as PostgreSQL prints them; a node id holds neither `;` nor a space. Only
 /// `m` carries several entries (SQL splits them into payloads of about 7,000 bytes, under
@@ -38,12 +43,14 @@ enum FanoutEvent: Equatable, Sendable {
                 typing: Bool, toVisitors: Bool)
     /// `r`: one side's read position moved to `seq`.
     case read(node: String, tenantID: UUID, conversationID: UUID, side: Message.SenderType, seq: Int64)
+    /// `w`: a tenant's sensitive-word rules changed: rebuild its matcher.
+    case wordsChanged(node: String, tenantID: UUID)
 
     /// The node that announced this event.
     var node: String {
         switch self {
         case .messagesCommitted(let node, _), .conversationChanged(let node, _, _), .typing(let node, _, _, _, _, _, _),
-             .read(let node, _, _, _, _):
+             .read(let node, _, _, _, _), .wordsChanged(let node, _):
             node
         }
     }
@@ -67,6 +74,8 @@ enum FanoutEvent: Equatable, Sendable {
                 + "\(typing ? 1 : 0) \(toVisitors ? 1 : 0)"
         case .read(let node, let tenantID, let conversationID, let side, let seq):
             "r\(node);\(tenantID.lowercased) \(conversationID.lowercased) \(side.rawValue) \(seq)"
+        case .wordsChanged(let node, let tenantID):
+            "w\(node);\(tenantID.lowercased)"
         }
     }
 
@@ -108,6 +117,9 @@ enum FanoutEvent: Equatable, Sendable {
             }.first
             guard let event else { return nil }
             self = event
+        case "w":
+            guard let tenantID = entries.lazy.compactMap({ $0.count == 1 ? UUID(uuidString: String($0[0])) : nil }).first else { return nil }
+            self = .wordsChanged(node: node, tenantID: tenantID)
         default:
             return nil
         }

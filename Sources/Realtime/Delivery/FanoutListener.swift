@@ -13,15 +13,18 @@ public struct FanoutListener: Service {
     let database: Database
     let hub: Hub
     let conversations: ConversationService
+    let words: WordMatchers
     let nodeID: String
     /// Runs each (re)connect's catch-up beside the listener.
     let background: BackgroundWork
     let logger: Logger
 
-    public init(database: Database, hub: Hub, conversations: ConversationService, nodeID: String, background: BackgroundWork, logger: Logger) {
+    public init(database: Database, hub: Hub, conversations: ConversationService, words: WordMatchers, nodeID: String,
+                background: BackgroundWork, logger: Logger) {
         self.database = database
         self.hub = hub
         self.conversations = conversations
+        self.words = words
         self.nodeID = nodeID
         self.background = background
         self.logger = logger
@@ -37,6 +40,8 @@ public struct FanoutListener: Service {
                         // drops would answer requests that joined it (a subscribe's replay) unserved.
                         background.spawn {
                             await hub.resyncAgents()
+                            // Rule changes announced meanwhile were missed too.
+                            await words.allRulesMayHaveChanged()
                             // Agents who came back while this node was deaf may have room; served
                             // before the catch-ups, which wait for slow readers.
                             for tenantID in hub.tenantsWithAgents() { await conversations.drainQueue(tenantID: tenantID) }
@@ -74,6 +79,9 @@ public struct FanoutListener: Service {
                           conversationID: conversationID, visitors: toVisitors)
         case .read(_, _, let conversationID, let side, let seq):
             hub.broadcast(.read(conversationID: conversationID, side: side, seq: seq), conversationID: conversationID)
+        case .wordsChanged(_, let tenantID):
+            // Beside the listener: a big tenant's rebuild takes a while, notifications keep flowing.
+            background.spawn { await words.rulesChanged(tenantID: tenantID) }
         }
     }
 }

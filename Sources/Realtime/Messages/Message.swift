@@ -65,9 +65,11 @@ public struct NewMessage: Sendable, Equatable {
     public let clientID: String?
     /// The agent sender's display name, carried to the committed message's frames.
     public let senderName: String?
+    /// A sensitive-word rule asked for review: written with the message, in its transaction.
+    public let flag: WordFlag?
 
     public init(tenantID: UUID, conversationID: UUID, senderType: Message.SenderType, senderID: UUID?, kind: Message.Kind,
-                body: String, attachmentID: UUID? = nil, clientID: String? = nil, senderName: String? = nil) {
+                body: String, attachmentID: UUID? = nil, clientID: String? = nil, senderName: String? = nil, flag: WordFlag? = nil) {
         self.tenantID = tenantID
         self.conversationID = conversationID
         self.senderType = senderType
@@ -77,6 +79,7 @@ public struct NewMessage: Sendable, Equatable {
         self.attachmentID = attachmentID
         self.clientID = clientID
         self.senderName = senderName
+        self.flag = flag
     }
 
     /// Client ids are scoped to their sender, so one sender cannot collide with another's.

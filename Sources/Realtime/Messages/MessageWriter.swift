@@ -268,8 +268,30 @@ public final class MessageWriter: Service, Sendable {
                     message: messages[index].committed(id: id, seq: seq, at: createdAt), duplicate: duplicate,
                     conversationStatus: Conversation.Status(rawValue: status)))
             }
+            try await Self.recordFlags(of: messages, outcomes: outcomes, in: batch)
             return outcomes
         }
+    }
+
+    /// Review entries for the batch's newly stored flagged messages, in the batch's transaction:
+    /// a flagged message is never stored without its entry. No round trip when none is flagged.
+    private static func recordFlags(of messages: [NewMessage], outcomes: [Result<AppendResult, any Error>], in batch: AppendTransaction) async throws {
+        let flagged: [(flag: WordFlag, message: Message)] = zip(messages, outcomes).compactMap { message, outcome in
+            guard let flag = message.flag, case .success(let appended) = outcome, !appended.duplicate else { return nil }
+            return (flag, appended.message)
+        }
+        guard !flagged.isEmpty else { return }
+        let tenants = flagged.map(\.message.tenantID)
+        let conversations = flagged.map(\.message.conversationID)
+        let seqs = flagged.map(\.message.seq)
+        let ids = flagged.map(\.message.id)
+        let senderTypes = flagged.map(\.message.senderType.rawValue)
+        let senders = flagged.map { $0.message.senderID?.lowercased ?? "" }
+        let rules = flagged.map { $0.flag.ruleIDs.map(\.lowercased).joined(separator: " ") }
+        let categories = flagged.map { $0.flag.categories.joined(separator: "\n") }
+        _ = try await batch.query("""
+            SELECT kefu_record_word_flags(\(tenants), \(conversations), \(seqs), \(ids), \(senderTypes), \(senders), \(rules), \(categories))
+            """)
     }
 
     /// Whether `error` says the database was out of reach (resending may succeed) rather than

@@ -157,12 +157,14 @@ final class AgentSession: SocketSession {
         let limit = socket.state.withLock { $0.maxMessageBytes }
         let (text, clientID) = try MessageRules.check(text: text, clientID: clientID, maximumBytes: limit)
         try ConversationService.checkReply(conversation, note: note, by: principal)
+        let draft = try await conversations.pipeline.process(MessageDraft(tenantID: tenantID, senderType: .agent, text: text))
         if socket.cursor(conversation.id) == nil {
             socket.remember(conversation)
             await hub.follow(socket, conversationID: conversation.id, after: conversation.lastSeq)
         }
         let message = NewMessage(tenantID: tenantID, conversationID: conversation.id, senderType: .agent, senderID: principal.userID,
-                                 kind: note ? .note : .text, body: text, clientID: clientID, senderName: displayName.withLock { $0 })
+                                 kind: note ? .note : .text, body: draft.text, clientID: clientID, senderName: displayName.withLock { $0 },
+                                 flag: draft.flag)
         writer.submit(message) { result in
             switch result {
             case .success(let appended): socket.send(.ack(ref: ref, appended))

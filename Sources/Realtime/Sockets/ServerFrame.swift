@@ -132,7 +132,7 @@ private struct Body: Encodable {
     enum Key: String, CodingKey {
         case type, ref, v, visitorId, token, conversation, widget, userId, presence, capacity, permissions, conversations, queue
         case clientId, conversationId, messageId, seq, duplicate, message, senderType, senderId, typing, side, position, messages
-        case code, reason, retryAfterMs, notFound
+        case code, reason, retryAfterMs, notFound, category
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -194,6 +194,7 @@ private struct Body: Encodable {
             try container.encodeIfPresent(ref, forKey: .ref)
             try container.encode(error.code, forKey: .code)
             try container.encode(error.message, forKey: .message)
+            try container.encodeIfPresent(error.category, forKey: .category)
             try container.encodeIfPresent(error.retryAfterMilliseconds, forKey: .retryAfterMs)
         case .reconnect(let reason):
             try container.encode("reconnect", forKey: .type)

@@ -141,6 +141,8 @@ final class VisitorSession: SocketSession {
         }
         let limit = socket.state.withLock { $0.maxMessageBytes }
         let (text, clientID) = try MessageRules.check(text: text, clientID: clientID, maximumBytes: limit)
+        // Before anything is written: a blocked first message leaves no visitor and no conversation.
+        let draft = try await conversations.pipeline.process(MessageDraft(tenantID: tenantID, senderType: .visitor, text: text))
         if let pending { try await createVisitor(pending, visitorID: visitorID, on: socket) }
         // The conversation as this socket last saw it: no read before each send. One resolved a
         // moment ago (not seen here yet) reports its status with the append, and is reopened then.
@@ -151,7 +153,7 @@ final class VisitorSession: SocketSession {
         }
         guard let conversationID = current?.id else { throw RealtimeError.conversationNotFound }
         let message = NewMessage(tenantID: tenantID, conversationID: conversationID, senderType: .visitor, senderID: visitorID,
-                                 kind: .text, body: text, clientID: clientID)
+                                 kind: .text, body: draft.text, clientID: clientID, flag: draft.flag)
         writer.submit(message) { result in
             switch result {
             case .success(let appended):

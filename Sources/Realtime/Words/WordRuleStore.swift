@@ -1,16 +1,25 @@
 import Auth
 import Foundation
+import NIOPosix
 import PostgresNIO
 import Tenancy
 
 /// A tenant's sensitive-word rules as administrators manage them (`words.manage`): validated
 /// whole before anything is written, unique by their folded pattern, every change audited.
+///
+/// A change is in force on this node when its call returns (the node's matcher is rebuilt
+/// first), and on other nodes within a second: a trigger on `word_rules` notifies them, naming
+/// this node (`kefu.node`) so this one skips the notice it has already acted on.
 public struct WordRuleStore: Sendable {
     let database: Database
+    let matchers: WordMatchers
+    let nodeID: String
     let normalizer: WordNormalizer
 
-    public init(database: Database, normalizer: WordNormalizer = .standard) {
+    public init(database: Database, matchers: WordMatchers, nodeID: String, normalizer: WordNormalizer = .standard) {
         self.database = database
+        self.matchers = matchers
+        self.nodeID = nodeID
         self.normalizer = normalizer
     }
 
@@ -42,11 +51,29 @@ public struct WordRuleStore: Sendable {
         return try await database.keysetPage(page, tenantID: tenantID, columns: Self.columns, from: "word_rules", where: matches, decode: Self.decode)
     }
 
-    /// Every rule of the tenant (what its matcher is built from).
-    public func all(tenantID: UUID) async throws -> [WordRule] {
+    /// The tenant's enabled rules: what its matcher is built from.
+    static func enabledRules(tenantID: UUID, in database: Database) async throws -> [WordRule] {
         try await database.withTenant(tenantID) { tx in
-            try await Self.decode(try await tx.query("SELECT \(unescaped: Self.columns) FROM word_rules ORDER BY created_at, id")).map(\.item)
+            try await decode(try await tx.query("SELECT \(unescaped: columns) FROM word_rules WHERE enabled ORDER BY created_at, id")).map(\.item)
         }
+    }
+
+    /// Runs a change of the tenant's rules in one transaction, then rebuilds this node's matcher.
+    func changing<Result: Sendable>(_ tenantID: UUID, _ body: @escaping @Sendable (TenantTransaction) async throws -> Result) async throws -> Result {
+        let nodeID = self.nodeID
+        let result = try await database.withTenant(tenantID) { tx in
+            try await tx.query("SELECT set_config('kefu.node', \(nodeID), true)")
+            return try await body(tx)
+        }
+        await matchers.rulesChanged(tenantID: tenantID)
+        return result
+    }
+
+    /// What the tenant's rules make of `text` from `sender`, with the matcher messages use; the
+    /// scan runs off the event loop (a long text takes a few milliseconds).
+    public func dryRun(_ text: String, sender: WordSender, tenantID: UUID) async throws -> WordVerdict {
+        guard let matcher = try await matchers.matcher(for: tenantID) else { return .clean(text) }
+        return try await NIOThreadPool.singleton.runIfActive { matcher.check(text, sender: sender) }
     }
 
     public func get(_ id: UUID, tenantID: UUID) async throws -> WordRule {
@@ -60,7 +87,7 @@ public struct WordRuleStore: Sendable {
         let rule = WordRule(pattern: pattern, action: action, category: fields.category ?? "default",
                             senders: fields.senders ?? Set(WordSender.allCases), enabled: fields.enabled ?? true, exceptions: fields.exceptions ?? [])
         let key = try validate(rule)
-        return try await database.withTenant(caller.tenantID) { tx in
+        return try await changing(caller.tenantID) { tx in
             try await Self.checkUnique(key, except: nil, in: tx)
             try await tx.query("""
                 INSERT INTO word_rules (tenant_id, id, pattern, pattern_key, action, category, senders, enabled, exceptions)
@@ -75,7 +102,7 @@ public struct WordRuleStore: Sendable {
     }
 
     public func update(_ id: UUID, _ fields: Fields, by caller: Principal, origin: RequestOrigin) async throws -> WordRule {
-        try await database.withTenant(caller.tenantID) { tx in
+        try await changing(caller.tenantID) { tx in
             let before = try await Self.load(id, lock: true, in: tx)
             var after = before
             if let pattern = fields.pattern { after.pattern = pattern }
@@ -103,7 +130,7 @@ public struct WordRuleStore: Sendable {
     }
 
     public func delete(_ id: UUID, by caller: Principal, origin: RequestOrigin) async throws {
-        try await database.withTenant(caller.tenantID) { tx in
+        try await changing(caller.tenantID) { tx in
             let rule = try await Self.load(id, lock: true, in: tx)
             try await tx.query("DELETE FROM word_rules WHERE id = \(id)")
             try await AuditLog.append(AuditEvent(
@@ -123,6 +150,9 @@ public struct WordRuleStore: Sendable {
         } else if key.count > WordMatcher.maximumPatternLength {
             invalid.append(.init("pattern", "at most \(WordMatcher.maximumPatternLength) characters once spaces and punctuation are left out"))
         }
+        if ([rule.pattern, rule.category] + rule.exceptions).contains(where: Self.hasControlCharacters) {
+            invalid.append(.init("pattern", "no control characters (line breaks, tabs…) in a pattern, category or exception"))
+        }
         let category = rule.category.trimmingCharacters(in: .whitespaces)
         if category.isEmpty || category.count > 50 { invalid.append(.init("category", "1 to 50 characters")) }
         if rule.senders.isEmpty { invalid.append(.init("senders", "at least one of visitor, agent, bot")) }
@@ -135,6 +165,10 @@ public struct WordRuleStore: Sendable {
     }
 
     // MARK: - Helpers
+
+    static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
 
     static let columns = """
         id, pattern, action, category, senders, enabled, exceptions, (extract(epoch FROM created_at) * 1000000)::bigint

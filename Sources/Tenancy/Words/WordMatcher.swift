@@ -66,6 +66,15 @@ public struct WordVerdict: Sendable, Equatable {
     /// The text as it would be stored (masked where a `mask` rule matched); nil when blocked.
     public let text: String?
     public let matches: [WordMatch]
+
+    public init(action: WordAction?, text: String?, matches: [WordMatch]) {
+        self.action = action
+        self.text = text
+        self.matches = matches
+    }
+
+    /// Nothing matched: `text` goes through as written.
+    public static func clean(_ text: String) -> WordVerdict { WordVerdict(action: nil, text: text, matches: []) }
 }
 
 /// A tenant's enabled rules compiled into one automaton: built once per rule change (off the
