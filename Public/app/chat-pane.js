@@ -120,6 +120,7 @@ class ChatPane extends HTMLElement {
     const store = this.store;
     if (!store.can("conversations.reply")) return { canReply: false, canNote: false, reason: t("pane.readOnly") };
     if (conversation.status === "resolved") return { canReply: false, canNote: true, reason: t("pane.resolvedNotice") };
+    if (conversation.status === "bot") return { canReply: false, canNote: true, reason: t("pane.botNotice") };
     if (!store.isMine(conversation) && !store.can("conversations.assign")) return { canReply: false, canNote: true, reason: t("pane.readOnly") };
     return { canReply: true, canNote: true, reason: null };
   }
@@ -131,8 +132,9 @@ class ChatPane extends HTMLElement {
     const rules = this.rules(conversation);
     if (this.composer.conversationId !== conversation.id) this.composer.show(conversation.id, rules);
     else this.composer.setRules(rules);
-    this.banner.hidden = conversation.status !== "queued";
+    this.banner.hidden = conversation.status !== "queued" && conversation.status !== "bot";
     if (conversation.status === "queued") replace(this.banner, icon("clock", 14), h("span", null, t("pane.queuedNotice")));
+    if (conversation.status === "bot") replace(this.banner, icon("message", 14), h("span", null, t("pane.botBanner")));
     this.renderHeader();
   }
 

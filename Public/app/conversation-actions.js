@@ -47,7 +47,7 @@ class ConversationActions extends HTMLElement {
 
   accept() {
     const conversation = this.current;
-    if (conversation?.status === "queued") {
+    if (conversation?.status === "queued" || conversation?.status === "bot") {
       return this.run(async () => {
         await this.store.accept(conversation.id);
         this.dispatchEvent(new CustomEvent("accepted", { bubbles: true }));
@@ -58,7 +58,7 @@ class ConversationActions extends HTMLElement {
 
   resolve() {
     const conversation = this.current;
-    if (conversation && conversation.status !== "resolved" && conversation.status !== "queued") {
+    if (conversation && !["resolved", "queued", "bot"].includes(conversation.status)) {
       return this.run(() => this.store.resolve(conversation.id), this.querySelector("[data-action=resolve]"));
     }
     return undefined;
@@ -74,8 +74,10 @@ class ConversationActions extends HTMLElement {
     const mine = store.isMine(conversation);
     const canAssign = store.can("conversations.assign") || mine;
     const buttons = [];
-    if (conversation.status === "queued") {
-      buttons.push(h("button", { type: "button", class: "button button-primary", dataset: { action: "accept" }, onclick: () => this.accept() }, icon("userPlus", 16), t("actions.accept")));
+    if (conversation.status === "queued" || conversation.status === "bot") {
+      // Taking a conversation from the bot stops it at once.
+      const label = conversation.status === "bot" ? t("actions.takeOver") : t("actions.accept");
+      buttons.push(h("button", { type: "button", class: "button button-primary", dataset: { action: "accept" }, onclick: () => this.accept() }, icon("userPlus", 16), label));
     } else if (conversation.status === "resolved") {
       buttons.push(h("button", { type: "button", class: "button", dataset: { action: "reopen" }, onclick: (event) => this.run(() => store.reopen(conversation.id), event.currentTarget) }, icon("reopen", 16), t("actions.reopen")));
     } else if (canAssign) {

@@ -13,7 +13,7 @@ import { icon } from "./icons.js";
 import { avatar, updateAvatar, visitorName } from "./names.js";
 import { language, t } from "./strings.js";
 
-const statusOrder = ["queued", "open", "pending", "snoozed"];
+const statusOrder = ["bot", "queued", "open", "pending", "snoozed"];
 
 class ConversationListElement extends HTMLElement {
   constructor() {

@@ -14,13 +14,15 @@ import { upper } from "./directory.js";
 const active = ["queued", "open", "pending", "snoozed", "bot"];
 
 /** The lists in the order the navigation shows them. `needs` names a permission they require. */
-export const viewKeys = ["mine", "queue", "all", "pending", "resolved"];
+export const viewKeys = ["mine", "queue", "bot", "all", "pending", "resolved"];
 
 export function viewFor(key, store) {
   const mineOnly = !store.can("conversations.read");
   switch (key) {
     case "queue":
       return { key, statuses: ["queued"], assignee: "none", order: "queue", needs: "conversations.read" };
+    case "bot":
+      return { key, statuses: ["bot"], assignee: "none", order: "created", needs: "conversations.read" };
     case "all":
       return { key, statuses: active, order: "created", needs: "conversations.read", statusFilter: true };
     case "pending":

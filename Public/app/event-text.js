@@ -37,6 +37,10 @@ export function describeEvent(message, directory) {
       return actor ? t("event.reopenedBy", { actor }) : t("event.reopened");
     case "rated":
       return t("event.rated", { rating: event.rating ?? "?" });
+    case "handoff": {
+      const reasons = ["requested", "keyword", "max-turns", "provider-error", "timeout", "breaker-open", "no-answer", "content-blocked"];
+      return t(`event.handoff.${reasons.includes(event.reason) ? event.reason : "other"}`);
+    }
     case "status": {
       if (event.reason === "visitor-replied") return t("event.status.visitorReplied");
       if (event.reason === "snooze-ended") return t("event.status.snoozeEnded");
@@ -58,6 +62,7 @@ export function eventIcon(message) {
     case "resolved": return "checkCircle";
     case "reopened": return "reopen";
     case "rated": return "star";
+    case "handoff": return "users";
     case "status": return "clock";
     default: return "hash";
   }

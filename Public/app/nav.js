@@ -11,7 +11,7 @@ import { avatar } from "./names.js";
 import { language, languages, setLanguage, t } from "./strings.js";
 import { viewKeys } from "./conversation-views.js";
 
-const viewIcons = { mine: "inbox", queue: "queue", all: "list", pending: "clock", resolved: "checkCircle" };
+const viewIcons = { mine: "inbox", queue: "queue", bot: "message", all: "list", pending: "clock", resolved: "checkCircle" };
 
 class Nav extends HTMLElement {
   constructor() {
@@ -67,7 +67,7 @@ class Nav extends HTMLElement {
   }
 
   render() {
-    const views = viewKeys.filter((key) => key !== "queue" && key !== "all" ? true : this.store.can("conversations.read"));
+    const views = viewKeys.filter((key) => !["queue", "bot", "all"].includes(key) || this.store.can("conversations.read"));
     replace(this,
       h("nav", { class: "rail", "aria-label": t("nav.label") },
         h("a", { class: "rail-brand", href: "#/mine", "aria-label": t("app.name") }, icon("message", 20)),

@@ -78,6 +78,13 @@ export async function mountPanel({ root, key, config, lang, mode = "widget", hoo
   const closeButton = mode === "widget" ? el("button", { type: "button", class: "kp-head-btn", on: { click: () => controller.close() } }, svg(CHEVRON, 22)) : null;
   const header = el("div", { class: "kp-header" }, avatar, el("div", { class: "kp-titles" }, eyebrow, title, subtitle), el("div", { class: "kp-head-actions" }, langButton, closeButton));
   const banner = el("div", { class: "kp-banner", attrs: { role: "status" } });
+  // While the bot holds the conversation: who is answering, and the way to a person.
+  const botText = el("span", { class: "kp-botbar-text" });
+  const humanButton = el("button", {
+    type: "button", class: "kp-botbar-button",
+    on: { click: () => { humanButton.disabled = true; store.askForPerson().catch(() => {}).finally(() => { humanButton.disabled = false; }); } },
+  });
+  const botBar = el("div", { class: "kp-botbar", hidden: true }, botText, humanButton);
   const older = el("button", { type: "button", class: "kp-older", on: { click: () => { keepOlder = true; store.loadOlder(); } } });
   const list = el("div", { class: "kp-list" });
   const cardSlot = el("div", { class: "kp-card-slot" });
@@ -89,7 +96,7 @@ export async function mountPanel({ root, key, config, lang, mode = "widget", hoo
   const live = el("div", { class: "kp-sr", attrs: { "aria-live": "polite" } });
   const dropHint = el("div", { class: "kp-drop", attrs: { "aria-hidden": "true" } });
   const lightbox = el("div", { class: "kp-lightbox", hidden: true });
-  panel.append(header, banner, body, notice, footerSlot, powered, live, dropHint, lightbox);
+  panel.append(header, banner, botBar, body, notice, footerSlot, powered, live, dropHint, lightbox);
   root.append(panel);
   panel.hidden = !open;
 
@@ -124,7 +131,8 @@ export async function mountPanel({ root, key, config, lang, mode = "widget", hoo
     if (conversation?.status === "resolved" && !store.state.fresh) return `csat:${conversation.id}:${conversation.csatRating || 0}`;
     if (conversation || store.outbox.list().length || store.state.fresh) return "composer";
     const away = widget.online === false || widget.agentsOnline === false;
-    if (away && widget.offlineBehavior !== "hide") return "offline";
+    // A bot that answers now makes the offline form unnecessary.
+    if (away && widget.offlineBehavior !== "hide" && !widget.bot) return "offline";
     if ((widget.preChatFields || []).length && !profileDone) return "prechat";
     return "composer";
   }
@@ -170,6 +178,10 @@ export async function mountPanel({ root, key, config, lang, mode = "widget", hoo
     else if (conversation?.status === "queued") bannerText = state.queuePosition ? t("queue.position", { n: state.queuePosition }) : t("queue.waiting");
     banner.textContent = bannerText;
     banner.hidden = !bannerText;
+    const withBot = conversation?.status === "bot";
+    botBar.hidden = !withBot;
+    botText.textContent = withBot ? t("bot.chattingWith", { name: widgetName() }) : "";
+    humanButton.textContent = t("bot.human");
     banner.dataset.tone = state.connection === "reconnecting" ? "warn" : "info";
 
     // thread
@@ -182,7 +194,7 @@ export async function mountPanel({ root, key, config, lang, mode = "widget", hoo
       t, lang: i18n.lang, origin: ORIGIN, conversation, widgetName: widgetName(),
       greeting: widget.greeting || t("thread.greeting"), intro, hasOlder: state.hasOlder,
       messages: state.messages, outbox: store.outbox.list().map((item) => ({ ...item, senderType: "visitor" })), uploads: uploads.items,
-      typing: state.typing, agentReadSeq: state.agentReadSeq,
+      typing: state.typing, agentReadSeq: state.agentReadSeq, stream: state.stream,
       onRetry: (id) => store.retry(id), onDiscard: (id) => store.discard(id), onOpenImage: showImage,
     });
     renderThread(list, view);

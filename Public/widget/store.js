@@ -10,6 +10,7 @@
  *   store.send(text), store.retry(clientId), store.discard(clientId), store.typing(bool)
  *   store.submitProfile(profile) → Promise, store.identify({userId, hash, …}),
  *   store.rate(rating, comment) → Promise, store.startNew(), store.loadOlder(), store.markRead()
+ *   store.askForPerson() → Promise   ("talk to a human" while the bot holds the conversation)
  *   events: "change" (detail: what changed), "message" (a live message from the team)
  */
 import { ReconnectingSocket } from "../shared/socket.js";
@@ -34,6 +35,7 @@ function initialState() {
     profileDone: false,
     offlineEmail: null,
     fresh: false, // the visitor chose "start a new conversation"
+    stream: null, // {id, text}: the bot's answer as it is being written
   };
 }
 
@@ -147,6 +149,13 @@ export class VisitorStore extends EventTarget {
         if (frame.senderType !== "visitor") this.setTyping(frame.typing);
         return;
       case "read": return this.onRead(frame);
+      case "stream": return this.onStream(frame);
+      case "streamWithdrawn":
+        if (this.state.stream?.id === frame.streamId) {
+          this.state.stream = null;
+          this.changed("stream");
+        }
+        return;
       case "ok": return this.settle(frame.ref, true, frame);
       case "error": return this.onError(frame);
       default:
@@ -227,9 +236,20 @@ export class VisitorStore extends EventTarget {
     if (conversation.status === "resolved") state.typing = null;
   }
 
+  onStream(frame) {
+    const state = this.state;
+    if (state.conversation && frame.conversationId !== state.conversation.id) return;
+    const text = state.stream?.id === frame.streamId ? state.stream.text : "";
+    state.stream = { id: frame.streamId, text: text + frame.delta };
+    state.typing = null;
+    this.changed("stream");
+  }
+
   onMessage(message, live) {
     if (!message || message.kind === "note") return false;
     const state = this.state;
+    // The bot's stored answer replaces what was streamed of it.
+    if (message.senderType === "bot" && state.stream && message.clientId === state.stream.id) state.stream = null;
     if (message.conversationId === this.load("dismissed")) return false;
     if (state.conversation && message.conversationId !== state.conversation.id) return false;
     const list = state.messages;
@@ -405,6 +425,11 @@ export class VisitorStore extends EventTarget {
     if (Object.keys(profile).length) frame.profile = profile;
     if (this.identity) frame.identity = this.identity;
     this.socket.send(frame);
+  }
+
+  /** "Talk to a human": the bot hands the conversation to people. */
+  askForPerson() {
+    return this.request({ type: "handoff" });
   }
 
   rate(rating, comment) {

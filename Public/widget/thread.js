@@ -42,6 +42,7 @@ function eventText(message, view) {
     case "resolved": return t("event.resolved");
     case "reopened": return t("event.reopened");
     case "rated": return t("event.rated", { rating: event.rating });
+    case "handoff": return t("event.handoff");
     default: return null; // status changes are the agents' business
   }
 }
@@ -69,13 +70,14 @@ function attachmentNode(message, view) {
 function bubbleFor(item, view) {
   const cache = view.cache;
   const key = item.id ? `m:${item.id}` : `o:${item.clientId}:${item.state}`;
-  let node = cache.get(key);
+  let node = item.streaming ? null : cache.get(key);
   if (!node) {
     if (item.kind === "attachment") node = el("div", { class: "kp-bubble kp-bubble-file" }, attachmentNode(item, view));
     else node = el("div", { class: "kp-bubble", attrs: { dir: "auto" } }, renderText(item.text));
     if (item.createdAt) node.title = formatDateTime(item.createdAt, view.lang);
     cache.set(key, node);
   }
+  node.classList.toggle("kp-streaming", !!item.streaming);
   node.classList.toggle("kp-failed", item.state === "failed");
   node.classList.toggle("kp-sending", item.state === "sending");
   view.seen.add(key);
@@ -102,6 +104,8 @@ export function renderThread(list, view) {
     items.push({ greeting: true, id: `greeting:${view.greeting}`, senderType: "bot", senderId: "greeting", senderName: view.widgetName, text: view.greeting, createdAt: view.messages[0]?.createdAt });
   }
   items.push(...view.messages, ...view.outbox);
+  // The bot's answer as it is written: a bubble that grows, replaced by the stored message.
+  if (view.stream?.text) items.push({ streaming: true, id: `stream:${view.stream.id}`, senderType: "bot", text: view.stream.text });
   let group = null;
   let lastDate = null;
   let lastVisitorGroup = null;

@@ -1,4 +1,5 @@
 import Foundation
+import Tenancy
 
 /// What a realtime scenario needs on the server: an owner's token and a widget open to any page.
 struct BenchSetup {
@@ -18,5 +19,22 @@ struct BenchSetup {
             throw HTTPConnection.Failure(description: "widget creation failed with \(widget.status): \(String(decoding: widget.body, as: UTF8.self))")
         }
         return BenchSetup(token: token, widgetKey: key)
+    }
+
+    /// Imports `count` random sensitive-word rules (as `kefu-bench words` makes them: half Chinese,
+    /// half English, none found in the scenario's messages) as one text list; returns how long
+    /// the import took, the server's rebuild of the tenant's matcher included.
+    func importWordRules(_ count: Int, host: String, port: Int) throws -> Duration {
+        var random = SystemRandomNumberGenerator()
+        let list = WordsBenchmark.rules(count, using: &random).map { $0.pattern + "\n" }.joined()
+        let connection = try HTTPConnection(host: host, port: port)
+        let started = ContinuousClock.now
+        let answer = try connection.request("POST", "/api/v1/words/import?action=mask&skipInvalid=true", json: Array(list.utf8), bearer: token,
+                                            contentType: "text/plain; charset=utf-8")
+        let elapsed = ContinuousClock.now - started
+        guard answer.status == 200 else {
+            throw HTTPConnection.Failure(description: "word import failed with \(answer.status): \(String(decoding: answer.body.prefix(300), as: UTF8.self))")
+        }
+        return elapsed
     }
 }

@@ -45,10 +45,11 @@ final class HTTPConnection {
     deinit { close(descriptor) }
 
     /// Sends one request and reads the whole response.
-    func request(_ method: String, _ path: String, json body: [UInt8] = [], bearer: String? = nil) throws -> Response {
+    func request(_ method: String, _ path: String, json body: [UInt8] = [], bearer: String? = nil,
+                 contentType: String = "application/json") throws -> Response {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: kefu-bench\r\n"
         if let bearer { head += "Authorization: Bearer \(bearer)\r\n" }
-        if !body.isEmpty { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+        if !body.isEmpty { head += "Content-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n" }
         head += "\r\n"
         try write(Array(head.utf8) + body)
         return try readResponse()

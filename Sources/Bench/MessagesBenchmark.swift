@@ -20,6 +20,8 @@ struct MessagesBenchmark: AsyncParsableCommand {
     @Option(help: "Agent sockets sharing the conversations.") var agents = 10
     @Option(help: "Target messages per second, in all.") var rate = 5000
     @Option(help: "Seconds of sending.") var duration = 20
+    @Option(help: "Sensitive-word rules to import first (random: they match none of the messages, so every message is scanned in full).")
+    var wordRules = 0
     @Option(help: "The visitors' node's process id, to report its RSS before and after (memory stays flat under overload).")
     var serverPid: Int32?
 
@@ -44,6 +46,10 @@ struct MessagesBenchmark: AsyncParsableCommand {
         let rssBefore = serverPid.flatMap { residentKilobytes(pid: $0) }
         let (agentHost, agentPort) = try hostAndPort(agentUrl ?? url)
         let setup = try BenchSetup.prepare(host: host, port: port, tenant: tenant, email: email, password: password)
+        if wordRules > 0 {
+            let took = try setup.importWordRules(wordRules, host: host, port: port)
+            print(String(format: "imported %d sensitive-word rules in %.2f s (matcher rebuilt before the answer)", wordRules, took.milliseconds / 1000))
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let tally = Tally()
         let clock = ContinuousClock()

@@ -13,6 +13,8 @@ public enum RealtimeError: Error, Sendable, Equatable {
     case wordRuleNotFound
     /// Only from the review queue's routes (REST).
     case wordFlagNotFound
+    /// Only from the LLM provider routes (REST).
+    case botProviderNotFound
     case shuttingDown
     /// Too much work queued here to answer within bounds: resend after `retryAfterMilliseconds`.
     case overloaded(retryAfterMilliseconds: Int)
@@ -37,7 +39,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .teamNotFound: "team-not-found"
         case .attachmentNotFound: "attachment-not-found"
         case .widgetNotFound: "widget-not-found"
-        case .wordRuleNotFound, .wordFlagNotFound: "not-found"
+        case .wordRuleNotFound, .wordFlagNotFound, .botProviderNotFound: "not-found"
         case .shuttingDown: "shutting-down"
         case .overloaded: "overloaded"
         case .unavailable: "unavailable"
@@ -62,6 +64,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .widgetNotFound: "no such widget in this tenant"
         case .wordRuleNotFound: "no such rule in this tenant"
         case .wordFlagNotFound: "no such flagged message in this tenant"
+        case .botProviderNotFound: "no such LLM provider in this tenant"
         case .shuttingDown: "This server is shutting down; reconnect and resend."
         case .overloaded: "The server is busy; resend shortly."
         case .unavailable: "The database is not answering; resend with the same clientId shortly."

@@ -1,6 +1,7 @@
 import Auth
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import Tenancy
 
@@ -18,6 +19,10 @@ public struct RealtimeServices: Sendable {
     public let gateway: SocketGateway
     /// Each tenant's sensitive-word matcher, kept current by the fan-out listener.
     public let words: WordMatchers
+    /// Streams LLM providers' answers (its own HTTP clients).
+    public let streamer: ChatStreamer
+    /// Answers the conversations the bot holds.
+    public let bot: BotResponder
 
     public init(database: Database, authenticator: Authenticator, secrets: SecretBox, logger: Logger,
                 writerLimits: MessageWriter.Limits = .init(), socketLimits: SocketGateway.Limits = .init()) {
@@ -28,6 +33,8 @@ public struct RealtimeServices: Sendable {
             hub.deliver(messages)
         }
         let words = WordMatchers(database: database, logger: logger)
+        // The fold tables take a tenth of a second to build: at start, not in a first message.
+        background.spawn { _ = try? await NIOThreadPool.singleton.runIfActive { WordNormalizer.standard } }
         let pipeline = MessagePipeline(handlers: [SensitiveWordsHandler(matchers: words)], logger: logger)
         let conversations = ConversationService(database: database, hub: hub, writer: writer, nodeID: nodeID, background: background,
                                                 pipeline: pipeline)
@@ -37,14 +44,20 @@ public struct RealtimeServices: Sendable {
         self.hub = hub
         self.writer = writer
         self.conversations = conversations
-        self.gateway = SocketGateway(hub: hub, writer: writer, conversations: conversations, authenticator: authenticator, secrets: secrets,
-                                     limits: socketLimits, logger: logger)
+        let streamer = ChatStreamer(logger: logger)
+        let bot = BotResponder(database: database, hub: hub, writer: writer, conversations: conversations,
+                               providers: BotProviderStore(database: database, secrets: secrets), streamer: streamer, words: words, logger: logger)
+        self.streamer = streamer
+        self.bot = bot
+        self.gateway = SocketGateway(hub: hub, writer: writer, conversations: conversations, bot: bot, authenticator: authenticator,
+                                     secrets: secrets, limits: socketLimits, logger: logger)
     }
 
     /// The services a serving node runs; add them after the database pool and before the HTTP
     /// server. A service group stops its services in reverse order, so these stop after the server
     /// has stopped accepting and before the pool, in this order:
     ///
+    /// 0. the bot's HTTP clients close (answers still streaming fail and hand over to people);
     /// 1. the gateway waits until every socket here has closed (the server asked them to);
     /// 2. the writer commits what is queued (later sends are refused with `shutting-down`);
     /// 3. the sweeper, the fan-out listener, then the frame watchdog, stop;
@@ -60,6 +73,7 @@ public struct RealtimeServices: Sendable {
             SocketSweeper(hub: hub, conversations: conversations, logger: logger),
             writer,
             gateway,
+            streamer,
         ]
     }
 }

@@ -61,6 +61,13 @@ import Testing
             #expect(report["added"] as? Int == 1 && report["invalid"] as? Int == 5)
             #expect((report["invalidLines"] as? [[String: Any]])?.compactMap { $0["line"] as? Int } == [3, 4, 6, 7, 8])
 
+            for (broken, line) in [("pattern\n好,mask\n\"坏,block\nok,mask\n", "line 3"), ("pattern\na\"b,mask\n", "line 2"),
+                                   ("pattern\n\"ab\"c,mask\n", "line 2")] {
+                let malformed = try await boss.send(.post, "/api/v1/words/import?skipInvalid=true", raw: broken, contentType: "text/csv")
+                #expect(malformed.status == .unprocessableContent, "\(malformed.text)")
+                #expect((try malformed.json()["errors"] as? [[String: Any]])?.first?["field"] as? String == line, "\(malformed.text)")
+            }
+            #expect((try await boss.get("/api/v1/words").json()["items"] as? [Any])?.count == 1, "a broken file changes nothing")
             #expect(try await boss.send(.post, "/api/v1/words/import", raw: "x", contentType: "application/json").status == .unsupportedMediaType)
             #expect(try await boss.send(.post, "/api/v1/words/import?action=erase", raw: "x", contentType: "text/plain").status == .unprocessableContent)
             let agent = try await APISession.signIn(client, email: "agent@acme.example")
@@ -84,6 +91,11 @@ import Testing
             #expect(try again.json()["unchanged"] as? Int == 2, "\(again.text)")
             let txt = try await boss.get("/api/v1/words/export?format=txt")
             #expect(txt.text == "傻瓜\nsay \"cheese\"\n")
+            // A text list names no action: words the tenant has keep theirs (a block is never weakened).
+            let plain = try await boss.send(.post, "/api/v1/words/import", raw: txt.text, contentType: "text/plain")
+            #expect(try plain.json()["unchanged"] as? Int == 2, "\(plain.text)")
+            let named = try await boss.send(.post, "/api/v1/words/import?action=block", raw: "傻瓜\n", contentType: "text/plain")
+            #expect(try named.json()["updated"] as? Int == 1, "an action the import names applies to words the tenant has")
             #expect(try await boss.get("/api/v1/words/export?format=xml").status == .unprocessableContent)
         }
     }

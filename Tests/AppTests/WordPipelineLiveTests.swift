@@ -65,9 +65,15 @@ import TestSupport
             let audit = try await harness.sql("SELECT count(*)::text FROM audit_log WHERE action = 'word_flag.reviewed'")
             #expect(audit == [["1"]])
 
+            // A flag rule beside a mask rule: stored masked, and queued for review.
+            try await visitor.send(["type": "send", "clientId": "v-4", "text": "傻瓜才退款", "ref": "both"])
+            _ = try await visitor.next("ack")
+            let both = try await harness.request(.get, "/api/v1/words/flags", token: boss)
+            #expect((both.json["items"] as? [[String: Any]])?.first?["text"] as? String == "**才退款", "\(both.text)")
+
             let metrics = try await harness.request(.get, "/metrics", token: nil).text
             #expect(metrics.contains(#"kefu_words_messages_total{action="block",sender="visitor"} 1"#), "\(metrics.split(separator: "\n").filter { $0.contains("words") })")
-            #expect(metrics.contains(#"kefu_words_messages_total{action="mask",sender="visitor"} 1"#))
+            #expect(metrics.contains(#"kefu_words_messages_total{action="mask",sender="visitor"} 2"#))
             await visitor.close()
             await agent.close()
         }
@@ -84,6 +90,17 @@ import TestSupport
             let conversationID = try #require(try await visitor.next("ack")["conversationId"] as? String)
             _ = try await agent.next("conversation")
 
+            // Stored before a rule blocks it, its ack lost: the resend is a duplicate, not "not sent".
+            try await agent.send(["type": "send", "conversationId": conversationID, "clientId": "a-0", "text": "价目表请看附件", "ref": "first"])
+            let first = try await agent.next("ack")
+            _ = try await harness.request(.post, "/api/v1/words", ["pattern": "价目表", "action": "block", "senders": ["agent"]], token: boss)
+            try await agent.send(["type": "send", "conversationId": conversationID, "clientId": "a-0", "text": "价目表请看附件", "ref": "again"])
+            let again = try await agent.next("ack")
+            #expect(again["duplicate"] as? Bool == true && again["seq"] as? Int == first["seq"] as? Int)
+            let restAgain = try await harness.request(.post, "/api/v1/conversations/\(conversationID)/messages",
+                                                      ["text": "价目表请看附件", "clientId": "a-0"], token: agentToken)
+            #expect(restAgain.status == .ok, "a REST resend is the stored message: \(restAgain.text)")
+
             try await agent.send(["type": "send", "conversationId": conversationID, "clientId": "a-1", "text": "内 部 價是 10 元", "ref": "x"])
             let refused = try await agent.next("error")
             #expect(refused["code"] as? String == "content-blocked" && refused["category"] as? String == "pricing")
@@ -91,7 +108,7 @@ import TestSupport
                                                  ["text": "内部价 10 元", "clientId": "a-2"], token: agentToken)
             #expect(rest.status.code == 422 && rest.json["code"] as? String == "content-blocked" && rest.json["category"] as? String == "pricing", "\(rest.text)")
             let agentMessages = try await harness.sql("SELECT count(*)::text FROM messages WHERE sender_type = 'agent'")
-            #expect(agentMessages == [["0"]])
+            #expect(agentMessages == [["1"]], "only the message stored before the rule")
             await visitor.close()
             await agent.close()
         }

@@ -23,6 +23,19 @@ import Tenancy
         #expect(entries.allSatisfy { $0.category == nil })
     }
 
+    @Test func brokenQuotingIsRefusedWithTheLineToFix() throws {
+        let cases: [(String, Int)] = [
+            ("a,b\n\"open,mask\nnext\n", 2),
+            ("ok\r\nx\"y\r\n", 2),
+            ("\"two\nlines\" ,mask\n", 2),
+        ]
+        for (text, line) in cases {
+            #expect(throws: WordList.Malformed.self) { try WordList.read(text, format: .csv) }
+            do { _ = try WordList.read(text, format: .csv) } catch let error as WordList.Malformed { #expect(error.line == line, "\(text)") }
+        }
+        #expect(try WordList.read("\u{FEFF}# list\nword\n", format: .text).map(\.pattern) == ["word"], "a byte-order mark is no rule")
+    }
+
     @Test func withoutAHeaderColumnsArePositional() throws {
         let entries = try WordList.read("赌博,block,gambling,visitor|bot\n", format: .csv)
         #expect(entries == [WordList.Entry(line: 1, pattern: "赌博", action: "block", category: "gambling", senders: "visitor|bot")])

@@ -39,7 +39,7 @@ public struct WidgetConfigController: Sendable {
 
     static let configSchema: JSONValue = [
         "type": "object",
-        "required": ["name", "greeting", "themeColor", "position", "online", "agentsOnline", "offlineBehavior", "preChatFields", "maxUploadBytes"],
+        "required": ["name", "greeting", "themeColor", "position", "online", "agentsOnline", "offlineBehavior", "preChatFields", "maxUploadBytes", "bot"],
         "properties": [
             "name": ["type": "string"], "greeting": ["type": "string"], "themeColor": ["type": "string", "pattern": "^#[0-9a-fA-F]{6}$"],
             "position": ["type": "string", "enum": ["right", "left"]],
@@ -48,6 +48,7 @@ public struct WidgetConfigController: Sendable {
             "offlineBehavior": ["type": "string", "enum": ["leave_message", "hide"]],
             "preChatFields": WidgetsController.fieldsSchema,
             "maxUploadBytes": ["type": "integer", "description": "the largest file a visitor may upload"],
+            "bot": ["type": "boolean", "description": "new conversations start with the bot now: no offline form, and \"talk to a human\" is offered"],
         ],
     ]
 

@@ -32,7 +32,14 @@ public struct WidgetsController: Sendable {
         let themeColor: String
         let position: Widget.Position
         let preChatFields: [Widget.PreChatField]
+        let bot: BotView
         let createdAt: Date
+
+        struct BotView: Codable, Sendable {
+            let enabled: Bool
+            let providerId: UUID?
+            let outsideHours: Widget.Bot.OutsideHours
+        }
 
         init(_ widget: Widget, showingSecret: Bool = false) {
             id = widget.id
@@ -47,6 +54,7 @@ public struct WidgetsController: Sendable {
             themeColor = widget.themeColor
             position = widget.position
             preChatFields = widget.preChatFields
+            bot = BotView(enabled: widget.bot.enabled, providerId: widget.bot.providerID, outsideHours: widget.bot.outsideHours)
             createdAt = widget.createdAt
         }
     }
@@ -57,7 +65,35 @@ public struct WidgetsController: Sendable {
         var settings = WidgetStore.Settings()
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case name, allowedOrigins, greeting, businessHours, offlineBehavior, teamId, themeColor, position, preChatFields, rotateIdentitySecret
+            case name, allowedOrigins, greeting, businessHours, offlineBehavior, teamId, themeColor, position, preChatFields, bot, rotateIdentitySecret
+        }
+
+        /// `bot`: any of its fields; `providerId: null` answers with the tenant's default.
+        struct BotSettings: Decodable {
+            var enabled: Bool?
+            var providerID: UUID??
+            var outsideHours: Widget.Bot.OutsideHours?
+
+            enum CodingKeys: String, CodingKey, CaseIterable { case enabled, providerId, outsideHours }
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: AnyKey.self)
+                let known = Set(CodingKeys.allCases.map(\.stringValue))
+                if let unknown = container.allKeys.first(where: { !known.contains($0.stringValue) }) {
+                    throw DecodingError.dataCorruptedError(forKey: unknown, in: container, debugDescription: "unknown field")
+                }
+                let fields = try decoder.container(keyedBy: CodingKeys.self)
+                enabled = try fields.decodeIfPresent(Bool.self, forKey: .enabled)
+                if fields.contains(.providerId) { providerID = .some(try fields.decodeIfPresent(UUID.self, forKey: .providerId)) }
+                outsideHours = try fields.decodeIfPresent(Widget.Bot.OutsideHours.self, forKey: .outsideHours)
+            }
+
+            struct AnyKey: CodingKey {
+                let stringValue: String
+                var intValue: Int? { nil }
+                init(stringValue: String) { self.stringValue = stringValue }
+                init?(intValue: Int) { nil }
+            }
         }
 
         init(from decoder: any Decoder) throws {
@@ -75,6 +111,11 @@ public struct WidgetsController: Sendable {
             settings.themeColor = try container.decodeIfPresent(String.self, forKey: .themeColor)
             settings.position = try container.decodeIfPresent(Widget.Position.self, forKey: .position)
             settings.preChatFields = try container.decodeIfPresent([Widget.PreChatField].self, forKey: .preChatFields)
+            if let bot = try container.decodeIfPresent(BotSettings.self, forKey: .bot) {
+                settings.botEnabled = bot.enabled
+                settings.botProviderID = bot.providerID
+                settings.botOutsideHours = bot.outsideHours
+            }
             settings.rotateIdentitySecret = try container.decodeIfPresent(Bool.self, forKey: .rotateIdentitySecret) ?? false
         }
     }
@@ -168,11 +209,17 @@ public struct WidgetsController: Sendable {
         "teamId": ["type": ["string", "null"], "format": "uuid"], "themeColor": ["type": "string", "pattern": "^#[0-9a-fA-F]{6}$"],
         "position": ["type": "string", "enum": ["right", "left"], "description": "The side of the page the launcher sits on; right by default"],
         "preChatFields": fieldsSchema,
+        "bot": ["type": "object", "additionalProperties": false, "description": "New conversations start with the bot (an LLM provider of the tenant) when enabled", "properties": [
+            "enabled": ["type": "boolean", "default": false],
+            "providerId": ["type": ["string", "null"], "format": "uuid", "description": "null: the tenant's default provider"],
+            "outsideHours": ["type": "string", "enum": ["answer", "offline"], "default": "answer",
+                             "description": "Outside business hours: the bot answers, or the widget behaves as without a bot"],
+        ]],
     ]
 
     static let widgetSchema: JSONValue = [
         "type": "object",
-        "required": ["id", "name", "publicKey", "allowedOrigins", "greeting", "offlineBehavior", "themeColor", "position", "preChatFields", "createdAt"],
+        "required": ["id", "name", "publicKey", "allowedOrigins", "greeting", "offlineBehavior", "themeColor", "position", "preChatFields", "bot", "createdAt"],
         "properties": .object(settingsProperties.merging([
             "id": ["type": "string", "format": "uuid"], "publicKey": ["type": "string", "description": "Embedded in the site's page"],
             "identitySecret": ["type": "string", "description": "Signs user ids (HMAC-SHA256, hex) for identity verification; keep it on the server. Only in the answer that creates the widget or rotates the secret; see reveal-identity-secret"],

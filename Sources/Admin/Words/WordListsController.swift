@@ -82,7 +82,11 @@ public struct WordListsController: Sendable {
             guard let text = String(validating: body.readableBytesView, as: UTF8.self) else {
                 throw APIError.validation(field: "(body)", "the list must be UTF-8 text")
             }
-            return try WordList.read(text, format: format)
+            do {
+                return try WordList.read(text, format: format)
+            } catch let malformed as WordList.Malformed {
+                throw APIError.validation(field: "line \(malformed.line)", malformed.message)
+            }
         }
         do {
             return ReportView(try await rules.importRules(entries, defaults: defaults, skipInvalid: skipInvalid, by: principal,
@@ -127,8 +131,8 @@ public struct WordListsController: Sendable {
                 "Import a list in one transaction: text/plain (one pattern a line; # starts a comment) or text/csv (pattern,action,category,senders[,enabled,exceptions], senders and exceptions joined by |, an optional header row naming the columns). A word the tenant has (the same once folded) is updated, a new one added. Any invalid line refuses the whole list (422, lines numbered) unless skipInvalid=true. Audited as one entry with the counts",
                 tag: "words", access: .permission(.wordsManage),
                 parameters: [
-                    ["name": "action", "in": "query", "description": "For lines that name none", "schema": ["type": "string", "enum": ["block", "mask", "flag"], "default": "mask"]],
-                    ["name": "category", "in": "query", "description": "For lines that name none", "schema": ["type": "string", "default": "default"]],
+                    ["name": "action", "in": "query", "description": "For lines that name none (then also applied to words the tenant has); without it such lines keep an existing rule's action, and a new rule is mask", "schema": ["type": "string", "enum": ["block", "mask", "flag"]]],
+                    ["name": "category", "in": "query", "description": "For lines that name none, likewise (default for a new rule: default)", "schema": ["type": "string"]],
                     ["name": "skipInvalid", "in": "query", "description": "Import the valid lines and report the invalid ones", "schema": ["type": "boolean", "default": false]],
                 ],
                 responses: ["200": OpenAPIDocument.json("What the import did", [

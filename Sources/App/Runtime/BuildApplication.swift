@@ -116,6 +116,8 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     WordsController(rules: WordRuleStore(database: database, matchers: dependencies.realtime.words, nodeID: dependencies.realtime.nodeID),
                     maxBodyBytes: bodyLimit).addRoutes(to: v1)
     WordFlagsController(flags: WordFlagStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    BotProvidersController(providers: BotProviderStore(database: database, secrets: dependencies.secrets), streamer: dependencies.realtime.streamer,
+                           maxBodyBytes: bodyLimit).addRoutes(to: v1)
     WordListsController(rules: WordRuleStore(database: database, matchers: dependencies.realtime.words, nodeID: dependencies.realtime.nodeID))
         .addRoutes(to: v1)
 
@@ -206,5 +208,6 @@ func openAPIDocument() -> JSONValue {
         WordsController.openAPIPaths,
         WordFlagsController.openAPIPaths,
         WordListsController.openAPIPaths,
+        BotProvidersController.openAPIPaths,
     ])
 }

@@ -73,8 +73,7 @@ public struct UserAdministration: Sendable {
     public static let maximumConcurrentChats = 100
 
     public func list(_ filter: Filter, page: PageRequest, tenantID: UUID) async throws -> Page<User> {
-        let pattern = filter.search.map { "%" + $0.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+        let pattern = filter.search.map { LikePattern.containing($0.lowercased()) }
         let matches: SQLFragment = """
             (\(filter.status)::text IS NULL OR status = \(filter.status))
               AND (\(filter.roleID)::uuid IS NULL OR role_id = \(filter.roleID))

@@ -58,7 +58,7 @@ public struct ConversationQueries: Sendable {
         let key = byActivity ? Self.activityKey : .createdAt
         return try await database.withTenant(tenantID) { tx in
             let assignee: UUID? = filter.assigneeID ?? nil
-            let pattern = filter.text.map(ConversationQueries.containsPattern)
+            let pattern = filter.text.map(LikePattern.containing)
             let rows = try await tx.query("""
                 SELECT \(unescaped: ConversationStore.columns), (extract(epoch FROM \(unescaped: key.sql)) * 1000000)::bigint AS cursor_micros,
                        (SELECT v.name FROM visitors v WHERE v.id = c.visitor_id) AS visitor_name,
@@ -132,11 +132,6 @@ public struct ConversationQueries: Sendable {
         }
     }
 
-    /// An ILIKE pattern matching text that contains `text` literally (its %, _ and \ escaped).
-    static func containsPattern(_ text: String) -> String {
-        "%" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_") + "%"
-    }
 
     /// One conversation, visible to `principal`: their own, or any with `conversations.read`.
     public func get(_ id: UUID, for principal: Principal) async throws -> Conversation {

@@ -39,7 +39,12 @@ public struct ConversationService: Sendable {
         }
         let (text, clientID) = try MessageRules.check(text: text, clientID: clientID, maximumBytes: settings.maxMessageBytes)
         try Self.checkReply(conversation, note: note, by: principal)
-        let draft = try await pipeline.process(MessageDraft(tenantID: principal.tenantID, senderType: .agent, text: text))
+        let draft: MessageDraft
+        switch try await screen(MessageDraft(tenantID: principal.tenantID, senderType: .agent, text: text),
+                                conversationID: conversationID, senderID: principal.userID, clientID: clientID) {
+        case .store(let screened): draft = screened
+        case .alreadyStored(let result): return result
+        }
         return try await writer.append(NewMessage(
             tenantID: principal.tenantID, conversationID: conversationID, senderType: .agent, senderID: principal.userID,
             kind: note ? .note : .text, body: draft.text, clientID: clientID, senderName: name, flag: draft.flag))
@@ -94,7 +99,7 @@ public struct ConversationService: Sendable {
     /// offered it (so the visitor's socket follows it from its first event); the conversation
     /// returned is as it stands after that.
     func conversationForVisitorMessage(
-        tenantID: UUID, visitorID: UUID, widget: Widget, settings: ConversationSettings, reopening: Bool = true,
+        tenantID: UUID, visitorID: UUID, widget: Widget, settings: ConversationSettings, reopening: Bool = true, withBot: Bool = false,
         ready: @Sendable (Conversation) async -> Void
     ) async throws -> Conversation {
         let (current, created) = try await database.withTenant(tenantID) { tx in
@@ -104,12 +109,16 @@ public struct ConversationService: Sendable {
                reopening || current.status != .resolved {
                 return (current, false)
             }
-            let created = try await ConversationStore.create(widgetID: widget.id, visitorID: visitorID, teamID: widget.teamID, in: tx)
+            let created = try await ConversationStore.create(widgetID: widget.id, visitorID: visitorID, teamID: widget.teamID,
+                                                             status: withBot ? .bot : .queued, in: tx)
             try await ConversationStore.announce(created.id, node: nodeID, in: tx)
             return (created, true)
         }
         await ready(current)
-        if created {
+        if created, current.status == .bot {
+            await hub.changed(tenantID: tenantID, conversationID: current.id)
+            return current
+        } else if created {
             // Offered first, announced after: when an agent takes it at once, the assignment is
             // what everyone hears (no queue position comes and goes). Oldest first: one queued
             // earlier gets room before this one.
@@ -128,6 +137,19 @@ public struct ConversationService: Sendable {
             return current
         }
         return try await database.withTenant(tenantID) { tx in try await ConversationStore.load(current.id, in: tx) } ?? current
+    }
+
+    /// The bot hands the conversation to people (`reason`: `requested`, `keyword`, `max-turns`,
+    /// `provider-error`, `timeout`, `breaker-open`, `no-answer`, `content-blocked`): queued, with a
+    /// `handoff` event, and offered to agents. Nothing happens to a conversation the bot no longer holds.
+    public func handoff(tenantID: UUID, conversationID: UUID, reason: String) async throws {
+        let changed = try await change(tenantID: tenantID, conversationID: conversationID) { tx, conversation in
+            guard conversation.status == .bot else { return [] }
+            try await ConversationStore.requeue(conversation.id, in: tx)
+            return [event(conversation, "handoff", actor: nil, ["reason": reason])]
+        }
+        guard changed.status == .queued else { return }
+        await drainQueue(tenantID: tenantID)
     }
 
     /// The visitor rates a resolved conversation (1–5 stars, optional comment).

@@ -68,10 +68,12 @@ enum ConversationStore {
         return try await decode(rows, tenantID: tx.tenantID).first
     }
 
-    static func create(widgetID: UUID, visitorID: UUID, teamID: UUID?, in tx: TenantTransaction) async throws -> Conversation {
+    /// A new conversation, `queued` for people or held by the `bot`.
+    static func create(widgetID: UUID, visitorID: UUID, teamID: UUID?, status: Conversation.Status = .queued,
+                       in tx: TenantTransaction) async throws -> Conversation {
         let rows = try await tx.query("""
             INSERT INTO conversations (tenant_id, widget_id, visitor_id, team_id, status, queued_at)
-            VALUES (\(tx.tenantID), \(widgetID), \(visitorID), \(teamID), 'queued', now())
+            VALUES (\(tx.tenantID), \(widgetID), \(visitorID), \(teamID), \(status.rawValue), now())
             RETURNING \(unescaped: columns)
             """)
         guard let conversation = try await decode(rows, tenantID: tx.tenantID).first else { throw RealtimeError.conversationNotFound }

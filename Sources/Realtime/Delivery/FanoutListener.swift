@@ -38,10 +38,11 @@ public struct FanoutListener: Service {
                         // Beside the listener: catch-ups are paced to each reader. Background work,
                         // not a child of this connection: a catch-up cut short when the connection
                         // drops would answer requests that joined it (a subscribe's replay) unserved.
+                        // Rule changes announced meanwhile were missed too; rebuilt on their own,
+                        // so messages' catch-ups never wait for them.
+                        background.spawn { await words.allRulesMayHaveChanged() }
                         background.spawn {
                             await hub.resyncAgents()
-                            // Rule changes announced meanwhile were missed too.
-                            await words.allRulesMayHaveChanged()
                             // Agents who came back while this node was deaf may have room; served
                             // before the catch-ups, which wait for slow readers.
                             for tenantID in hub.tenantsWithAgents() { await conversations.drainQueue(tenantID: tenantID) }

@@ -34,6 +34,8 @@ public final class Hub: Sendable {
     let watchdog = Watchdog(tick: .milliseconds(250))
     /// Whether agents are online for a widget, as visitor welcomes tell it (a few seconds stale).
     let agentsOnline = AgentsOnlineCache()
+    /// The bot answers being written here: stopped when their conversation leaves the bot.
+    let botStreams = BotStreams()
     /// Positions other nodes announced and not yet read, per tenant and conversation, and
     /// whether a reader is at work on them (see `announce`).
     private let announcements = Mutex((pending: [UUID: [UUID: Int64]](), reading: false))
@@ -319,6 +321,8 @@ public final class Hub: Sendable {
             logger.warning("conversation reload failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
             return
         }
+        // Taken over (or resolved): the bot stops at once, never talking over a person.
+        if conversation.status != .bot { botStreams.stop(conversationID) }
         let frame = ServerFrame.conversation(conversation).json
         var told = Set<UInt64>()
         for socket in followers(of: conversationID) {

@@ -84,7 +84,11 @@ public struct NewMessage: Sendable, Equatable {
 
     /// Client ids are scoped to their sender, so one sender cannot collide with another's.
     var clientKey: String? {
-        clientID.map { "\(senderType.rawValue):\(senderID?.uuidString.lowercased() ?? ""):\($0)" }
+        clientID.map { Self.clientKey($0, senderType: senderType, senderID: senderID) }
+    }
+
+    static func clientKey(_ clientID: String, senderType: Message.SenderType, senderID: UUID?) -> String {
+        "\(senderType.rawValue):\(senderID?.uuidString.lowercased() ?? ""):\(clientID)"
     }
 
     func committed(id: UUID, seq: Int64, at createdAt: Date) -> Message {

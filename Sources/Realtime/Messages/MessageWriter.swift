@@ -364,7 +364,7 @@ final class Shard: Sendable {
         guard waited > limits.maximumQueueDelay || state.queue.count >= limits.maximumQueued else { return nil }
         // About as long as the queue is behind (by then it has room again), but back within a
         // second: a stalled shard may recover any moment.
-        let milliseconds = Int(waited.components.seconds * 1000 + waited.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = waited.wholeMilliseconds
         return .overloaded(retryAfterMilliseconds: min(1_000, max(100, milliseconds)))
     }
 

@@ -9,8 +9,8 @@ public struct WordFlag: Sendable, Equatable {
 
 /// The pipeline's sensitive-word step: the sender's tenant's rules, strongest action first.
 /// `block` refuses the message (`content-blocked`, naming the category, never the rule); `mask`
-/// replaces the matched characters before anything is stored; `flag` lets it through and asks
-/// for a review entry written with it.
+/// replaces the matched characters before anything is stored; `flag` (also beside a mask) asks
+/// for a review entry written with the message.
 public struct SensitiveWordsHandler: MessageHandler {
     let matchers: WordMatchers
 
@@ -26,19 +26,18 @@ public struct SensitiveWordsHandler: MessageHandler {
         let verdict = matcher.check(draft.text, sender: sender)
         guard let action = verdict.action else { return }
         matchers.count(action, sender: sender)
-        switch action {
-        case .block:
+        if action == .block {
             let category = verdict.matches.first { $0.action == .block }?.category ?? "default"
             throw RealtimeError.contentBlocked(category: category)
-        case .mask:
-            if let masked = verdict.text { draft.text = masked }
-        case .flag:
-            var seen = Set<UUID>()
-            let flagged = verdict.matches.filter { $0.action == .flag && seen.insert($0.ruleID).inserted }
-            var categories: [String] = []
-            for match in flagged where !categories.contains(match.category) { categories.append(match.category) }
-            draft.flag = WordFlag(ruleIDs: flagged.map(\.ruleID), categories: categories)
         }
+        if action == .mask, let masked = verdict.text { draft.text = masked }
+        // A flag rule asks for review whether or not another rule masked the message too.
+        var seen = Set<UUID>()
+        let flagged = verdict.matches.filter { $0.action == .flag && seen.insert($0.ruleID).inserted }
+        guard !flagged.isEmpty else { return }
+        var categories: [String] = []
+        for match in flagged where !categories.contains(match.category) { categories.append(match.category) }
+        draft.flag = WordFlag(ruleIDs: flagged.map(\.ruleID), categories: categories)
     }
 }
 

@@ -157,7 +157,14 @@ final class AgentSession: SocketSession {
         let limit = socket.state.withLock { $0.maxMessageBytes }
         let (text, clientID) = try MessageRules.check(text: text, clientID: clientID, maximumBytes: limit)
         try ConversationService.checkReply(conversation, note: note, by: principal)
-        let draft = try await conversations.pipeline.process(MessageDraft(tenantID: tenantID, senderType: .agent, text: text))
+        let draft: MessageDraft
+        switch try await conversations.screen(MessageDraft(tenantID: tenantID, senderType: .agent, text: text),
+                                              conversationID: conversation.id, senderID: principal.userID, clientID: clientID) {
+        case .store(let screened): draft = screened
+        case .alreadyStored(let result):
+            socket.send(.ack(ref: ref, result))
+            return
+        }
         if socket.cursor(conversation.id) == nil {
             socket.remember(conversation)
             await hub.follow(socket, conversationID: conversation.id, after: conversation.lastSeq)

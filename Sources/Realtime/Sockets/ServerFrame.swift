@@ -22,6 +22,11 @@ enum ServerFrame: Sendable {
     case error(ref: String?, RealtimeError)
     case reconnect(reason: String)
     case pong(ref: String?)
+    /// More of the bot's answer, as the provider writes it (`stream`). The answer is stored once
+    /// complete and arrives as a `message` whose `clientId` is the stream id.
+    case botDelta(conversationID: UUID, streamID: String, delta: String)
+    /// The bot's answer so far is withdrawn: nothing of it is stored (`streamWithdrawn`).
+    case botWithdrawn(conversationID: UUID, streamID: String, reason: String)
 
     var json: String {
         switch self {
@@ -77,6 +82,8 @@ struct VisitorWelcome: Encodable, Sendable {
         let themeColor: String
         let position: String
         let preChatFields: [Widget.PreChatField]
+        /// New conversations start with the bot: the widget offers "talk to a human".
+        let bot: Bool
     }
 }
 
@@ -132,7 +139,7 @@ private struct Body: Encodable {
     enum Key: String, CodingKey {
         case type, ref, v, visitorId, token, conversation, widget, userId, presence, capacity, permissions, conversations, queue
         case clientId, conversationId, messageId, seq, duplicate, message, senderType, senderId, typing, side, position, messages
-        case code, reason, retryAfterMs, notFound, category
+        case code, reason, retryAfterMs, notFound, category, streamId, delta
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -202,6 +209,16 @@ private struct Body: Encodable {
         case .pong(let ref):
             try container.encode("pong", forKey: .type)
             try container.encodeIfPresent(ref, forKey: .ref)
+        case .botDelta(let conversationID, let streamID, let delta):
+            try container.encode("stream", forKey: .type)
+            try container.encode(conversationID, forKey: .conversationId)
+            try container.encode(streamID, forKey: .streamId)
+            try container.encode(delta, forKey: .delta)
+        case .botWithdrawn(let conversationID, let streamID, let reason):
+            try container.encode("streamWithdrawn", forKey: .type)
+            try container.encode(conversationID, forKey: .conversationId)
+            try container.encode(streamID, forKey: .streamId)
+            try container.encode(reason, forKey: .reason)
         }
     }
 }

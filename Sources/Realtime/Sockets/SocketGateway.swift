@@ -32,17 +32,20 @@ public struct SocketGateway: Sendable {
     let hub: Hub
     let writer: MessageWriter
     let conversations: ConversationService
+    /// Answers conversations the bot holds.
+    let bot: BotResponder?
     let authenticator: Authenticator
     /// Opens widgets' identity secrets, which visitors' identity proofs are checked against.
     let secrets: SecretBox
     public let limits: Limits
     let logger: Logger
 
-    public init(hub: Hub, writer: MessageWriter, conversations: ConversationService, authenticator: Authenticator, secrets: SecretBox,
-                limits: Limits = Limits(), logger: Logger) {
+    public init(hub: Hub, writer: MessageWriter, conversations: ConversationService, bot: BotResponder?, authenticator: Authenticator,
+                secrets: SecretBox, limits: Limits = Limits(), logger: Logger) {
         self.hub = hub
         self.writer = writer
         self.conversations = conversations
+        self.bot = bot
         self.authenticator = authenticator
         self.secrets = secrets
         self.limits = limits
@@ -125,7 +128,7 @@ public struct SocketGateway: Sendable {
             socket = LiveSocket(id: hub.nextSocketID(), role: .visitor(tenantID: tenantID, widgetID: widget.id), channel: channel, origin: connection,
                                 flusher: hub.flushers.flusher(for: channel.eventLoop))
             socket.attach(VisitorSession(tenantID: tenantID, widget: widget, directory: VisitorDirectory(database: hub.database),
-                                         conversations: conversations, writer: writer, hub: hub))
+                                         conversations: conversations, writer: writer, hub: hub, bot: bot))
         case .agent(let principal, let presence):
             socket = LiveSocket(id: hub.nextSocketID(), role: .agent(principal), channel: channel, origin: connection,
                                 flusher: hub.flushers.flusher(for: channel.eventLoop))

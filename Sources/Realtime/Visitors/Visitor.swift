@@ -36,7 +36,7 @@ public struct VisitorQueries: Sendable {
         """
 
     public func list(widgetID: UUID?, text: String?, page: PageRequest, tenantID: UUID) async throws -> Page<Visitor> {
-        let pattern = text.map(ConversationQueries.containsPattern)
+        let pattern = text.map(LikePattern.containing)
         return try await database.withTenant(tenantID) { tx in
             let rows = try await tx.query("""
                 SELECT \(unescaped: Self.columns) FROM visitors

@@ -14,6 +14,8 @@ enum VisitorFrame: Equatable, Sendable {
     case read(seq: Int64)
     case history(beforeSeq: Int64?, limit: Int?)
     case rate(rating: Int, comment: String?)
+    /// "Talk to a human": the bot hands the conversation over.
+    case handoff
     case ping
 
     struct Hello: Equatable, Sendable {
@@ -39,6 +41,7 @@ enum VisitorFrame: Equatable, Sendable {
         case "read": self = .read(seq: try fields.required(fields.seq, "seq"))
         case "history": self = .history(beforeSeq: fields.beforeSeq, limit: fields.limit)
         case "rate": self = .rate(rating: try fields.required(fields.rating, "rating"), comment: fields.comment)
+        case "handoff": self = .handoff
         case "ping": self = .ping
         default: throw fields.unknownType
         }

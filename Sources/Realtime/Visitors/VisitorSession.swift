@@ -12,16 +12,20 @@ final class VisitorSession: SocketSession {
     let conversations: ConversationService
     let writer: MessageWriter
     let hub: Hub
+    /// Answers conversations the bot holds; nil on nodes without it (tests).
+    let bot: BotResponder?
     /// An anonymous hello's details, kept until the visitor's row is written (`createVisitor`).
     let pendingHello = Mutex<VisitorDirectory.Hello?>(nil)
 
-    init(tenantID: UUID, widget: Widget, directory: VisitorDirectory, conversations: ConversationService, writer: MessageWriter, hub: Hub) {
+    init(tenantID: UUID, widget: Widget, directory: VisitorDirectory, conversations: ConversationService, writer: MessageWriter, hub: Hub,
+         bot: BotResponder?) {
         self.tenantID = tenantID
         self.widget = widget
         self.directory = directory
         self.conversations = conversations
         self.writer = writer
         self.hub = hub
+        self.bot = bot
     }
 
     func handle(_ fields: FrameFields, on socket: LiveSocket) async throws {
@@ -62,6 +66,12 @@ final class VisitorSession: SocketSession {
         case .rate(let rating, let comment):
             guard let conversationID = socket.state.withLock({ $0.conversationID }) else { throw RealtimeError.conversationNotFound }
             try await conversations.rate(tenantID: tenantID, visitorID: visitorID, conversationID: conversationID, rating: rating, comment: comment)
+            socket.send(.ok(ref: ref))
+        case .handoff:
+            // A no-op unless the bot holds the conversation (the socket's snapshot may be behind).
+            guard let conversationID = socket.state.withLock({ $0.conversationID }) else { throw RealtimeError.conversationNotFound }
+            hub.botStreams.stop(conversationID)
+            try await conversations.handoff(tenantID: tenantID, conversationID: conversationID, reason: "requested")
             socket.send(.ok(ref: ref))
         case .ping: socket.send(.pong(ref: ref))
         case .hello: throw RealtimeError.invalid("\"hello\" was already sent.")
@@ -107,7 +117,7 @@ final class VisitorSession: SocketSession {
     private func welcomeWidget(agentsOnline: Bool) -> VisitorWelcome.WidgetInfo {
         .init(name: widget.name, greeting: widget.greeting, online: widget.businessHours?.isOpen(at: Date()) ?? true, agentsOnline: agentsOnline,
               offlineBehavior: widget.offlineBehavior.rawValue, themeColor: widget.themeColor, position: widget.position.rawValue,
-              preChatFields: widget.preChatFields)
+              preChatFields: widget.preChatFields, bot: bot != nil && widget.botAnswers(at: Date()))
     }
 
     /// Writes the row an anonymous hello put off, with that hello's page, referrer and language,
@@ -142,7 +152,14 @@ final class VisitorSession: SocketSession {
         let limit = socket.state.withLock { $0.maxMessageBytes }
         let (text, clientID) = try MessageRules.check(text: text, clientID: clientID, maximumBytes: limit)
         // Before anything is written: a blocked first message leaves no visitor and no conversation.
-        let draft = try await conversations.pipeline.process(MessageDraft(tenantID: tenantID, senderType: .visitor, text: text))
+        let draft: MessageDraft
+        switch try await conversations.screen(MessageDraft(tenantID: tenantID, senderType: .visitor, text: text),
+                                              conversationID: socket.state.withLock({ $0.conversationID }), senderID: visitorID, clientID: clientID) {
+        case .store(let screened): draft = screened
+        case .alreadyStored(let result):
+            socket.send(.ack(ref: ref, result))
+            return
+        }
         if let pending { try await createVisitor(pending, visitorID: visitorID, on: socket) }
         // The conversation as this socket last saw it: no read before each send. One resolved a
         // moment ago (not seen here yet) reports its status with the append, and is reopened then.
@@ -161,6 +178,8 @@ final class VisitorSession: SocketSession {
                 guard !appended.duplicate else { return }
                 // Background work takes these: the writer, whose completion this is, stops before it.
                 switch appended.conversationStatus {
+                case .bot?:
+                    self.bot?.visitorWrote(tenantID: self.tenantID, conversationID: conversationID, widget: self.widget)
                 case .resolved?:
                     self.hub.background.spawn { _ = try? await self.openConversation(visitorID: visitorID, on: socket) }
                 case .pending?, .snoozed?:
@@ -183,8 +202,9 @@ final class VisitorSession: SocketSession {
     private func openConversation(visitorID: UUID, reopening: Bool = true, on socket: LiveSocket) async throws -> Conversation {
         let settings = try await conversations.database.withTenant(tenantID) { tx in try await ConversationSettings.load(in: tx) }
         let hub = self.hub
+        let withBot = await bot?.startsWithBot(widget, tenantID: tenantID) ?? false
         let conversation = try await conversations.conversationForVisitorMessage(
-            tenantID: tenantID, visitorID: visitorID, widget: widget, settings: settings, reopening: reopening
+            tenantID: tenantID, visitorID: visitorID, widget: widget, settings: settings, reopening: reopening, withBot: withBot
         ) { conversation in
             socket.state.withLock { $0.conversationID = conversation.id }
             socket.remember(conversation)

@@ -22,6 +22,34 @@ public struct Widget: Sendable, Equatable {
     public let createdAt: Date
     /// The side of the page the launcher sits on.
     public var position: Position = .right
+    /// Whether new conversations start with the bot, and which provider answers.
+    public var bot = Bot()
+
+    /// Whether the bot takes a new conversation started at `date` (business hours permitting).
+    public func botAnswers(at date: Date) -> Bool {
+        bot.enabled && (bot.outsideHours == .answer || businessHours?.isOpen(at: date) ?? true)
+    }
+
+    /// The widget's bot: off unless enabled; its provider, or the tenant's default.
+    public struct Bot: Sendable, Equatable {
+        public enum OutsideHours: String, Sendable, Codable, CaseIterable {
+            /// The bot answers at any hour.
+            case answer
+            /// Outside business hours the widget behaves as without a bot (its offline behaviour).
+            case offline
+        }
+
+        public var enabled: Bool
+        /// nil: the tenant's default provider.
+        public var providerID: UUID?
+        public var outsideHours: OutsideHours
+
+        public init(enabled: Bool = false, providerID: UUID? = nil, outsideHours: OutsideHours = .answer) {
+            self.enabled = enabled
+            self.providerID = providerID
+            self.outsideHours = outsideHours
+        }
+    }
 
     public enum Position: String, Sendable, Codable, CaseIterable {
         case right, left

@@ -28,6 +28,8 @@ public struct WidgetFront: Sendable {
         public let preChatFields: [Widget.PreChatField]
         /// The largest file a visitor may upload (`KEFU_MAX_UPLOAD_BYTES`).
         public let maxUploadBytes: Int
+        /// New conversations start with the bot now (no offline form; "talk to a human" offered).
+        public let bot: Bool
     }
 
     /// The public face of the widget `publicKey` names, or nil for no such widget.
@@ -70,6 +72,7 @@ extension WidgetFront.Config {
     init(_ widget: Widget, agentsOnline: Bool, maxUploadBytes: Int, at date: Date = Date()) {
         self.init(name: widget.name, greeting: widget.greeting, themeColor: widget.themeColor, position: widget.position.rawValue,
                   online: widget.businessHours?.isOpen(at: date) ?? true, agentsOnline: agentsOnline,
-                  offlineBehavior: widget.offlineBehavior.rawValue, preChatFields: widget.preChatFields, maxUploadBytes: maxUploadBytes)
+                  offlineBehavior: widget.offlineBehavior.rawValue, preChatFields: widget.preChatFields, maxUploadBytes: maxUploadBytes,
+                  bot: widget.botAnswers(at: date))
     }
 }

@@ -33,6 +33,10 @@ public struct WidgetStore: Sendable {
         public var themeColor: String?
         public var position: Widget.Position?
         public var preChatFields: [Widget.PreChatField]?
+        public var botEnabled: Bool?
+        /// `.some(nil)` answers with the tenant's default provider.
+        public var botProviderID: UUID??
+        public var botOutsideHours: Widget.Bot.OutsideHours?
         public var rotateIdentitySecret = false
 
         public init(name: String? = nil, allowedOrigins: [String]? = nil, greeting: String? = nil,
@@ -72,16 +76,21 @@ public struct WidgetStore: Sendable {
             businessHours: settings.businessHours ?? nil, offlineBehavior: settings.offlineBehavior ?? .leaveMessage,
             teamID: settings.teamID ?? nil, themeColor: settings.themeColor?.lowercased() ?? "#1f6feb",
             preChatFields: settings.preChatFields ?? [], createdAt: Date(), position: settings.position ?? .right)
+        widget.bot = Widget.Bot(enabled: settings.botEnabled ?? false, providerID: settings.botProviderID ?? nil,
+                                outsideHours: settings.botOutsideHours ?? .answer)
         try WidgetValidation.validate(widget)
         let sealed = try sealSecret(of: widget, tenantID: caller.tenantID)
         return try await database.withTenant(caller.tenantID) { tx in
             try await Self.checkTeam(widget.teamID, in: tx)
+            try await Self.checkProvider(widget.bot.providerID, in: tx)
             for try await id in try await tx.query("""
                 INSERT INTO widgets (tenant_id, id, name, public_key, identity_secret_sealed, identity_secret_key_id, allowed_origins, greeting,
-                                     business_hours, offline_behavior, team_id, theme_color, position, pre_chat_fields)
+                                     business_hours, offline_behavior, team_id, theme_color, position, pre_chat_fields,
+                                     bot_enabled, bot_provider_id, bot_outside_hours)
                 VALUES (\(tx.tenantID), \(widget.id), \(widget.name), \(widget.publicKey), \(sealed.ciphertext), \(sealed.keyID), \(widget.allowedOrigins),
                         \(widget.greeting), \(try Self.json(widget.businessHours))::jsonb, \(widget.offlineBehavior.rawValue),
-                        \(widget.teamID), \(widget.themeColor), \(widget.position.rawValue), \(try Self.json(widget.preChatFields))::jsonb)
+                        \(widget.teamID), \(widget.themeColor), \(widget.position.rawValue), \(try Self.json(widget.preChatFields))::jsonb,
+                        \(widget.bot.enabled), \(widget.bot.providerID), \(widget.bot.outsideHours.rawValue))
                 RETURNING id
                 """).decode(UUID.self) {
                 widget = try await Self.load(id, secrets: secrets, in: tx)
@@ -106,16 +115,21 @@ public struct WidgetStore: Sendable {
             if let color = settings.themeColor { after.themeColor = color.lowercased() }
             if let position = settings.position { after.position = position }
             if let fields = settings.preChatFields { after.preChatFields = fields }
+            if let enabled = settings.botEnabled { after.bot.enabled = enabled }
+            if let provider = settings.botProviderID { after.bot.providerID = provider }
+            if let outsideHours = settings.botOutsideHours { after.bot.outsideHours = outsideHours }
             if settings.rotateIdentitySecret { after.identitySecret = Self.newSecret() }
             try WidgetValidation.validate(after)
             try await Self.checkTeam(after.teamID, in: tx)
+            try await Self.checkProvider(after.bot.providerID, in: tx)
             let sealed = try sealSecret(of: after, tenantID: tx.tenantID)
             try await tx.query("""
                 UPDATE widgets SET name = \(after.name), identity_secret_sealed = \(sealed.ciphertext), identity_secret_key_id = \(sealed.keyID),
                     identity_secret = NULL, allowed_origins = \(after.allowedOrigins),
                     greeting = \(after.greeting), business_hours = \(try Self.json(after.businessHours))::jsonb,
                     offline_behavior = \(after.offlineBehavior.rawValue), team_id = \(after.teamID), theme_color = \(after.themeColor), position = \(after.position.rawValue),
-                    pre_chat_fields = \(try Self.json(after.preChatFields))::jsonb, updated_at = now()
+                    pre_chat_fields = \(try Self.json(after.preChatFields))::jsonb, bot_enabled = \(after.bot.enabled),
+                    bot_provider_id = \(after.bot.providerID), bot_outside_hours = \(after.bot.outsideHours.rawValue), updated_at = now()
                 WHERE id = \(id)
                 """)
             let changes = Self.differences(before, after)
@@ -142,7 +156,8 @@ public struct WidgetStore: Sendable {
 
     static let columns = """
         id, name, public_key, identity_secret_sealed, identity_secret_key_id, allowed_origins, greeting, business_hours::text, offline_behavior, team_id,
-        theme_color, position, pre_chat_fields::text, created_at, (extract(epoch FROM created_at) * 1000000)::bigint
+        theme_color, position, pre_chat_fields::text, created_at, (extract(epoch FROM created_at) * 1000000)::bigint,
+        bot_enabled, bot_provider_id, bot_outside_hours
         """
 
     static func load(_ id: UUID, secrets: SecretBox, in tx: TenantTransaction, lock: Bool = false) async throws -> Widget {
@@ -155,16 +170,21 @@ public struct WidgetStore: Sendable {
     static func decode(_ rows: PostgresRowSequence, tenantID: UUID, secrets: SecretBox) async throws -> [(item: Widget, cursor: PageCursor)] {
         var widgets: [(item: Widget, cursor: PageCursor)] = []
         let decoder = JSONDecoder()
-        for try await (id, name, key, ciphertext, keyID, origins, greeting, hours, behavior, team, color, position, fields, createdAt, micros)
-            in rows.decode((UUID, String, String, Data, String, [String], String, String?, String, UUID?, String, String, String, Date, Int64).self) {
+        for try await row in rows {
+            let (id, name, key, ciphertext, keyID, origins, greeting, hours, behavior, team, color, position, fields, createdAt, micros)
+                = try row.decode((UUID, String, String, Data, String, [String], String, String?, String, UUID?, String, String, String, Date, Int64).self)
+            let columns = row.makeRandomAccess()
+            let bot = Widget.Bot(enabled: try columns[15].decode(Bool.self), providerID: try columns[16].decode(UUID?.self),
+                                 outsideHours: Widget.Bot.OutsideHours(rawValue: try columns[17].decode(String.self)) ?? .answer)
             let secret = try secrets.openText(
                 SealedSecret(keyID: keyID, ciphertext: ciphertext), at: identitySecretColumn.location(tenantID: tenantID, rowID: id))
-            let widget = Widget(
+            var widget = Widget(
                 id: id, name: name, publicKey: key, identitySecret: secret, allowedOrigins: origins, greeting: greeting,
                 businessHours: try hours.map { try decoder.decode(Widget.BusinessHours.self, from: Data($0.utf8)) },
                 offlineBehavior: Widget.OfflineBehavior(rawValue: behavior) ?? .leaveMessage, teamID: team, themeColor: color,
                 preChatFields: try decoder.decode([Widget.PreChatField].self, from: Data(fields.utf8)), createdAt: createdAt,
                 position: Widget.Position(rawValue: position) ?? .right)
+            widget.bot = bot
             widgets.append((widget, PageCursor(createdAtMicros: micros, id: id)))
         }
         return widgets
@@ -172,6 +192,13 @@ public struct WidgetStore: Sendable {
 
     func sealSecret(of widget: Widget, tenantID: UUID) throws -> SealedSecret {
         try secrets.seal(Data(widget.identitySecret.utf8), at: Self.identitySecretColumn.location(tenantID: tenantID, rowID: widget.id))
+    }
+
+    static func checkProvider(_ providerID: UUID?, in tx: TenantTransaction) async throws {
+        guard let providerID else { return }
+        for try await count in try await tx.query("SELECT count(*)::int FROM llm_providers WHERE id = \(providerID)").decode(Int.self) where count == 0 {
+            throw InvalidFields(field: "bot.providerId", message: "is not an LLM provider of this tenant")
+        }
     }
 
     static func checkTeam(_ teamID: UUID?, in tx: TenantTransaction) async throws {
@@ -202,8 +229,13 @@ public struct WidgetStore: Sendable {
         note("themeColor", before?.themeColor, after.themeColor)
         note("position", before?.position.rawValue, after.position.rawValue)
         note("preChatFields", (try? json(before?.preChatFields)) ?? nil, (try? json(after.preChatFields)) ?? nil)
+        note("bot", before.map { describe($0.bot) }, describe(after.bot))
         if before?.identitySecret != after.identitySecret { changes["identitySecret"] = .redacted }
         return changes
+    }
+
+    static func describe(_ bot: Widget.Bot) -> String {
+        "\(bot.enabled ? "on" : "off"), provider \(bot.providerID?.lowercased ?? "default"), outside hours \(bot.outsideHours.rawValue)"
     }
 
     static func newPublicKey(tenantID: UUID) -> String {

@@ -70,7 +70,7 @@ public struct WordFlagStore: Sendable {
     public func review(_ id: UUID, outcome: FlaggedMessage.Status, note: String?, by caller: Principal,
                        origin: RequestOrigin) async throws -> FlaggedMessage {
         guard outcome != .open else { throw InvalidFields(field: "outcome", message: "dismissed or confirmed") }
-        if let note, note.count > 1000 { throw InvalidFields(field: "note", message: "at most 1000 characters") }
+        if let note, note.unicodeScalars.count > 1000 { throw InvalidFields(field: "note", message: "at most 1000 characters") }
         return try await database.withTenant(caller.tenantID) { tx in
             let before = try await Self.load(id, lock: true, in: tx)
             guard before.status == .open else { throw RealtimeError.conflict("This message was reviewed already (\(before.status.rawValue)).") }

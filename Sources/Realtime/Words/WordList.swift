@@ -29,6 +29,13 @@ public enum WordList {
         public var exceptions: String?
     }
 
+    /// A list whose structure is broken (a CSV quote left open, or misplaced): nothing of it is
+    /// read, as a parser would guess at what the rest of it means.
+    public struct Malformed: Error, Sendable, Equatable {
+        public let line: Int
+        public let message: String
+    }
+
     /// The CSV columns, in the order an export writes them.
     static let columns = ["pattern", "action", "category", "senders", "enabled", "exceptions"]
 
@@ -43,7 +50,7 @@ public enum WordList {
     static func readText(_ text: String) -> [Entry] {
         var entries: [Entry] = []
         var line = 0
-        text.enumerateLines { content, _ in
+        Self.withoutByteOrderMark(text).enumerateLines { content, _ in
             line += 1
             let trimmed = content.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty, !trimmed.hasPrefix("#") else { return }
@@ -53,7 +60,9 @@ public enum WordList {
     }
 
     static func readCSV(_ text: String) throws -> [Entry] {
-        let reader = try CSVReader(string: text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
+        let text = withoutByteOrderMark(text)
+        try checkQuotes(text)
+        let reader = try CSVReader(string: text)
         var entries: [Entry] = []
         var line = 1
         var positions = Dictionary(uniqueKeysWithValues: columns.prefix(4).enumerated().map { ($1, $0) })
@@ -80,6 +89,47 @@ public enum WordList {
         }
         if let error = reader.error { throw error }
         return entries
+    }
+
+    static func withoutByteOrderMark(_ text: String) -> String {
+        text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+    }
+
+    /// Throws where the quoting of `text` breaks RFC 4180: a quote inside an unquoted field, text
+    /// after a closing quote, or a quoted field never closed. The CSV reader takes such input
+    /// without complaint, guessing; a list is better refused with the line to fix.
+    static func checkQuotes(_ text: String) throws {
+        enum Place { case fieldStart, unquoted, quoted, afterQuote }
+        var place = Place.fieldStart
+        var line = 1
+        var openedOn = 1
+        var afterCR = false
+        for scalar in text.unicodeScalars {
+            let newline = scalar == "\n" || scalar == "\r"
+            if newline, !(scalar == "\n" && afterCR) { line += 1 }
+            afterCR = scalar == "\r"
+            switch place {
+            case .fieldStart, .unquoted:
+                if scalar == "\"" {
+                    guard place == .fieldStart else { throw Malformed(line: line, message: "a quote inside an unquoted field (quote the whole field and double the quote)") }
+                    place = .quoted
+                    openedOn = line
+                } else {
+                    place = scalar == "," || newline ? .fieldStart : .unquoted
+                }
+            case .quoted:
+                if scalar == "\"" { place = .afterQuote }
+            case .afterQuote:
+                if scalar == "\"" {
+                    place = .quoted
+                } else if scalar == "," || newline {
+                    place = .fieldStart
+                } else {
+                    throw Malformed(line: line, message: "text after a closing quote")
+                }
+            }
+        }
+        if place == .quoted { throw Malformed(line: openedOn, message: "a quoted field is never closed") }
     }
 
     /// `rules` as a file of `format`: the text format lists patterns only; CSV carries every field.

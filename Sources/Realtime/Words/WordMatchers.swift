@@ -78,25 +78,25 @@ public final class WordMatchers: Sendable {
             return .some(state.entries[tenantID]?.matcher)
         }
         if let built { return built }
-        return try await waitForBuild(tenantID, change: 0)
+        return try await waitForBuild(tenantID, afterChange: false)
     }
 
     /// The tenant's rules changed: returns once this node's matcher reflects the change (at once
-    /// when the tenant has none here; it is built from the new rules when next needed).
+    /// when the tenant has none here; it is built from the new rules when next needed), or once a
+    /// rebuild failed (the matcher in use keeps serving and the rebuild is retried).
     public func rulesChanged(tenantID: UUID) async {
-        let change: UInt64? = state.withLock { state in
-            state.entries[tenantID]?.changes += 1
-            return state.entries[tenantID]?.changes
-        }
-        guard let change else { return }
-        _ = try? await waitForBuild(tenantID, change: change)
+        _ = try? await waitForBuild(tenantID, afterChange: true)
     }
 
-    /// After the listener missed notifications: every tenant here is rebuilt from its rules.
-    public func allRulesMayHaveChanged() async {
+    /// After the listener missed notifications: every tenant here is rebuilt from its rules, a
+    /// few at a time (each rebuild holds a database connection and a core for a while).
+    public func allRulesMayHaveChanged(concurrently width: Int = 2) async {
         let tenants = state.withLock { Array($0.entries.keys) }
         await withTaskGroup(of: Void.self) { group in
-            for tenantID in tenants { group.addTask { await self.rulesChanged(tenantID: tenantID) } }
+            for (index, tenantID) in tenants.enumerated() {
+                if index >= width { await group.next() }
+                group.addTask { await self.rulesChanged(tenantID: tenantID) }
+            }
         }
     }
 
@@ -105,12 +105,20 @@ public final class WordMatchers: Sendable {
         state.withLock { $0.totals.messages[Totals.Key(action: action, sender: sender), default: 0] += 1 }
     }
 
-    private func waitForBuild(_ tenantID: UUID, change: UInt64) async throws -> WordMatcher? {
+    /// Waits for a matcher of the tenant: any (first use), or after a change one built from rules
+    /// read after it. The change is counted and the waiter registered under one lock, so no build
+    /// can finish in between unnoticed.
+    private func waitForBuild(_ tenantID: UUID, afterChange: Bool) async throws -> WordMatcher? {
         try await withCheckedThrowingContinuation { continuation in
             let start: Bool = state.withLock { state in
                 state.uses += 1
-                var entry = state.entries[tenantID] ?? Entry()
+                guard var entry = state.entries[tenantID] ?? (afterChange ? nil : Entry()) else {
+                    continuation.resume(returning: nil)
+                    return false
+                }
                 entry.lastUsed = state.uses
+                if afterChange { entry.changes += 1 }
+                let change = afterChange ? entry.changes : 0
                 if let built = entry.built, built >= change {
                     continuation.resume(returning: entry.matcher)
                     state.entries[tenantID] = entry
@@ -126,8 +134,9 @@ public final class WordMatchers: Sendable {
         }
     }
 
-    /// Builds until the matcher reflects the latest change; a failed build is retried while a
-    /// matcher is serving (it keeps serving meanwhile), and fails its waiters when none is.
+    /// Builds until the matcher reflects the latest change. A failed first build fails its
+    /// waiters; a failed rebuild answers them with the matcher in use (which keeps serving) and
+    /// is retried every second while the tenant is cached.
     private func build(_ tenantID: UUID) async {
         while true {
             guard let change = state.withLock({ $0.entries[tenantID]?.changes }) else { return }
@@ -154,11 +163,16 @@ public final class WordMatchers: Sendable {
                 logger.warning("sensitive-word rules could not be loaded", metadata: ["tenant": "\(tenantID)", "error": "\(error)"])
                 let retry: Bool = state.withLock { state in
                     guard var entry = state.entries[tenantID] else { return false }
-                    if entry.built != nil { return true }
-                    for waiter in entry.waiting { waiter.continuation.resume(throwing: RealtimeError.unavailable) }
+                    let waiting = entry.waiting
                     entry.waiting = []
-                    state.entries[tenantID] = nil
-                    return false
+                    if entry.built == nil {
+                        state.entries[tenantID] = nil
+                        for waiter in waiting { waiter.continuation.resume(throwing: RealtimeError.unavailable) }
+                        return false
+                    }
+                    for waiter in waiting { waiter.continuation.resume(returning: entry.matcher) }
+                    state.entries[tenantID] = entry
+                    return true
                 }
                 if !retry { return }
                 try? await Task.sleep(for: .seconds(1))

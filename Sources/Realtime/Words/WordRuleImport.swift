@@ -26,12 +26,15 @@ public struct WordImportRefused: Error, Sendable {
 }
 
 extension WordRuleStore {
-    /// What a line of a list leaves out: the import's defaults.
+    /// What the import says for lines that name no action or category (`?action=`,
+    /// `?category=`). A field neither the line nor the import gives keeps an existing rule's
+    /// value, and is `mask` / `default` for a new one: re-importing an exported text list never
+    /// weakens a `block` rule.
     public struct ImportDefaults: Sendable {
-        public var action: WordAction
-        public var category: String
+        public var action: WordAction?
+        public var category: String?
 
-        public init(action: WordAction = .mask, category: String = "default") {
+        public init(action: WordAction? = nil, category: String? = nil) {
             self.action = action
             self.category = category
         }
@@ -85,6 +88,8 @@ extension WordRuleStore {
     struct ImportedRule: Sendable {
         let line: Int
         var rule: WordRule
+        let givesAction: Bool
+        let givesCategory: Bool
         let givesSenders: Bool
         let givesEnabled: Bool
         let givesExceptions: Bool
@@ -92,8 +97,8 @@ extension WordRuleStore {
         func merged(into before: WordRule) -> WordRule {
             var after = before
             after.pattern = rule.pattern
-            after.action = rule.action
-            after.category = rule.category
+            if givesAction { after.action = rule.action }
+            if givesCategory { after.category = rule.category }
             if givesSenders { after.senders = rule.senders }
             if givesEnabled { after.enabled = rule.enabled }
             if givesExceptions { after.exceptions = rule.exceptions }
@@ -109,10 +114,15 @@ extension WordRuleStore {
         var lineOfKey: [String: Int] = [:]
         for entry in entries {
             func refuse(_ message: String) { invalid.append(.init(line: entry.line, message: message)) }
-            guard let action = entry.action.map({ WordAction(rawValue: $0.lowercased()) }) ?? defaults.action else {
-                refuse("action: expected block, mask or flag, not \"\(entry.action ?? "")\"")
-                continue
+            var action = defaults.action
+            if let named = entry.action {
+                guard let value = WordAction(rawValue: named.lowercased()) else {
+                    refuse("action: expected block, mask or flag, not \"\(named)\"")
+                    continue
+                }
+                action = value
             }
+            let category = entry.category ?? defaults.category
             var senders = Set(WordSender.allCases)
             if let list = entry.senders {
                 let named = list.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -132,7 +142,7 @@ extension WordRuleStore {
                 enabled = value
             }
             let exceptions = entry.exceptions.map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
-            let rule = WordRule(pattern: entry.pattern, action: action, category: entry.category ?? defaults.category, senders: senders,
+            let rule = WordRule(pattern: entry.pattern, action: action ?? .mask, category: category ?? "default", senders: senders,
                                 enabled: enabled, exceptions: exceptions)
             let key: String
             do {
@@ -149,7 +159,8 @@ extension WordRuleStore {
                 continue
             }
             lineOfKey[key] = entry.line
-            rules.append(ImportedRule(line: entry.line, rule: rule, givesSenders: entry.senders != nil, givesEnabled: entry.enabled != nil,
+            rules.append(ImportedRule(line: entry.line, rule: rule, givesAction: action != nil, givesCategory: category != nil,
+                                      givesSenders: entry.senders != nil, givesEnabled: entry.enabled != nil,
                                       givesExceptions: entry.exceptions != nil))
             keys.append(key)
         }

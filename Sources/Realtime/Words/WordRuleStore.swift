@@ -45,8 +45,7 @@ public struct WordRuleStore: Sendable {
 
     /// A page of rules in creation order; `search` narrows to patterns or categories containing it.
     public func list(page: PageRequest, search: String?, tenantID: UUID) async throws -> Page<WordRule> {
-        let pattern = search.map { "%" + $0.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_") + "%" }
+        let pattern = search.map { LikePattern.containing($0.lowercased()) }
         let matches: SQLFragment = "(\(pattern)::text IS NULL OR lower(pattern) LIKE \(pattern) OR lower(category) LIKE \(pattern))"
         return try await database.keysetPage(page, tenantID: tenantID, columns: Self.columns, from: "word_rules", where: matches, decode: Self.decode)
     }
@@ -143,7 +142,7 @@ public struct WordRuleStore: Sendable {
     func validate(_ rule: WordRule) throws -> String {
         var invalid: [InvalidFields.Field] = []
         let key = normalizer.key(of: rule.pattern)
-        if rule.pattern.count > 200 {
+        if rule.pattern.unicodeScalars.count > 200 {
             invalid.append(.init("pattern", "at most 200 characters"))
         } else if key.isEmpty {
             invalid.append(.init("pattern", "has nothing to match: letters, digits or characters are needed, not only punctuation or spaces"))
@@ -154,10 +153,10 @@ public struct WordRuleStore: Sendable {
             invalid.append(.init("pattern", "no control characters (line breaks, tabs…) in a pattern, category or exception"))
         }
         let category = rule.category.trimmingCharacters(in: .whitespaces)
-        if category.isEmpty || category.count > 50 { invalid.append(.init("category", "1 to 50 characters")) }
+        if category.isEmpty || rule.category.unicodeScalars.count > 50 { invalid.append(.init("category", "1 to 50 characters")) }
         if rule.senders.isEmpty { invalid.append(.init("senders", "at least one of visitor, agent, bot")) }
         if rule.exceptions.count > 20 { invalid.append(.init("exceptions", "at most 20")) }
-        for (index, exception) in rule.exceptions.enumerated() where exception.count > 200 || normalizer.key(of: exception).count < key.count {
+        for (index, exception) in rule.exceptions.enumerated() where exception.unicodeScalars.count > 200 || normalizer.key(of: exception).count < key.count {
             invalid.append(.init("exceptions[\(index)]", "a longer word that contains the pattern (at most 200 characters)"))
         }
         if !invalid.isEmpty { throw InvalidFields(invalid) }

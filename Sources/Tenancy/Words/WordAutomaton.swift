@@ -24,17 +24,11 @@ struct WordAutomaton: Sendable {
     static let maximumLength = 64
 
     let patterns: [Pattern]
-    /// Codes of the basic plane's scalars (0: in no pattern), and of the rest that occur.
-    private let basicCodes: [Int32]
+    /// Codes of the scalars beyond the basic plane that occur in patterns.
     private let astralCodes: [UInt32: Int32]
-    private let base: [Int32]
-    private let check: [Int32]
-    private let failure: [Int32]
-    /// The patterns ending at a state itself: `outputs[outputStart[s] ..< outputStart[s + 1]]`.
-    private let outputStart: [Int32]
-    private let outputs: [Int32]
-    /// The nearest state along the failure chain with outputs of its own, or -1.
-    private let outputLink: [Int32]
+    /// The integer tables, in one allocation read through raw pointers: the scan touches them
+    /// for every character, and array bounds checks and reference counting there halve its speed.
+    private let tables: Tables
     private let states: Int
 
     /// - Parameter keys: each pattern's folded scalars (non-empty, at most `maximumLength`) and tag.
@@ -57,6 +51,7 @@ struct WordAutomaton: Sendable {
         // 2. A trie of codes, children as small arrays.
         var children: [[(code: Int32, node: Int32)]] = [[]]
         var own: [[Int32]] = [[]]
+        var depths: [Int32] = [0]
         var patterns: [Pattern] = []
         for (key, tag) in keys where !key.isEmpty && key.count <= Self.maximumLength {
             var node: Int32 = 0
@@ -68,6 +63,7 @@ struct WordAutomaton: Sendable {
                     let created = Int32(children.count)
                     children.append([])
                     own.append([])
+                    depths.append(depths[Int(node)] + 1)
                     children[Int(node)].append((c, created))
                     node = created
                 }
@@ -153,15 +149,23 @@ struct WordAutomaton: Sendable {
             }
         }
 
+        // Each state's base, check, failure link and first output state side by side: reaching a
+        // state reads its check, and the same cache line then holds all the next step needs.
+        // Slots past the end stay free, so a probe `base[s] + code` never leaves the table.
+        let slots = check.count + Int(codeCount) + 1
+        var nodes = [Int32](repeating: 0, count: slots * Self.nodeWidth)
+        for slot in 0..<slots {
+            let inside = slot < check.count
+            nodes[slot * Self.nodeWidth] = inside ? base[slot] : 0
+            nodes[slot * Self.nodeWidth + 1] = inside ? check[slot] : -1
+            nodes[slot * Self.nodeWidth + 2] = inside ? failure[slot] : 0
+            nodes[slot * Self.nodeWidth + 3] = inside && outputStart[slot] < outputStart[slot + 1] ? Int32(slot) : (inside ? outputLink[slot] : -1)
+        }
         self.patterns = patterns
-        self.basicCodes = basicCodes
         self.astralCodes = astralCodes
-        self.base = base
-        self.check = check
-        self.failure = failure
-        self.outputStart = outputStart
-        self.outputs = outputs
-        self.outputLink = outputLink
+        var depth = [Int32](repeating: 0, count: check.count)
+        for node in 0..<children.count { depth[Int(position[node])] = depths[node] }
+        self.tables = Tables([basicCodes, nodes, outputStart, outputs, outputLink, depth])
         self.states = children.count
     }
 
@@ -169,38 +173,79 @@ struct WordAutomaton: Sendable {
 
     /// Bytes the automaton's tables take.
     var footprint: Int {
-        basicCodes.count * 4 + astralCodes.count * 16 + (base.count + check.count + failure.count + outputStart.count + outputLink.count) * 4
-            + outputs.count * 4 + patterns.count * MemoryLayout<Pattern>.stride
+        tables.memory.count * 4 + astralCodes.count * 16 + patterns.count * MemoryLayout<Pattern>.stride
     }
 
-    /// The state after reading `label` in `state`.
-    @inline(__always)
-    func step(_ state: Int32, _ label: UInt32) -> Int32 {
-        let code = label < 0x10000 ? basicCodes[Int(label)] : (astralCodes[label] ?? 0)
-        // In no pattern: every state falls back to the root, which has no such child.
-        if code == 0 { return 0 }
-        var state = state
-        while true {
-            let target = Int(base[Int(state)]) + Int(code)
-            if target < check.count, check[target] == state, target != 0 { return Int32(target) }
-            if state == 0 { return 0 }
-            state = failure[Int(state)]
+    /// Int32s per state in the node table: base, check, failure link, first output state.
+    static let nodeWidth = 4
+
+    /// The tables for one scan; valid while this automaton is.
+    var probe: Probe {
+        let start = tables.starts.map { UnsafePointer(tables.memory.baseAddress! + $0) }
+        return Probe(codes: start[0], nodes: start[1], outputStart: start[2], outputs: start[3], outputLink: start[4], depth: start[5],
+                     astralCodes: astralCodes)
+    }
+
+    /// The automaton's tables as raw pointers, held by a scan for its length.
+    struct Probe {
+        /// Codes of the basic plane's scalars (0: in no pattern).
+        let codes: UnsafePointer<Int32>
+        /// Per state, `nodeWidth` values: base, check, failure link, and the first state along
+        /// the failure chain (itself included) where patterns end, or -1.
+        let nodes: UnsafePointer<Int32>
+        /// The patterns ending at a state itself: `outputs[outputStart[s] ..< outputStart[s + 1]]`.
+        let outputStart: UnsafePointer<Int32>
+        let outputs: UnsafePointer<Int32>
+        /// The nearest state along the failure chain with outputs of its own, or -1.
+        let outputLink: UnsafePointer<Int32>
+        /// How many folded characters of a pattern a state has read: the longest match that may
+        /// still be in progress there.
+        let depth: UnsafePointer<Int32>
+        let astralCodes: [UInt32: Int32]
+
+        /// The state after reading `label` in `state`.
+        @inline(__always)
+        func step(_ state: Int32, _ label: UInt32) -> Int32 {
+            let code = label < 0x10000 ? codes[Int(label)] : (astralCodes[label] ?? 0)
+            // In no pattern: every state falls back to the root, which has no such child.
+            if code == 0 { return 0 }
+            var state = state
+            while true {
+                // The root's own slot is marked taken by no state, so slot 0 never matches.
+                let node = nodes + Int(state) * WordAutomaton.nodeWidth
+                let target = Int(node[0]) + Int(code)
+                if nodes[target * WordAutomaton.nodeWidth + 1] == state { return Int32(target) }
+                if state == 0 { return 0 }
+                state = node[2]
+            }
+        }
+
+        /// The first state along `state`'s failure chain (itself included) where patterns end, or -1.
+        @inline(__always)
+        func firstOutputState(_ state: Int32) -> Int32 {
+            nodes[Int(state) * WordAutomaton.nodeWidth + 3]
         }
     }
+}
 
-    /// The first state along `state`'s failure chain (itself included) where patterns end, or -1.
-    @inline(__always)
-    func firstOutputState(_ state: Int32) -> Int32 {
-        outputStart[Int(state)] < outputStart[Int(state) + 1] ? state : outputLink[Int(state)]
+/// Integer tables laid end to end in one allocation, immutable once built.
+private final class Tables: @unchecked Sendable {
+    // Unchecked: the memory is written only here, before the object is shared, and freed with it.
+    let memory: UnsafeMutableBufferPointer<Int32>
+    /// Where each table starts in `memory`.
+    let starts: [Int]
+
+    init(_ tables: [[Int32]]) {
+        memory = .allocate(capacity: tables.reduce(0) { $0 + $1.count })
+        var starts: [Int] = []
+        var at = 0
+        for table in tables {
+            starts.append(at)
+            _ = UnsafeMutableBufferPointer(rebasing: memory[at..<(at + table.count)]).initialize(from: table)
+            at += table.count
+        }
+        self.starts = starts
     }
 
-    /// The next state after `state` along the failure chain where patterns end, or -1.
-    @inline(__always)
-    func nextOutputState(_ state: Int32) -> Int32 { outputLink[Int(state)] }
-
-    /// The patterns ending in `state` itself, as indices into `patterns`.
-    @inline(__always)
-    func ownOutputs(_ state: Int32) -> ArraySlice<Int32> {
-        outputs[Int(outputStart[Int(state)])..<Int(outputStart[Int(state) + 1])]
-    }
+    deinit { memory.deallocate() }
 }

@@ -119,6 +119,22 @@ public final class WordMatcher: Sendable {
     public func check(_ text: String, sender: WordSender) -> WordVerdict {
         var found: [(tag: Int, start: Int, end: Int)] = []
         scan(text) { tag, start, end in found.append((tag, start, end)) }
+        return verdict(found, in: text, sender: sender)
+    }
+
+    /// For text still being written (a streamed answer): how many of its scalars are settled —
+    /// no match can still begin, end or change among them, whatever follows — and the verdict
+    /// on those. A match that may still grow, or a whole word that may go on, is left unsettled.
+    public func checkSettled(_ text: String, sender: WordSender) -> (verdict: WordVerdict, settled: Int) {
+        var found: [(tag: Int, start: Int, end: Int)] = []
+        let reach = scan(text) { tag, start, end in found.append((tag, start, end)) }
+        var settled = reach
+        for match in found where match.end > reach { settled = min(settled, match.start) }
+        let prefix = String(String.UnicodeScalarView(text.unicodeScalars.prefix(settled)))
+        return (verdict(found.filter { $0.end <= settled }, in: prefix, sender: sender), settled)
+    }
+
+    private func verdict(_ found: [(tag: Int, start: Int, end: Int)], in text: String, sender: WordSender) -> WordVerdict {
         if found.isEmpty { return WordVerdict(action: nil, text: text, matches: []) }
 
         var allowed: [Int: [(start: Int, end: Int)]] = [:]
@@ -145,7 +161,11 @@ public final class WordMatcher: Sendable {
     /// Reads `text` once, folding as it goes, and reports every pattern found as (tag, start,
     /// end) in scalars of `text`. English edges are checked against their neighbours: an edge
     /// letter next to another letter (with nothing but ignorables between) is inside a word.
-    func scan(_ text: String, _ report: (Int, Int, Int) -> Void) {
+    /// - Returns: where a match still in progress at the end began at the earliest (in scalars of
+    ///   `text`): as many folded characters back as the automaton's final state is deep. Also a
+    ///   complete match at the very end counts, as a longer pattern or a word going on may follow.
+    @discardableResult
+    func scan(_ text: String, _ report: (Int, Int, Int) -> Void) -> Int {
         withUnsafeTemporaryAllocation(of: Scanner.Slot.self, capacity: Scanner.ringSize) { ring in
             var scanner = Scanner(ring: ring, automaton: automaton)
             var offset = 0
@@ -159,6 +179,10 @@ public final class WordMatcher: Sendable {
                 offset += 1
             }
             for match in scanner.waiting { report(match.tag, match.start, match.end) }
+            let inProgress = Int(scanner.probe.depth[Int(scanner.state)])
+            if inProgress == 0 { return offset }
+            let earliest = scanner.position - inProgress
+            return earliest <= 0 ? 0 : Int(ring[earliest & (Scanner.ringSize - 1)].origin)
         }
     }
 
@@ -206,6 +230,7 @@ private struct Scanner {
 
     let ring: UnsafeMutableBufferPointer<Slot>
     let automaton: WordAutomaton
+    let probe: WordAutomaton.Probe
     var state = WordAutomaton.root
     var position = 0
     var separated = false
@@ -216,6 +241,7 @@ private struct Scanner {
     init(ring: UnsafeMutableBufferPointer<Slot>, automaton: WordAutomaton) {
         self.ring = ring
         self.automaton = automaton
+        probe = automaton.probe
     }
 
     @inline(__always)
@@ -228,18 +254,18 @@ private struct Scanner {
             waiting.removeAll(keepingCapacity: true)
         }
         separated = false
-        state = automaton.step(state, value)
-        var outputState = automaton.firstOutputState(state)
+        state = probe.step(state, value)
+        var outputState = probe.firstOutputState(state)
         while outputState >= 0 {
-            for index in automaton.ownOutputs(outputState) {
-                let pattern = automaton.patterns[Int(index)]
+            for output in Int(probe.outputStart[Int(outputState)])..<Int(probe.outputStart[Int(outputState) + 1]) {
+                let pattern = automaton.patterns[Int(probe.outputs[output])]
                 let first = position - pattern.length + 1
                 let start = ring[first & mask]
                 if pattern.wordStart, first > 0, !start.gapBefore, ring[(first - 1) & mask].alphabetic { continue }
                 let match = (tag: Int(pattern.tag), start: Int(start.origin), end: offset + 1)
                 if pattern.wordEnd { waiting.append(match) } else { report(match.tag, match.start, match.end) }
             }
-            outputState = automaton.nextOutputState(outputState)
+            outputState = probe.outputLink[Int(outputState)]
         }
         position += 1
     }

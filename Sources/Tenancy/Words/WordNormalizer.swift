@@ -9,7 +9,9 @@ import Foundation
 ///
 /// The tables are built once per process from Foundation's normalisation and the Unicode
 /// properties (a few tens of milliseconds); matching then never calls Foundation.
-public struct WordNormalizer: Sendable {
+// Unchecked: `basic` points at memory written once, before the normalizer is shared, and never
+// changed or freed after.
+public struct WordNormalizer: @unchecked Sendable {
     /// What one scalar of the original text becomes.
     enum Fold: Equatable {
         /// Dropped without a trace (zero-width and format characters, combining marks).
@@ -27,7 +29,10 @@ public struct WordNormalizer: Sendable {
     private static let ignoredBit: UInt32 = 1 << 30
     private static let expansionBit: UInt32 = 1 << 29
 
-    private let basic: [UInt32]
+    /// The basic plane's entries, read through a raw pointer by scans (no bounds checks or
+    /// reference counting per character). Allocated once and never freed: the tables live as long
+    /// as the process (`standard` is the only normalizer).
+    private let basic: UnsafePointer<UInt32>
     private let astral: [UInt32: UInt32]
     let expansions: [[UInt32]]
 
@@ -75,7 +80,9 @@ public struct WordNormalizer: Sendable {
                   let folded = entry(for: scalar) else { continue }
             astral[value] = folded
         }
-        self.basic = basic
+        let table = UnsafeMutablePointer<UInt32>.allocate(capacity: basic.count)
+        table.initialize(from: basic, count: basic.count)
+        self.basic = UnsafePointer(table)
         self.astral = astral
         self.expansions = expansions
     }

@@ -1,0 +1,256 @@
+import Foundation
+import Logging
+import Synchronization
+import Tenancy
+
+/// The bot's side of a bot-first conversation. When a visitor's message is stored in a
+/// conversation the bot holds, it answers from the widget's provider (or the tenant's default):
+/// streamed to the conversation's sockets here as `stream` frames while the provider writes,
+/// checked against the tenant's sensitive words before any of it leaves (masked characters never
+/// do; a blocked answer is withdrawn), then stored once as a bot message whose `clientId` is the
+/// stream id. It hands the conversation to people when the visitor asks, a keyword says so, the
+/// bot has answered enough, or the provider fails; and stops at once when a person takes over.
+///
+/// Runs beside the message path, never on it: a slow or dead provider holds nothing a human
+/// conversation needs (its own HTTP clients, one answer per conversation at a time).
+public final class BotResponder: Sendable {
+    let database: Database
+    let hub: Hub
+    let writer: MessageWriter
+    let conversations: ConversationService
+    let providers: BotProviderStore
+    let streamer: ChatStreamer
+    let words: WordMatchers
+    let logger: Logger
+
+    /// Recent turns sent as context: at most this many messages, and about this many characters.
+    static let contextMessages = 30
+    static let contextCharacters = 12_000
+    static let defaultPrompt = """
+        You are the customer service assistant of this company, chatting with a visitor on its website. Answer briefly and \
+        politely, in the visitor's language. If you do not know the answer or cannot help, say so plainly and offer to connect \
+        the visitor with a human agent; never invent facts, prices or policies.
+        """
+
+    public init(database: Database, hub: Hub, writer: MessageWriter, conversations: ConversationService, providers: BotProviderStore,
+                streamer: ChatStreamer, words: WordMatchers, logger: Logger) {
+        self.database = database
+        self.hub = hub
+        self.writer = writer
+        self.conversations = conversations
+        self.providers = providers
+        self.streamer = streamer
+        self.words = words
+        self.logger = logger
+    }
+
+    /// Whether a new conversation from `widget` starts with the bot: the widget says so, a
+    /// provider is there to answer, and (outside business hours) the widget lets the bot answer.
+    func startsWithBot(_ widget: Widget, tenantID: UUID) async -> Bool {
+        guard widget.botAnswers(at: Date()) else { return false }
+        return (try? await providers.forWidget(widget.bot.providerID, tenantID: tenantID)) != nil
+    }
+
+    /// A visitor's message was stored in a conversation the bot holds: answer it, unless an
+    /// answer is being written there already (that one looks for newer messages when done).
+    func visitorWrote(tenantID: UUID, conversationID: UUID, widget: Widget) {
+        hub.botStreams.start(conversationID) {
+            await self.answer(tenantID: tenantID, conversationID: conversationID, widget: widget)
+        }
+    }
+
+    /// Answers until the visitor's latest message has its answer (a visitor may write again
+    /// while the bot writes), or the conversation is handed over.
+    private func answer(tenantID: UUID, conversationID: UUID, widget: Widget) async {
+        for _ in 0..<5 {
+            guard !Task.isCancelled else { return }
+            do {
+                let context = try await database.withTenant(tenantID) { tx in
+                    (try await ConversationStore.load(conversationID, in: tx),
+                     try await MessageLog.before(nil, conversationID: conversationID, limit: Self.contextMessages, visitorView: true, in: tx),
+                     try await Self.botTurns(conversationID, in: tx))
+                }
+                guard let conversation = context.0, conversation.status == .bot,
+                      let last = context.1.last(where: { $0.kind == .text }), last.senderType == .visitor else { return }
+                let outcome = try await answerOnce(conversation, history: context.1, botTurns: context.2, question: last, widget: widget)
+                if case .handOff(let reason) = outcome {
+                    // Its own task: the status change stops this one (`Hub.changed`).
+                    hub.background.spawn { [conversations, logger] in
+                        do {
+                            try await conversations.handoff(tenantID: tenantID, conversationID: conversationID, reason: reason)
+                        } catch {
+                            logger.warning("bot handoff failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
+                        }
+                    }
+                    return
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("bot answer failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    enum Outcome {
+        case answered
+        case handOff(String)
+    }
+
+    private func answerOnce(_ conversation: Conversation, history: [Message], botTurns: Int, question: Message,
+                            widget: Widget) async throws -> Outcome {
+        guard let provider = try await providers.forWidget(widget.bot.providerID, tenantID: conversation.tenantID) else {
+            return .handOff("provider-error")
+        }
+        if Self.asksForPerson(question.body, keywords: provider.handoffKeywords) { return .handOff("keyword") }
+        if botTurns >= provider.maxBotTurns { return .handOff("max-turns") }
+        let turns = Self.turns(history, prompt: provider.systemPrompt)
+        let stream = BotStream(conversationID: conversation.id, id: "bot-" + UUID().uuidString.lowercased(), hub: hub,
+                               matcher: try await words.matcher(for: conversation.tenantID))
+        var answer: String
+        do {
+            answer = try await streamer.stream(provider, turns: turns, user: conversation.visitorID.lowercased) { delta in
+                try stream.received(delta)
+            }
+        } catch let failure as BotFailure where !stream.hasShown {
+            guard let fallbackID = provider.fallbackProviderID,
+                  let fallback = try? await providers.withKey(fallbackID, tenantID: conversation.tenantID) else {
+                return .handOff(failure.handoffReason)
+            }
+            logger.info("bot provider failed; trying its fallback", metadata: ["provider": "\(provider.id)", "error": "\(failure)"])
+            do {
+                answer = try await streamer.stream(fallback, turns: turns, user: conversation.visitorID.lowercased) { delta in
+                    try stream.received(delta)
+                }
+            } catch let failure as BotFailure {
+                stream.withdraw(reason: failure.handoffReason)
+                return .handOff(failure.handoffReason)
+            }
+        } catch let failure as BotFailure {
+            stream.withdraw(reason: failure.handoffReason)
+            return .handOff(failure.handoffReason)
+        } catch is BotStream.Blocked {
+            stream.withdraw(reason: "content-blocked")
+            return .handOff("content-blocked")
+        } catch {
+            stream.withdraw(reason: Task.isCancelled ? "taken-over" : "provider-error")
+            throw error
+        }
+
+        // The whole answer, judged whole (a match may end with its last character).
+        let verdict = stream.matcher?.check(answer, sender: .bot)
+        if verdict?.action == .block {
+            stream.withdraw(reason: "content-blocked")
+            return .handOff("content-blocked")
+        }
+        answer = verdict?.text ?? answer
+        let flagged = verdict.flatMap(Self.flag)
+        guard !Task.isCancelled else {
+            stream.withdraw(reason: "taken-over")
+            throw CancellationError()
+        }
+        _ = try await writer.append(NewMessage(tenantID: conversation.tenantID, conversationID: conversation.id, senderType: .bot,
+                                               senderID: nil, kind: .text, body: answer, clientID: stream.id, flag: flagged))
+        return .answered
+    }
+
+    static func flag(_ verdict: WordVerdict) -> WordFlag? {
+        var seen = Set<UUID>()
+        let flagged = verdict.matches.filter { $0.action == .flag && seen.insert($0.ruleID).inserted }
+        guard !flagged.isEmpty else { return nil }
+        var categories: [String] = []
+        for match in flagged where !categories.contains(match.category) { categories.append(match.category) }
+        return WordFlag(ruleIDs: flagged.map(\.ruleID), categories: categories)
+    }
+
+    /// Whether `text` holds one of `keywords`, both folded as sensitive words are (width, case,
+    /// traditional characters, spaces and punctuation between characters).
+    static func asksForPerson(_ text: String, keywords: [String]) -> Bool {
+        let folded = WordNormalizer.standard.keyText(of: text)
+        return keywords.contains { keyword in
+            let key = WordNormalizer.standard.keyText(of: keyword)
+            return !key.isEmpty && folded.contains(key)
+        }
+    }
+
+    /// The provider's view of the conversation: the prompt, then the latest turns that fit.
+    static func turns(_ history: [Message], prompt: String) -> [ChatTurn] {
+        var turns: [ChatTurn] = []
+        var budget = contextCharacters
+        for message in history.reversed() where message.kind == .text {
+            let role: ChatTurn.Role
+            switch message.senderType {
+            case .visitor: role = .user
+            case .bot, .agent: role = .assistant
+            case .system: continue
+            }
+            budget -= message.body.count
+            if budget < 0, !turns.isEmpty { break }
+            turns.append(ChatTurn(role, message.body))
+        }
+        let system = prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? defaultPrompt : prompt
+        return [ChatTurn(.system, system)] + turns.reversed()
+    }
+
+    static func botTurns(_ conversationID: UUID, in tx: TenantTransaction) async throws -> Int {
+        for try await count in try await tx.query("""
+            SELECT count(*)::int FROM messages WHERE conversation_id = \(conversationID) AND sender_type = 'bot'
+            """).decode(Int.self) {
+            return count
+        }
+        return 0
+    }
+}
+
+/// One answer as it streams: what of it is settled is checked against the tenant's words and
+/// forwarded, masked, to the conversation's sockets on this node.
+final class BotStream: Sendable {
+    /// The answer contains a word that blocks it.
+    struct Blocked: Error {}
+
+    let conversationID: UUID
+    let id: String
+    let hub: Hub
+    let matcher: WordMatcher?
+    /// The answer so far, how many of its scalars are settled and shown, and how many scalars
+    /// of the masked text those made.
+    private let state = Mutex((text: "", settled: 0, shownMasked: 0))
+
+    init(conversationID: UUID, id: String, hub: Hub, matcher: WordMatcher?) {
+        self.conversationID = conversationID
+        self.id = id
+        self.hub = hub
+        self.matcher = matcher
+    }
+
+    var hasShown: Bool { state.withLock { $0.shownMasked > 0 } }
+
+    /// Takes the next piece of the answer; forwards what is now settled, masked.
+    func received(_ delta: String) throws {
+        let forward: String? = try state.withLock { state in
+            state.text += delta
+            guard let matcher else {
+                state.shownMasked += delta.unicodeScalars.count
+                return delta
+            }
+            let (verdict, settled) = matcher.checkSettled(state.text, sender: .bot)
+            if verdict.action == .block { throw Blocked() }
+            guard settled > state.settled, let masked = verdict.text else { return nil }
+            state.settled = settled
+            // Settled text never changes, so what was shown is a prefix of its masked form.
+            let fresh = String(String.UnicodeScalarView(masked.unicodeScalars.dropFirst(state.shownMasked)))
+            state.shownMasked = masked.unicodeScalars.count
+            return fresh
+        }
+        if let forward, !forward.isEmpty {
+            hub.broadcast(.botDelta(conversationID: conversationID, streamID: id, delta: forward), conversationID: conversationID)
+        }
+    }
+
+    /// Tells the sockets that what they were shown of this answer is gone.
+    func withdraw(reason: String) {
+        guard hasShown else { return }
+        hub.broadcast(.botWithdrawn(conversationID: conversationID, streamID: id, reason: reason), conversationID: conversationID)
+    }
+}

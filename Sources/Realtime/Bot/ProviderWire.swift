@@ -1,0 +1,101 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Each provider kind's wire format: the streaming request it is sent, and what each of its
+/// server-sent events means. Nothing else in the bot knows one format from another.
+enum ProviderWire {
+    /// What one event of a stream says.
+    enum Piece: Equatable {
+        /// More of the answer.
+        case delta(String)
+        /// The answer is complete.
+        case done
+        /// The provider reported an error inside the stream.
+        case failed(String)
+        /// Nothing for us (keep-alives, metadata).
+        case nothing
+    }
+
+    /// The streaming request for `turns`. `user` names the visitor to providers that want one.
+    static func request(for provider: BotProvider, turns: [ChatTurn], user: String) throws -> HTTPClientRequest {
+        let (url, headers, body) = parts(for: provider, turns: turns, user: user)
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+        return request
+    }
+
+    /// The request's URL, its credential header, and its JSON body.
+    static func parts(for provider: BotProvider, turns: [ChatTurn], user: String) -> (url: String, headers: [(String, String)], body: [String: Any]) {
+        let base = provider.baseURL.hasSuffix("/") ? String(provider.baseURL.dropLast()) : provider.baseURL
+        switch provider.kind {
+        case .openAICompatible:
+            var body = chatBody(provider, turns)
+            body["model"] = provider.model
+            return (base + "/chat/completions", provider.apiKey.map { [("Authorization", "Bearer \($0)")] } ?? [], body)
+        case .azureOpenAI:
+            let deployment = provider.deployment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? provider.deployment
+            let version = provider.apiVersion.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? provider.apiVersion
+            return (base + "/openai/deployments/\(deployment)/chat/completions?api-version=\(version)",
+                    provider.apiKey.map { [("api-key", $0)] } ?? [], chatBody(provider, turns))
+        case .dify:
+            // A Dify app holds its own prompt and knowledge; it is sent the conversation as one
+            // query (earlier turns first), since Kefu keeps no Dify conversation ids.
+            let earlier = turns.dropLast().filter { $0.role != .system }.map { "\($0.role == .user ? "Visitor" : "Assistant"): \($0.content)" }
+            let query = (earlier + [turns.last?.content ?? ""]).joined(separator: "\n")
+            let body: [String: Any] = ["inputs": [String: String](), "query": query, "response_mode": "streaming", "conversation_id": "", "user": user]
+            return (base + "/chat-messages", provider.apiKey.map { [("Authorization", "Bearer \($0)")] } ?? [], body)
+        }
+    }
+
+    private static func chatBody(_ provider: BotProvider, _ turns: [ChatTurn]) -> [String: Any] {
+        [
+            "messages": turns.map { ["role": $0.role.rawValue, "content": $0.content] },
+            "stream": true,
+            "temperature": provider.temperature,
+            "max_tokens": provider.maxTokens,
+        ]
+    }
+
+    /// What `event` says, in `kind`'s format.
+    static func piece(_ event: ServerSentEvents.Event, kind: BotProvider.Kind) -> Piece {
+        let data = event.data
+        switch kind {
+        case .openAICompatible, .azureOpenAI:
+            if data.trimmingCharacters(in: .whitespaces) == "[DONE]" { return .done }
+            guard let object = json(data) else { return data.isEmpty ? .nothing : .failed("unreadable event: \(data.prefix(200))") }
+            if let error = object["error"] as? [String: Any] { return .failed(error["message"] as? String ?? "error") }
+            guard let choice = (object["choices"] as? [[String: Any]])?.first else { return .nothing }
+            if let content = (choice["delta"] as? [String: Any])?["content"] as? String, !content.isEmpty { return .delta(content) }
+            return .nothing
+        case .dify:
+            guard let object = json(data) else { return data.isEmpty ? .nothing : .failed("unreadable event: \(data.prefix(200))") }
+            switch object["event"] as? String {
+            case "message", "agent_message":
+                guard let answer = object["answer"] as? String, !answer.isEmpty else { return .nothing }
+                return .delta(answer)
+            case "message_end": return .done
+            case "error": return .failed(object["message"] as? String ?? "error")
+            default: return .nothing
+            }
+        }
+    }
+
+    /// The message of an error answer's body (`{"error":{"message":…}}`, Dify's `{"message":…}`).
+    static func errorMessage(_ body: ByteBuffer) -> String {
+        let text = String(buffer: body)
+        guard let object = json(text) else { return String(text.prefix(300)) }
+        if let error = object["error"] as? [String: Any], let message = error["message"] as? String { return message }
+        if let message = object["message"] as? String { return message }
+        return String(text.prefix(300))
+    }
+
+    private static func json(_ text: String) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+    }
+}

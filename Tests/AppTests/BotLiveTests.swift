@@ -1,0 +1,227 @@
+import Foundation
+import HTTPTypes
+import Testing
+import TestSupport
+
+/// The bot end to end: a real `kefu serve` and a local provider speaking the real wire format
+/// (`FakeLLMServer`). Providers are managed without their key ever coming back; a bot-first
+/// widget's conversations are answered in streamed frames and stored once; the bot hands over
+/// with a reason, stops when a person takes over, and never shows a masked or blocked word.
+@Suite(.serialized) struct BotLiveTests {
+    static let key = "sk-test-0123456789abcdefWXYZ"
+
+    /// A provider on `llm` (the tenant's default) and the acme widget set to bot-first.
+    static func setUp(_ harness: RealtimeHarness, _ llm: FakeLLMServer, _ extra: [String: Any] = [:]) async throws -> (boss: String, providerID: String) {
+        let boss = try await harness.token(email: "boss@acme.example")
+        var fields: [String: Any] = ["name": "Fake", "kind": "openai-compatible", "baseUrl": llm.openAIBase, "model": "fake-model",
+                                     "apiKey": key, "isDefault": true, "firstTokenTimeoutMs": 1000, "totalTimeoutMs": 8000]
+        fields.merge(extra) { $1 }
+        let created = try await harness.request(.post, "/api/v1/llm/providers", fields, token: boss)
+        #expect(created.status == .created, "\(created.text)")
+        let widgets = try await harness.request(.get, "/api/v1/widgets", token: boss)
+        let widgetID = try #require((widgets.json["items"] as? [[String: Any]])?.first?["id"] as? String)
+        let enabled = try await harness.request(.patch, "/api/v1/widgets/\(widgetID)", ["bot": ["enabled": true]], token: boss)
+        #expect((enabled.json["bot"] as? [String: Any])?["enabled"] as? Bool == true, "\(enabled.text)")
+        return (boss, try #require(created.json["id"] as? String))
+    }
+
+    @Test func providersKeepTheirKeyToThemselvesAndATestMakesARealRoundTrip() async throws {
+        try await FakeLLMServer.with { llm in
+            try await RealtimeHarness.with { harness in
+                let (boss, id) = try await Self.setUp(harness, llm)
+                let read = try await harness.request(.get, "/api/v1/llm/providers/\(id)", token: boss)
+                #expect(read.json["apiKeyLast4"] as? String == "WXYZ" && read.json["hasApiKey"] as? Bool == true)
+                let list = try await harness.request(.get, "/api/v1/llm/providers", token: boss)
+                for text in [read.text, list.text] { #expect(!text.contains(Self.key) && !text.contains("0123456789")) }
+                let audit = try await harness.sql("SELECT changes::text FROM audit_log WHERE action LIKE 'llm_provider.%'")
+                #expect(!audit.isEmpty && !audit.description.contains("0123456789"), "the key is never audited")
+                let stored = try await harness.sql("SELECT api_key_last4, api_key_sealed IS NOT NULL FROM llm_providers")
+                #expect(stored.first?.first == "WXYZ")
+
+                let test = try await harness.request(.post, "/api/v1/llm/providers/\(id)/test", token: boss)
+                #expect(test.json["ok"] as? Bool == true && (test.json["firstTokenMs"] as? Int) != nil, "\(test.text)")
+                #expect(llm.requests.last?.authorization == "Bearer \(Self.key)")
+                #expect(llm.requests.last?.body["model"] as? String == "fake-model")
+
+                let broken = try await harness.request(.patch, "/api/v1/llm/providers/\(id)", ["baseUrl": "http://127.0.0.1:1/v1"], token: boss)
+                #expect(broken.status == .ok)
+                let failing = try await harness.request(.post, "/api/v1/llm/providers/\(id)/test", token: boss)
+                #expect(failing.json["ok"] as? Bool == false && (failing.json["error"] as? String)?.isEmpty == false, "\(failing.text)")
+
+                let invalid = try await harness.request(.post, "/api/v1/llm/providers", ["name": "x", "kind": "openai-compatible", "baseUrl": "ftp://x",
+                                                                                       "temperature": 3], token: boss)
+                #expect(invalid.status.code == 422)
+                let fields = Set((invalid.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+                #expect(fields == ["baseUrl", "model", "temperature"], "\(invalid.text)")
+                let agent = try await harness.token(email: "agent@acme.example")
+                #expect(try await harness.request(.get, "/api/v1/llm/providers", token: agent).status == .forbidden)
+            }
+        }
+    }
+
+    @Test func aBotFirstConversationIsAnsweredInStreamedFramesAndStoredOnce() async throws {
+        try await FakeLLMServer.with { llm in
+            try await RealtimeHarness.with { harness in
+                _ = try await Self.setUp(harness, llm)
+                let (agent, _) = try await harness.agent(token: try await harness.token(email: "agent@acme.example"))
+                let (visitor, welcome) = try await harness.visitorHello()
+                #expect((welcome["widget"] as? [String: Any])?["bot"] as? Bool == true)
+                try await visitor.send(["type": "send", "clientId": "v-1", "text": "你好，营业时间是？", "ref": "s1"])
+                let ack = try await visitor.next("ack")
+                let conversationID = try #require(ack["conversationId"] as? String)
+
+                var streamed = ""
+                var streamID: String?
+                var answer: [String: Any]?
+                while answer == nil {
+                    let frame = try #require(try await visitor.next())
+                    switch frame["type"] as? String {
+                    case "stream":
+                        streamID = frame["streamId"] as? String
+                        streamed += frame["delta"] as? String ?? ""
+                    case "message":
+                        let message = frame["message"] as? [String: Any]
+                        if message?["senderType"] as? String == "bot" { answer = message }
+                    default: break
+                    }
+                }
+                let text = "您好！我是客服助手，请问有什么可以帮您？"
+                #expect(answer?["text"] as? String == text)
+                #expect(streamID != nil && answer?["clientId"] as? String == streamID, "the stored answer names its stream")
+                #expect(!streamed.isEmpty && text.hasPrefix(streamed), "deltas are the answer's start: \(streamed)")
+                let stored = try await harness.sql("SELECT body FROM messages WHERE conversation_id = '\(conversationID)' AND sender_type = 'bot'")
+                #expect(stored == [[text]])
+                let status = try await harness.sql("SELECT status FROM conversations WHERE id = '\(conversationID)'")
+                #expect(status == [["bot"]], "the bot holds it; nobody was assigned")
+                #expect(llm.requests.last?.question == "你好，营业时间是？")
+
+                // The visitor asks for a person in words: handed over at once, with the reason.
+                try await visitor.send(["type": "send", "clientId": "v-2", "text": "请帮我转 人工"])
+                let handoff = try await visitor.nextMessage(from: "system")
+                #expect((handoff["text"] as? String)?.contains(#""reason":"keyword""#) == true, "\(handoff)")
+                let assigned = try await agent.next("conversation")
+                #expect((assigned["conversation"] as? [String: Any])?["id"] as? String == conversationID)
+                let requests = llm.requests.count
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(llm.requests.count == requests, "no provider call for a handoff keyword")
+                await visitor.close()
+                await agent.close()
+            }
+        }
+    }
+
+    @Test func everyFailureHandsOverWithItsReason() async throws {
+        try await FakeLLMServer.with { llm in
+            try await RealtimeHarness.with { harness in
+                _ = try await Self.setUp(harness, llm, ["maxBotTurns": 1])
+                // One answer allowed: the second question hands over (max-turns).
+                let (visitor, _) = try await harness.visitorHello()
+                try await visitor.send(["type": "send", "clientId": "v-1", "text": "第一个问题"])
+                _ = try await visitor.nextMessage(from: "bot")
+                try await visitor.send(["type": "send", "clientId": "v-2", "text": "第二个问题"])
+                let handoff = try await visitor.nextMessage(from: "system")
+                #expect((handoff["text"] as? String)?.contains(#""reason":"max-turns""#) == true, "\(handoff)")
+                // "Talk to a human" from the widget, while the provider is still thinking.
+                let (other, _) = try await harness.visitorHello()
+                try await other.send(["type": "send", "clientId": "v-1", "text": "[hang] 在吗"])
+                _ = try await other.next("ack")
+                try await other.send(["type": "handoff", "ref": "h"])
+                let requested = try await other.nextMessage(from: "system")
+                #expect((requested["text"] as? String)?.contains(#""reason":"requested""#) == true, "\(requested)")
+                await visitor.close()
+                await other.close()
+
+                // Five failures in a row open the provider's breaker: the sixth is not even tried.
+                for (question, reason) in [("[500] 你好", "provider-error"), ("[slow] 你好", "timeout"), ("[malformed] 你好", "provider-error"),
+                                           ("[drop] 你好", "provider-error"), ("[429] 你好", "provider-error"), ("你好", "breaker-open")] {
+                    let before = llm.requests.count
+                    let (visitor, _) = try await harness.visitorHello()
+                    try await visitor.send(["type": "send", "clientId": "v-1", "text": question])
+                    _ = try await visitor.next("ack")
+                    let handoff = try await visitor.nextMessage(from: "system")
+                    #expect((handoff["text"] as? String)?.contains(#""reason":"\#(reason)""#) == true, "\(question): \(handoff)")
+                    if reason == "breaker-open" { #expect(llm.requests.count == before) }
+                    if question.hasPrefix("[500]") { #expect(llm.requests.count == before + 3, "tried three times before the first token") }
+                    await visitor.close()
+                }
+            }
+        }
+    }
+
+    @Test func wordsAreMaskedInsideTheStreamAndABlockedAnswerIsWithdrawn() async throws {
+        try await FakeLLMServer.with { llm in
+            try await RealtimeHarness.with { harness in
+                let (boss, _) = try await Self.setUp(harness, llm)
+                _ = try await harness.request(.post, "/api/v1/words", ["pattern": "傻瓜", "action": "mask"], token: boss)
+                _ = try await harness.request(.post, "/api/v1/words", ["pattern": "代开发票", "action": "block", "category": "fraud", "senders": ["bot"]],
+                                              token: boss)
+                let (visitor, _) = try await harness.visitorHello()
+                try await visitor.send(["type": "send", "clientId": "v-1", "text": "[say:别担心，你可不是傻瓜哦，祝你今天愉快]"])
+                var streamed = ""
+                var answer: [String: Any]?
+                while answer == nil {
+                    let frame = try #require(try await visitor.next())
+                    if frame["type"] as? String == "stream" { streamed += frame["delta"] as? String ?? "" }
+                    if frame["type"] as? String == "message", (frame["message"] as? [String: Any])?["senderType"] as? String == "bot" {
+                        answer = frame["message"] as? [String: Any]
+                    }
+                }
+                #expect(!streamed.contains("傻") && !streamed.contains("瓜"), "masked characters never leave the server: \(streamed)")
+                #expect(answer?["text"] as? String == "别担心，你可不是**哦，祝你今天愉快")
+
+                try await visitor.send(["type": "send", "clientId": "v-2", "text": "[say:没问题，我们可以代开发票，请加微信]"])
+                var withdrawn = false
+                while true {
+                    let frame = try #require(try await visitor.next())
+                    if frame["type"] as? String == "streamWithdrawn" { withdrawn = true }
+                    if frame["type"] as? String == "message", let message = frame["message"] as? [String: Any] {
+                        #expect(message["senderType"] as? String != "bot", "a blocked answer is never stored")
+                        if message["senderType"] as? String == "system", (message["text"] as? String)?.contains("handoff") == true {
+                            #expect((message["text"] as? String)?.contains(#""reason":"content-blocked""#) == true)
+                            break
+                        }
+                    }
+                }
+                _ = withdrawn  // shown only if some of it had settled before the word arrived
+                let bots = try await harness.sql("SELECT count(*)::text FROM messages WHERE sender_type = 'bot'")
+                #expect(bots == [["1"]])
+                await visitor.close()
+            }
+        }
+    }
+
+    @Test func aPersonTakingOverStopsTheBotAtOnceAndPeopleAreNeverSlowedByIt() async throws {
+        try await FakeLLMServer.with { llm in
+            try await RealtimeHarness.with { harness in
+                let (boss, _) = try await Self.setUp(harness, llm, ["totalTimeoutMs": 60000, "firstTokenTimeoutMs": 60000])
+                let agentToken = try await harness.token(email: "agent@acme.example")
+                let (agent, _) = try await harness.agent(token: agentToken)
+                let (visitor, _) = try await harness.visitorHello()
+                try await visitor.send(["type": "send", "clientId": "v-1", "text": "[hang] 你好"])
+                let conversationID = try #require(try await visitor.next("ack")["conversationId"] as? String)
+
+                // While the provider hangs, a visitor of a widget without the bot is answered as always.
+                let plain = try await harness.request(.post, "/api/v1/widgets", ["name": "Plain", "allowedOrigins": [RealtimeHarness.origin]], token: boss)
+                let plainKey = try #require(plain.json["publicKey"] as? String)
+                let other = try await harness.visitor(key: plainKey)
+                try await other.send(["type": "hello", "v": 1])
+                _ = try await other.next("welcome")
+                let started = ContinuousClock.now
+                try await other.send(["type": "send", "clientId": "p-1", "text": "有人吗"])
+                _ = try await other.next("ack")
+                #expect(ContinuousClock.now - started < .seconds(2))
+
+                try await agent.send(["type": "accept", "conversationId": conversationID, "ref": "a"])
+                _ = try await agent.next("ok")
+                try await Task.sleep(for: .milliseconds(500))
+                let status = try await harness.sql("SELECT status FROM conversations WHERE id = '\(conversationID)'")
+                #expect(status == [["open"]])
+                let bots = try await harness.sql("SELECT count(*)::text FROM messages WHERE sender_type = 'bot'")
+                #expect(bots == [["0"]], "the bot never talks over a person")
+                await visitor.close()
+                await other.close()
+                await agent.close()
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+"""The bot as people meet it: a bot-first widget answers a visitor with a reply that grows as the
+provider writes it, the visitor can ask for a person, and an agent sees the conversation with the
+bot and takes it over."""
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import expect
+
+from fake_llm import FakeLLM
+from harness import identify, messages, open_widget, screenshot, sign_in
+
+ANSWER = "Our store opens at 9 am and closes at 9 pm every day. Is there anything else I can help you with?"
+
+
+def test_a_bot_first_widget_streams_its_answer_and_hands_over_to_a_person(kefu, owner, widget, site, standby, contexts):
+    llm = FakeLLM(ANSWER)
+    provider = owner.call("POST", "/api/v1/llm/providers", {
+        "name": "Fake", "kind": "openai-compatible", "baseUrl": llm.base_url, "model": "fake", "isDefault": True,
+        "firstTokenTimeoutMs": 5000, "totalTimeoutMs": 20000})
+    owner.call("PATCH", f"/api/v1/widgets/{widget['id']}", {"bot": {"enabled": True}})
+    try:
+        visitor = contexts().new_page()
+        visitor.goto(site.page("/", "Northwind Outfitters"))
+        name = f"Mei {uuid.uuid4().hex[:6]}"
+        identify(visitor, name)
+        panel = open_widget(visitor)
+        box = panel.get_by_role("textbox", name="Message")
+        box.fill("When are you open?")
+        box.press("Enter")
+        # The answer grows in place, then stays as the stored message.
+        expect(panel.get_by_text(re.compile("^Our store opens"))).to_be_visible()
+        expect(panel.locator(".kp-streaming")).to_have_count(1)
+        expect(panel.get_by_text(ANSWER, exact=True)).to_be_visible()
+        expect(panel.locator(".kp-streaming")).to_have_count(0)
+        expect(panel.get_by_text("You're chatting with")).to_be_visible()
+        screenshot(visitor, "widget-bot-en")
+
+        agent = contexts().new_page()
+        sign_in(agent, kefu.url, kefu.password)
+        agent.get_by_role("link", name=re.compile("^With the bot")).click()
+        row = agent.get_by_role("link", name=re.compile(re.escape(name)))
+        expect(row).to_be_visible()
+        row.click()
+        expect(messages(agent)).to_contain_text(ANSWER)
+        expect(agent.get_by_text(re.compile("^The bot is answering this visitor"))).to_be_visible()
+        expect(agent.get_by_role("button", name="Take over")).to_be_visible()
+        screenshot(agent, "workspace-bot-en")
+
+        # The visitor asks for a person: handed over, and (the owner being online) assigned.
+        panel.get_by_role("button", name="Talk to a human").click()
+        expect(panel.get_by_text("Connecting you with a member of our team…")).to_be_visible()
+        expect(messages(agent)).to_contain_text("The visitor asked for a person; the bot handed over")
+        expect(agent.get_by_role("button", name="Resolve")).to_be_visible()
+        expect(panel.get_by_text("You're chatting with")).to_have_count(0)
+    finally:
+        owner.call("PATCH", f"/api/v1/widgets/{widget['id']}", {"bot": {"enabled": False}})
+        owner.call("DELETE", f"/api/v1/llm/providers/{provider['id']}")
+        llm.close()
