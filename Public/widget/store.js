@@ -172,6 +172,7 @@ export class VisitorStore extends EventTarget {
     state.visitorId = frame.visitorId;
     state.widget = { ...state.widget, ...frame.widget };
     this.helloProfile = null;
+    state.stream = null; // an answer cut by the reconnect arrives whole, from history
     const conversation = frame.conversation;
     const dismissed = this.load("dismissed");
     if (conversation && conversation.id !== dismissed) {
@@ -230,6 +231,8 @@ export class VisitorStore extends EventTarget {
     const state = this.state;
     state.conversation = { ...state.conversation, ...conversation };
     if (conversation.status !== "resolved") state.fresh = false;
+    // Taken over or handed over: no half answer stays on screen (the stored one comes as a message).
+    if (conversation.status !== "bot") state.stream = null;
     if (conversation.status !== "queued") state.queuePosition = null;
     state.agentReadSeq = Math.max(state.agentReadSeq, conversation.agentReadSeq ?? 0);
     state.visitorReadSeq = Math.max(state.visitorReadSeq, conversation.visitorReadSeq ?? 0);

@@ -15,6 +15,8 @@ public enum RealtimeError: Error, Sendable, Equatable {
     case wordFlagNotFound
     /// Only from the LLM provider routes (REST).
     case botProviderNotFound
+    /// Only from the knowledge routes (REST): no such document or FAQ entry.
+    case knowledgeNotFound
     case shuttingDown
     /// Too much work queued here to answer within bounds: resend after `retryAfterMilliseconds`.
     case overloaded(retryAfterMilliseconds: Int)
@@ -39,7 +41,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .teamNotFound: "team-not-found"
         case .attachmentNotFound: "attachment-not-found"
         case .widgetNotFound: "widget-not-found"
-        case .wordRuleNotFound, .wordFlagNotFound, .botProviderNotFound: "not-found"
+        case .wordRuleNotFound, .wordFlagNotFound, .botProviderNotFound, .knowledgeNotFound: "not-found"
         case .shuttingDown: "shutting-down"
         case .overloaded: "overloaded"
         case .unavailable: "unavailable"
@@ -65,6 +67,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .wordRuleNotFound: "no such rule in this tenant"
         case .wordFlagNotFound: "no such flagged message in this tenant"
         case .botProviderNotFound: "no such LLM provider in this tenant"
+        case .knowledgeNotFound: "no such knowledge document or FAQ entry in this tenant"
         case .shuttingDown: "This server is shutting down; reconnect and resend."
         case .overloaded: "The server is busy; resend shortly."
         case .unavailable: "The database is not answering; resend with the same clientId shortly."

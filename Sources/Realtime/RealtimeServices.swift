@@ -46,7 +46,8 @@ public struct RealtimeServices: Sendable {
         self.conversations = conversations
         let streamer = ChatStreamer(logger: logger)
         let bot = BotResponder(database: database, hub: hub, writer: writer, conversations: conversations,
-                               providers: BotProviderStore(database: database, secrets: secrets), streamer: streamer, words: words, logger: logger)
+                               providers: BotProviderStore(database: database, secrets: secrets), knowledge: KnowledgeStore(database: database),
+                               streamer: streamer, words: words, logger: logger)
         self.streamer = streamer
         self.bot = bot
         self.gateway = SocketGateway(hub: hub, writer: writer, conversations: conversations, bot: bot, authenticator: authenticator,

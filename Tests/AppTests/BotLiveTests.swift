@@ -44,7 +44,7 @@ import TestSupport
                 #expect(llm.requests.last?.body["model"] as? String == "fake-model")
 
                 let broken = try await harness.request(.patch, "/api/v1/llm/providers/\(id)", ["baseUrl": "http://127.0.0.1:1/v1"], token: boss)
-                #expect(broken.status == .ok)
+                #expect(broken.status == .ok && broken.json["hasApiKey"] as? Bool == false, "a new destination without a new key loses the key")
                 let failing = try await harness.request(.post, "/api/v1/llm/providers/\(id)/test", token: boss)
                 #expect(failing.json["ok"] as? Bool == false && (failing.json["error"] as? String)?.isEmpty == false, "\(failing.text)")
 
@@ -94,6 +94,19 @@ import TestSupport
                 let status = try await harness.sql("SELECT status FROM conversations WHERE id = '\(conversationID)'")
                 #expect(status == [["bot"]], "the bot holds it; nobody was assigned")
                 #expect(llm.requests.last?.question == "你好，营业时间是？")
+                let reply = try await harness.request(.post, "/api/v1/conversations/\(conversationID)/messages", ["text": "hi", "clientId": "a"],
+                                                      token: try await harness.token(email: "boss@acme.example"))
+                #expect(reply.status == .conflict, "nobody replies over the bot without taking over")
+
+                // Two questions in a row: the latest always gets its answer (the first gets its own
+                // when the bot had started on it; a burst read together gets one answer).
+                try await visitor.send(["type": "send", "clientId": "v-1b", "text": "[say:第一个回答] 一"])
+                try await visitor.send(["type": "send", "clientId": "v-1c", "text": "[say:第二个回答] 二"])
+                var answers: [String] = []
+                while answers.last != "第二个回答" {
+                    answers.append(try await visitor.nextMessage(from: "bot")["text"] as? String ?? "")
+                }
+                #expect(answers == ["第一个回答", "第二个回答"] || answers == ["第二个回答"], "\(answers)")
 
                 // The visitor asks for a person in words: handed over at once, with the reason.
                 try await visitor.send(["type": "send", "clientId": "v-2", "text": "请帮我转 人工"])

@@ -91,12 +91,19 @@ struct RealtimeHarness: Sendable {
     static func request(_ node: KefuProcess, _ method: HTTPRequest.Method, _ path: String, _ body: [String: Any]? = nil,
                         token: String? = nil, headers extra: HTTPFields = [:]) async throws -> Reply {
         var headers: HTTPFields = extra
-        if let token { headers[.authorization] = "Bearer \(token)" }
         var buffer: ByteBuffer?
         if let body {
             headers[.contentType] = "application/json"
             buffer = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))
         }
+        return try await request(node, method, path, body: buffer, token: token, headers: headers)
+    }
+
+    /// A request with `body` as it is (its content type in `headers`).
+    static func request(_ node: KefuProcess, _ method: HTTPRequest.Method, _ path: String, body buffer: ByteBuffer?,
+                        token: String?, headers extra: HTTPFields) async throws -> Reply {
+        var headers: HTTPFields = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
         let request = TestClient.Request(path, method: method, headers: headers, body: buffer)
         let response = try await TestClient.withClient(host: "127.0.0.1", port: node.port) { client in try await client.execute(request) }
         let text = response.body.map { String(buffer: $0) } ?? ""
@@ -111,6 +118,10 @@ struct RealtimeHarness: Sendable {
 
     func token(tenant: String = "acme", email: String) async throws -> String {
         try await Self.token(nodes[0], tenant: tenant, email: email)
+    }
+
+    func request(_ method: HTTPRequest.Method, _ path: String, raw: String, contentType: String, token: String?, node: Int = 0) async throws -> Reply {
+        try await Self.request(nodes[node], method, path, body: ByteBuffer(string: raw), token: token, headers: [.contentType: contentType])
     }
 
     func request(_ method: HTTPRequest.Method, _ path: String, _ body: [String: Any]? = nil, token: String?, node: Int = 0) async throws -> Reply {

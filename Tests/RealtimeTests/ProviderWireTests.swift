@@ -45,6 +45,17 @@ import Tenancy
         if case .failed = ProviderWire.piece(.init(data: "{oops"), kind: .openAICompatible) {} else { Issue.record("malformed JSON is a failure") }
     }
 
+    @Test func aRetryAfterIsReadSafely() {
+        #expect(ChatStreamer.retryAfter("0.1") == .milliseconds(100))
+        #expect(ChatStreamer.retryAfter("3600") == .seconds(60), "capped at a minute")
+        for bad in ["inf", "nan", "-1", "1e300x", "Wed, 21 Oct 2026 07:28:00 GMT", ""] { #expect(ChatStreamer.retryAfter(bad) == nil, "\(bad)") }
+        #expect(ChatStreamer.retryAfter("1e300") == .seconds(60))
+        #expect(ProviderWire.piece(.init(data: #"{"choices":[{"delta":{"reasoning_content":"嗯"}}]}"#), kind: .openAICompatible) == .thinking)
+        if case .failed = ProviderWire.piece(.init(data: #"{"event":"message_replace","answer":"x"}"#), kind: .dify) {} else {
+            Issue.record("Dify's moderation replacing an answer is not shown")
+        }
+    }
+
     @Test func difyRequestsAndEvents() throws {
         let provider = BotProvider(name: "d", kind: .dify, baseURL: "https://dify.example/v1", apiKey: "app-1")
         let request = try ProviderWire.request(for: provider, turns: [ChatTurn(.user, "c")], user: "visitor-1")

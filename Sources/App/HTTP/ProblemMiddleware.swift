@@ -106,7 +106,8 @@ struct ProblemMiddleware: RouterMiddleware {
     static func problem(for error: RealtimeError) -> APIError {
         let detail = error.message
         switch error {
-        case .conversationNotFound, .visitorNotFound, .agentNotFound, .teamNotFound, .attachmentNotFound, .widgetNotFound, .wordRuleNotFound, .wordFlagNotFound, .botProviderNotFound:
+        case .conversationNotFound, .visitorNotFound, .agentNotFound, .teamNotFound, .attachmentNotFound, .widgetNotFound, .wordRuleNotFound, .wordFlagNotFound, .botProviderNotFound,
+             .knowledgeNotFound:
             return .notFound(detail)
         case .forbidden: return APIError(.forbidden, code: "permission-denied", title: "Permission denied", detail: detail)
         case .invalid: return APIError(.unprocessableContent, code: "validation-failed", title: "Invalid request", detail: detail)

@@ -106,6 +106,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
                       maxBodyBytes: bodyLimit).addRoutes(to: v1)
     ConversationsController(queries: ConversationQueries(database: database), service: dependencies.realtime.conversations,
                             maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    KnowledgeController(knowledge: KnowledgeStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     VisitorsController(visitors: VisitorQueries(database: database)).addRoutes(to: v1)
     AgentsController(directory: AgentDirectory(database: database)).addRoutes(to: v1)
     WidgetConfigController(front: WidgetFront(database: database, secrets: dependencies.secrets, maximumUploadBytes: configuration.maxUploadBytes))
@@ -209,5 +210,6 @@ func openAPIDocument() -> JSONValue {
         WordFlagsController.openAPIPaths,
         WordListsController.openAPIPaths,
         BotProvidersController.openAPIPaths,
+        KnowledgeController.openAPIPaths,
     ])
 }

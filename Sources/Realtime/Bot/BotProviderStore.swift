@@ -106,6 +106,13 @@ public struct BotProviderStore: Sendable {
             let before = try await Self.load(id, lock: true, in: tx)
             var after = before
             Self.apply(fields, to: &after)
+            // The key goes only where it was given for: a new host or kind without a new key
+            // loses it (else anyone with llm.manage could send it to a server of their own).
+            var fields = fields
+            if fields.apiKey == nil, before.hasAPIKey, Self.destination(after) != Self.destination(before) {
+                fields.apiKey = .some(nil)
+                after.apiKey = nil
+            }
             try BotProviderValidation.validate(after, fields: fields)
             try await Self.checkFallback(after, in: tx)
             if after.isDefault, !before.isDefault { try await tx.query("UPDATE llm_providers SET is_default = false WHERE is_default") }
@@ -183,6 +190,12 @@ public struct BotProviderStore: Sendable {
         if let maxConcurrent = fields.maxConcurrent { provider.maxConcurrent = maxConcurrent }
         if let rate = fields.requestsPerMinute { provider.requestsPerMinute = rate }
         if let isDefault = fields.isDefault { provider.isDefault = isDefault }
+    }
+
+    /// Where a provider's requests go: its kind, scheme, host and port.
+    static func destination(_ provider: BotProvider) -> String {
+        let url = URL(string: provider.baseURL)
+        return "\(provider.kind.rawValue) \(url?.scheme?.lowercased() ?? "") \(url?.host?.lowercased() ?? "") \(url?.port.map(String.init) ?? "")"
     }
 
     static func checkFallback(_ provider: BotProvider, in tx: TenantTransaction) async throws {

@@ -19,6 +19,7 @@ public final class BotResponder: Sendable {
     let writer: MessageWriter
     let conversations: ConversationService
     let providers: BotProviderStore
+    let knowledge: KnowledgeStore
     let streamer: ChatStreamer
     let words: WordMatchers
     let logger: Logger
@@ -33,12 +34,13 @@ public final class BotResponder: Sendable {
         """
 
     public init(database: Database, hub: Hub, writer: MessageWriter, conversations: ConversationService, providers: BotProviderStore,
-                streamer: ChatStreamer, words: WordMatchers, logger: Logger) {
+                knowledge: KnowledgeStore, streamer: ChatStreamer, words: WordMatchers, logger: Logger) {
         self.database = database
         self.hub = hub
         self.writer = writer
         self.conversations = conversations
         self.providers = providers
+        self.knowledge = knowledge
         self.streamer = streamer
         self.words = words
         self.logger = logger
@@ -62,32 +64,49 @@ public final class BotResponder: Sendable {
     /// Answers until the visitor's latest message has its answer (a visitor may write again
     /// while the bot writes), or the conversation is handed over.
     private func answer(tenantID: UUID, conversationID: UUID, widget: Widget) async {
+        // The seq of the last question answered here: one written while it was being answered
+        // comes before that answer in seq, and still wants its own.
+        var answered: Int64 = 0
         for _ in 0..<5 {
             guard !Task.isCancelled else { return }
+            _ = hub.botStreams.takePending(conversationID)
+            let outcome: Outcome
             do {
                 let context = try await database.withTenant(tenantID) { tx in
                     (try await ConversationStore.load(conversationID, in: tx),
                      try await MessageLog.before(nil, conversationID: conversationID, limit: Self.contextMessages, visitorView: true, in: tx),
                      try await Self.botTurns(conversationID, in: tx))
                 }
-                guard let conversation = context.0, conversation.status == .bot,
-                      let last = context.1.last(where: { $0.kind == .text }), last.senderType == .visitor else { return }
-                let outcome = try await answerOnce(conversation, history: context.1, botTurns: context.2, question: last, widget: widget)
-                if case .handOff(let reason) = outcome {
-                    // Its own task: the status change stops this one (`Hub.changed`).
-                    hub.background.spawn { [conversations, logger] in
-                        do {
-                            try await conversations.handoff(tenantID: tenantID, conversationID: conversationID, reason: reason)
-                        } catch {
-                            logger.warning("bot handoff failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
-                        }
-                    }
+                // The question: the latest text when it is the visitor's (no answer yet), or a
+                // visitor's text newer than the question just answered.
+                let texts = context.1.filter { $0.kind == .text }
+                let question = answered == 0
+                    ? texts.last.flatMap { $0.senderType == .visitor ? $0 : nil }
+                    : texts.last { $0.senderType == .visitor && $0.seq > answered }
+                guard let conversation = context.0, conversation.status == .bot, let question else {
+                    if hub.botStreams.takePending(conversationID) { continue }
                     return
                 }
+                outcome = try await answerOnce(conversation, history: context.1, botTurns: context.2, question: question, widget: widget)
+                answered = question.seq
             } catch is CancellationError {
                 return
+            } catch where Task.isCancelled {
+                return
             } catch {
+                // Whatever went wrong (the database, the writer), the visitor is not left waiting.
                 logger.warning("bot answer failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
+                outcome = .handOff("provider-error")
+            }
+            if case .handOff(let reason) = outcome {
+                // Its own task: the status change stops this one (`Hub.changed`).
+                hub.background.spawn { [conversations, logger] in
+                    do {
+                        try await conversations.handoff(tenantID: tenantID, conversationID: conversationID, reason: reason)
+                    } catch {
+                        logger.warning("bot handoff failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
+                    }
+                }
                 return
             }
         }
@@ -105,27 +124,37 @@ public final class BotResponder: Sendable {
         }
         if Self.asksForPerson(question.body, keywords: provider.handoffKeywords) { return .handOff("keyword") }
         if botTurns >= provider.maxBotTurns { return .handOff("max-turns") }
-        let turns = Self.turns(history, prompt: provider.systemPrompt)
-        let stream = BotStream(conversationID: conversation.id, id: "bot-" + UUID().uuidString.lowercased(), hub: hub,
-                               matcher: try await words.matcher(for: conversation.tenantID))
+        // The tenant's knowledge first: a FAQ entry that clearly matches answers as it is.
+        let retrieval = try? await knowledge.search(question.body, tenantID: conversation.tenantID)
+        let chinese = question.body.unicodeScalars.contains { SearchText.isCJK($0.value) }
+        if let faq = retrieval?.faq, faq.score >= KnowledgeStore.faqThreshold {
+            return try await store(faq.entry.answer, sources: [faq.entry.questions[0]], chinese: chinese, in: conversation, id: "faq-" + UUID().uuidString.lowercased())
+        }
+        if let retrieval, retrieval.hasKnowledge, retrieval.chunks.isEmpty, retrieval.faq == nil {
+            // Nothing relevant: say so and offer a person rather than invent. Twice in a row hands over.
+            if history.last(where: { $0.senderType == .bot })?.clientID?.hasPrefix("noanswer-") == true { return .handOff("no-answer") }
+            let text = chinese ? "抱歉，我没有找到相关的信息。您可以换个说法，或点击“转人工”由客服为您解答。"
+                : "Sorry, I couldn't find anything about that. You can rephrase, or choose \"Talk to a human\" to reach our team."
+            return try await store(text, sources: [], chinese: chinese, in: conversation, id: "noanswer-" + UUID().uuidString.lowercased())
+        }
+        let turns = Self.turns(history, prompt: provider.systemPrompt, knowledge: retrieval?.chunks ?? [])
+        let matcher = try await words.matcher(for: conversation.tenantID)
+        var stream = BotStream(conversationID: conversation.id, id: "bot-" + UUID().uuidString.lowercased(), hub: hub, matcher: matcher)
         var answer: String
         do {
-            answer = try await streamer.stream(provider, turns: turns, user: conversation.visitorID.lowercased) { delta in
-                try stream.received(delta)
-            }
-        } catch let failure as BotFailure where !stream.hasShown {
-            guard let fallbackID = provider.fallbackProviderID,
-                  let fallback = try? await providers.withKey(fallbackID, tenantID: conversation.tenantID) else {
-                return .handOff(failure.handoffReason)
-            }
-            logger.info("bot provider failed; trying its fallback", metadata: ["provider": "\(provider.id)", "error": "\(failure)"])
             do {
-                answer = try await streamer.stream(fallback, turns: turns, user: conversation.visitorID.lowercased) { delta in
+                answer = try await streamer.stream(provider, turns: turns, user: conversation.visitorID.lowercased) { [stream] delta in
                     try stream.received(delta)
                 }
-            } catch let failure as BotFailure {
-                stream.withdraw(reason: failure.handoffReason)
-                return .handOff(failure.handoffReason)
+            } catch let failure as BotFailure where !stream.hasShown {
+                guard let fallbackID = provider.fallbackProviderID,
+                      let fallback = try? await providers.withKey(fallbackID, tenantID: conversation.tenantID) else { throw failure }
+                logger.info("bot provider failed; trying its fallback", metadata: ["provider": "\(provider.id)", "error": "\(failure)"])
+                // A fresh stream: nothing the first provider wrote (and held back) joins the answer.
+                stream = BotStream(conversationID: conversation.id, id: "bot-" + UUID().uuidString.lowercased(), hub: hub, matcher: matcher)
+                answer = try await streamer.stream(fallback, turns: turns, user: conversation.visitorID.lowercased) { [stream] delta in
+                    try stream.received(delta)
+                }
             }
         } catch let failure as BotFailure {
             stream.withdraw(reason: failure.handoffReason)
@@ -150,9 +179,41 @@ public final class BotResponder: Sendable {
             stream.withdraw(reason: "taken-over")
             throw CancellationError()
         }
+        let titles = (retrieval?.chunks ?? []).map(\.title).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        // A person may have taken over on another node a moment ago: never store over them.
+        guard try await stillWithBot(conversation) else {
+            stream.withdraw(reason: "taken-over")
+            throw CancellationError()
+        }
         _ = try await writer.append(NewMessage(tenantID: conversation.tenantID, conversationID: conversation.id, senderType: .bot,
-                                               senderID: nil, kind: .text, body: answer, clientID: stream.id, flag: flagged))
+                                               senderID: nil, kind: .text, body: answer + Self.sourcesLine(titles, chinese: chinese),
+                                               clientID: stream.id, flag: flagged))
         return .answered
+    }
+
+    /// Stores an answer that needs no provider (a FAQ entry's, or "not found"), after the
+    /// tenant's words have seen it as bot output.
+    private func store(_ text: String, sources: [String], chinese: Bool, in conversation: Conversation, id: String) async throws -> Outcome {
+        let body = text + Self.sourcesLine(sources, chinese: chinese)
+        let verdict = try await words.matcher(for: conversation.tenantID)?.check(body, sender: .bot)
+        if verdict?.action == .block { return .handOff("content-blocked") }
+        guard !Task.isCancelled, try await stillWithBot(conversation) else { throw CancellationError() }
+        _ = try await writer.append(NewMessage(tenantID: conversation.tenantID, conversationID: conversation.id, senderType: .bot, senderID: nil,
+                                               kind: .text, body: verdict?.text ?? body, clientID: id, flag: verdict.flatMap(Self.flag)))
+        return .answered
+    }
+
+    /// Whether the bot still holds `conversation` (read just before its answer is stored).
+    private func stillWithBot(_ conversation: Conversation) async throws -> Bool {
+        try await database.withTenant(conversation.tenantID) { tx in
+            try await ConversationStore.load(conversation.id, in: tx)?.status == .bot
+        }
+    }
+
+    /// The answer's sources, named at its end (titles of documents, or the FAQ's question).
+    static func sourcesLine(_ titles: [String], chinese: Bool) -> String {
+        guard !titles.isEmpty else { return "" }
+        return chinese ? "\n\n来源：" + titles.joined(separator: "、") : "\n\nSources: " + titles.joined(separator: "; ")
     }
 
     static func flag(_ verdict: WordVerdict) -> WordFlag? {
@@ -175,7 +236,7 @@ public final class BotResponder: Sendable {
     }
 
     /// The provider's view of the conversation: the prompt, then the latest turns that fit.
-    static func turns(_ history: [Message], prompt: String) -> [ChatTurn] {
+    static func turns(_ history: [Message], prompt: String, knowledge: [Retrieval.Chunk] = []) -> [ChatTurn] {
         var turns: [ChatTurn] = []
         var budget = contextCharacters
         for message in history.reversed() where message.kind == .text {
@@ -189,7 +250,14 @@ public final class BotResponder: Sendable {
             if budget < 0, !turns.isEmpty { break }
             turns.append(ChatTurn(role, message.body))
         }
-        let system = prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? defaultPrompt : prompt
+        var system = prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? defaultPrompt : prompt
+        if !knowledge.isEmpty {
+            system += "\n\nAnswer from the company's knowledge below. If it does not hold the answer, say so and offer to connect "
+                + "the visitor with a human agent; never invent.\n"
+            for (index, chunk) in knowledge.enumerated() {
+                system += "\n[\(index + 1)] \(chunk.title)" + (chunk.heading == chunk.title ? "" : " — \(chunk.heading)") + "\n\(chunk.text)\n"
+            }
+        }
         return [ChatTurn(.system, system)] + turns.reversed()
     }
 

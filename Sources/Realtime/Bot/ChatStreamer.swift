@@ -48,6 +48,8 @@ public final class ChatStreamer: Service, Sendable {
     static let breakerThreshold = 5
     static let breakerOpenFor: Duration = .seconds(30)
     static let retries = 2
+    /// Longest answer taken (some providers ignore `max_tokens`).
+    static let maximumAnswerBytes = 64 << 10
 
     private struct ProviderState {
         var consecutiveFailures = 0
@@ -57,7 +59,8 @@ public final class ChatStreamer: Service, Sendable {
         var requestsThisMinute = 0
     }
 
-    private let clients = Mutex<[Int: HTTPClient]>([:])
+    /// The clients by connect timeout; nil once stopping (no new request starts then).
+    private let clients = Mutex<[Int: HTTPClient]?>([:])
     private let states = Mutex<[UUID: ProviderState]>([:])
     let logger: Logger
 
@@ -67,9 +70,9 @@ public final class ChatStreamer: Service, Sendable {
 
     public func run() async throws {
         try? await gracefulShutdown()
-        let all = clients.withLock { clients in
-            defer { clients = [:] }
-            return Array(clients.values)
+        let all: [HTTPClient] = clients.withLock { clients in
+            defer { clients = nil }
+            return clients.map { Array($0.values) } ?? []
         }
         for client in all { try? await client.shutdown() }
     }
@@ -162,7 +165,7 @@ public final class ChatStreamer: Service, Sendable {
     private func attempt(_ provider: BotProvider, turns: [ChatTurn], user: String, deadline: ContinuousClock.Instant,
                          started: FirstToken, onDelta: @escaping @Sendable (String) async throws -> Void) async throws -> String {
         let request = try ProviderWire.request(for: provider, turns: turns, user: user)
-        let client = client(connectTimeout: provider.connectTimeout)
+        guard let client = client(connectTimeout: provider.connectTimeout) else { throw BotFailure.provider("the server is shutting down") }
         let firstTokenBy = ContinuousClock.now + provider.firstTokenTimeout
         return try await withThrowingTaskGroup(of: String.self) { group in
             group.addTask {
@@ -195,7 +198,7 @@ public final class ChatStreamer: Service, Sendable {
             let failure = BotFailure.provider("HTTP \(response.status.code): \(ProviderWire.errorMessage(body))")
             // Rate limits and server errors may pass; a refused key or a bad request will not.
             guard response.status.code == 429 || response.status.code >= 500 else { throw failure }
-            throw Retryable(failure: failure, retryAfter: response.headers.first(name: "Retry-After").flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) })
+            throw Retryable(failure: failure, retryAfter: retryAfter(response.headers.first(name: "Retry-After")))
         }
         var parser = ServerSentEvents()
         var answer = ""
@@ -204,11 +207,15 @@ public final class ChatStreamer: Service, Sendable {
             case .delta(let text):
                 started.mark()
                 answer += text
+                if answer.utf8.count > Self.maximumAnswerBytes { throw BotFailure.provider("the answer is longer than \(Self.maximumAnswerBytes) bytes") }
                 do {
                     try await onDelta(text)
                 } catch {
                     throw DeltaRefused(error: error)
                 }
+            case .thinking:
+                // A reasoning model's thinking: the provider is answering, though nothing is shown.
+                started.mark()
             case .done:
                 return true
             case .failed(let message):
@@ -243,16 +250,26 @@ public final class ChatStreamer: Service, Sendable {
         return answer
     }
 
+    /// A `Retry-After` header's wait: seconds (a number, finite, at most a minute); an HTTP date
+    /// or anything else is ignored and the usual backoff applies.
+    static func retryAfter(_ value: String?) -> Duration? {
+        guard let value, let seconds = Double(value.trimmingCharacters(in: .whitespaces)), seconds.isFinite, seconds >= 0 else { return nil }
+        return .milliseconds(Int(min(seconds, 60) * 1000))
+    }
+
     /// One HTTP client per connect timeout in use (providers share them), created on first use.
-    private func client(connectTimeout: Duration) -> HTTPClient {
+    private func client(connectTimeout: Duration) -> HTTPClient? {
         let milliseconds = connectTimeout.wholeMilliseconds
         return clients.withLock { clients in
-            if let client = clients[milliseconds] { return client }
+            guard clients != nil else { return nil }
+            if let client = clients?[milliseconds] { return client }
             var configuration = HTTPClient.Configuration()
             configuration.timeout = .init(connect: .milliseconds(Int64(milliseconds)))
-            configuration.connectionPool = .init(idleTimeout: .seconds(60))
+            // As many connections per provider as its concurrency limit allows (the default 8
+            // would queue the rest until their first-token timeout).
+            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1000)
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-            clients[milliseconds] = client
+            clients?[milliseconds] = client
             return client
         }
     }

@@ -12,6 +12,8 @@ enum ProviderWire {
         case delta(String)
         /// The answer is complete.
         case done
+        /// A reasoning model's thinking (`reasoning_content`): not shown, but the provider is busy.
+        case thinking
         /// The provider reported an error inside the stream.
         case failed(String)
         /// Nothing for us (keep-alives, metadata).
@@ -71,7 +73,9 @@ enum ProviderWire {
             guard let object = json(data) else { return data.isEmpty ? .nothing : .failed("unreadable event: \(data.prefix(200))") }
             if let error = object["error"] as? [String: Any] { return .failed(error["message"] as? String ?? "error") }
             guard let choice = (object["choices"] as? [[String: Any]])?.first else { return .nothing }
-            if let content = (choice["delta"] as? [String: Any])?["content"] as? String, !content.isEmpty { return .delta(content) }
+            let delta = choice["delta"] as? [String: Any]
+            if let content = delta?["content"] as? String, !content.isEmpty { return .delta(content) }
+            if let thinking = delta?["reasoning_content"] as? String, !thinking.isEmpty { return .thinking }
             return .nothing
         case .dify:
             guard let object = json(data) else { return data.isEmpty ? .nothing : .failed("unreadable event: \(data.prefix(200))") }
@@ -80,6 +84,8 @@ enum ProviderWire {
                 guard let answer = object["answer"] as? String, !answer.isEmpty else { return .nothing }
                 return .delta(answer)
             case "message_end": return .done
+            // Dify's own output moderation replaced the answer: it is not to be shown.
+            case "message_replace": return .failed("the answer was replaced by the provider's moderation")
             case "error": return .failed(object["message"] as? String ?? "error")
             default: return .nothing
             }
@@ -88,11 +94,12 @@ enum ProviderWire {
 
     /// The message of an error answer's body (`{"error":{"message":…}}`, Dify's `{"message":…}`).
     static func errorMessage(_ body: ByteBuffer) -> String {
-        let text = String(buffer: body)
-        guard let object = json(text) else { return String(text.prefix(300)) }
-        if let error = object["error"] as? [String: Any], let message = error["message"] as? String { return message }
-        if let message = object["message"] as? String { return message }
-        return String(text.prefix(300))
+        // Only a provider's JSON error is repeated: any other body (an internal page reached by a
+        // misconfigured URL, say) stays unread by the administrator.
+        guard let object = json(String(buffer: body)) else { return "no JSON error body" }
+        if let error = object["error"] as? [String: Any], let message = error["message"] as? String { return String(message.prefix(300)) }
+        if let message = object["message"] as? String { return String(message.prefix(300)) }
+        return "no error message"
     }
 
     private static func json(_ text: String) -> [String: Any]? {

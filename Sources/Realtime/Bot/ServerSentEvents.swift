@@ -11,6 +11,7 @@ struct ServerSentEvents {
         var id: String?
     }
 
+    static let maximumLine = 1 << 20
     private var line: [UInt8] = []
     private var afterCR = false
     /// Whether a line has ended yet: a byte order mark is dropped from the first one only.
@@ -31,7 +32,8 @@ struct ServerSentEvents {
                 try endLine(dispatch)
             default:
                 afterCR = false
-                line.append(byte)
+                // A line longer than a megabyte is no provider's event: cut, so memory stays bounded.
+                if line.count < Self.maximumLine { line.append(byte) }
             }
         }
     }

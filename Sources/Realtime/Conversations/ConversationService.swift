@@ -53,6 +53,7 @@ public struct ConversationService: Sendable {
     static func checkReply(_ conversation: Conversation, note: Bool, by principal: Principal) throws(RealtimeError) {
         guard principal.has(.conversationsReply) else { throw .forbidden("Replying needs conversations.reply.") }
         guard !note else { return }
+        guard conversation.status != .bot else { throw .conflict("The bot is answering; take the conversation over first.") }
         guard conversation.assigneeID == principal.userID || principal.has(.conversationsAssign) else {
             throw .forbidden("Only the assigned agent (or a supervisor) replies; add a note instead.")
         }

@@ -147,6 +147,19 @@ public struct WordNormalizer: @unchecked Sendable {
         return .scalar(entry)
     }
 
+    /// `text` folded one scalar at a time, for search: `nil` stands for a separator (a space,
+    /// punctuation, a symbol); ignorables are dropped.
+    public func foldedScalars(_ text: String, _ body: (Unicode.Scalar?) -> Void) {
+        for scalar in text.unicodeScalars {
+            switch fold(scalar.value) {
+            case .ignored: continue
+            case .separator: body(nil)
+            case .scalar(let value): body(Unicode.Scalar(value))
+            case .expansion(let index): for value in expansions[index] { body(Unicode.Scalar(value)) }
+            }
+        }
+    }
+
     /// A pattern as the matcher sees it: folded, separators and ignorables dropped. Two patterns
     /// with the same key are the same rule (`敏感` and `敏 感`, `ＳＥＸ` and `sex`).
     public func key(of pattern: String) -> [UInt32] {

@@ -1,0 +1,83 @@
+import Foundation
+import PostgresNIO
+import Tenancy
+
+/// What the tenant's knowledge says to a question: the best FAQ entry (with how sure the match
+/// is) and the best document chunks, ranked.
+public struct Retrieval: Sendable, Equatable {
+    public struct Chunk: Sendable, Equatable {
+        public let documentID: UUID
+        public let title: String
+        public let heading: String
+        public let text: String
+        public let rank: Double
+    }
+
+    public struct FAQMatch: Sendable, Equatable {
+        public let entry: FAQEntry
+        /// The share of terms the question and the entry's closest variant have in common (0–1).
+        public let score: Double
+    }
+
+    public let faq: FAQMatch?
+    public let chunks: [Chunk]
+    /// Whether the tenant has any knowledge at all (an empty retrieval means "not found" only then).
+    public let hasKnowledge: Bool
+}
+
+extension KnowledgeStore {
+    /// A FAQ entry whose closest variant shares at least this share of terms with the question
+    /// answers it directly.
+    public static let faqThreshold = 0.5
+
+    /// Searches documents and FAQ entries for `question`: terms are CJK bigrams and stemmed
+    /// English words (see `SearchText`), any of which may match; ranked by `ts_rank_cd`.
+    public func search(_ question: String, tenantID: UUID, limit: Int = 4) async throws -> Retrieval {
+        let text = SearchText(question)
+        let bigrams = text.bigrams.split(separator: " ").map(String.init)
+        let terms: SQLFragment = """
+            (SELECT to_tsquery('simple', string_agg('''' || t || '''', ' | ')) AS query FROM (
+                SELECT DISTINCT t FROM (SELECT unnest(\(bigrams)::text[]) UNION ALL
+                                        SELECT unnest(tsvector_to_array(to_tsvector('english', \(text.rest))))) AS x(t)
+                WHERE t <> '') AS terms)
+            """
+        return try await database.withTenant(tenantID) { tx in
+            var chunks: [Retrieval.Chunk] = []
+            for try await (id, title, heading, body, rank) in try await tx.query("""
+                SELECT d.id, d.title, c.heading, c.body, ts_rank_cd(c.search, q.query)::float8
+                FROM \(terms) AS q, knowledge_chunks c JOIN knowledge_documents d ON d.tenant_id = c.tenant_id AND d.id = c.document_id
+                WHERE q.query IS NOT NULL AND c.search @@ q.query
+                ORDER BY 5 DESC, d.id, c.ordinal LIMIT \(limit)
+                """).decode((UUID, String, String, String, Double).self) {
+                chunks.append(Retrieval.Chunk(documentID: id, title: title, heading: heading, text: body, rank: rank))
+            }
+            var candidates: [FAQEntry] = []
+            for try await (id, questions, answer) in try await tx.query("""
+                SELECT f.id, f.questions, f.answer FROM \(terms) AS q, faq_entries f
+                WHERE f.enabled AND q.query IS NOT NULL AND f.search @@ q.query
+                ORDER BY ts_rank_cd(f.search, q.query) DESC, f.id LIMIT 5
+                """).decode((UUID, [String], String).self) {
+                candidates.append(FAQEntry(id: id, questions: questions, answer: answer, enabled: true))
+            }
+            var hasKnowledge = !chunks.isEmpty || !candidates.isEmpty
+            if !hasKnowledge {
+                for try await exists in try await tx.query("""
+                    SELECT EXISTS (SELECT 1 FROM knowledge_chunks) OR EXISTS (SELECT 1 FROM faq_entries WHERE enabled)
+                    """).decode(Bool.self) {
+                    hasKnowledge = exists
+                }
+            }
+            let asked = text.terms
+            let best = candidates.map { entry in
+                Retrieval.FAQMatch(entry: entry, score: entry.questions.map { Self.overlap(asked, SearchText($0).terms) }.max() ?? 0)
+            }.max { $0.score < $1.score }
+            return Retrieval(faq: best, chunks: chunks, hasKnowledge: hasKnowledge)
+        }
+    }
+
+    /// The share of the two term sets they have in common (Jaccard).
+    static func overlap(_ a: Set<String>, _ b: Set<String>) -> Double {
+        let union = a.union(b).count
+        return union == 0 ? 0 : Double(a.intersection(b).count) / Double(union)
+    }
+}
