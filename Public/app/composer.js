@@ -2,8 +2,10 @@
  * <kefu-composer>: writes replies and private notes. Enter sends, Shift+Enter adds a line (and
  * an input method's composition is never cut short); files come by button, paste or drop. What is
  * sent goes to the store's outbox, so it survives a dropped connection and a reload. Sends typing
- * indicators (throttled, and "stopped" after a pause). Drafts are kept per conversation.
+ * indicators (throttled, and "stopped" after a pause). Drafts are kept per conversation. "/" at
+ * the start opens the canned replies (canned-menu.js).
  */
+import { CannedMenu } from "./canned-menu.js";
 import { h, replace, uid } from "./dom.js";
 import { icon } from "./icons.js";
 import { t } from "./strings.js";
@@ -79,11 +81,13 @@ class Composer extends HTMLElement {
       class: "composer-input",
       rows: "1",
       "aria-describedby": hintId,
-      oninput: () => { this.resize(); this.updateSend(); this.onTyping(); },
+      oninput: () => { this.resize(); this.updateSend(); this.onTyping(); this.canned.update(); },
       onkeydown: (event) => this.onKey(event),
       onpaste: (event) => this.onPaste(event),
-      onblur: () => { this.saveDraft(); this.stopTyping(); },
+      onblur: () => { this.saveDraft(); this.stopTyping(); this.canned.close(); },
     });
+    this.canned = new CannedMenu(this);
+    const cannedList = this.canned.attach(this.textarea);
     this.fileInput = h("input", { type: "file", multiple: true, class: "visually-hidden", tabindex: "-1", "aria-hidden": "true", onchange: (event) => { this.addFiles(event.target.files); event.target.value = ""; } });
     this.attachButton = h("button", { type: "button", class: "icon-button", "aria-label": t("composer.attach"), title: t("composer.attach"), onclick: () => this.fileInput.click() }, icon("paperclip", 18));
     this.sendButton = h("button", { type: "submit", class: "button button-primary composer-send", disabled: true }, icon("send", 16), h("span", { class: "composer-send-label" }, t("composer.send")));
@@ -98,6 +102,7 @@ class Composer extends HTMLElement {
             h("label", { class: "segment segment-note" }, this.noteRadio, h("span", null, icon("lock", 14), t("composer.noteMode")))),
           this.notice),
         h("div", { class: "composer-box" },
+          cannedList,
           this.label,
           this.textarea,
           h("div", { class: "composer-bar" },
@@ -145,6 +150,10 @@ class Composer extends HTMLElement {
   }
 
   onKey(event) {
+    if (this.canned.onKey(event)) {
+      event.preventDefault();
+      return;
+    }
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
       event.preventDefault();
       this.send();

@@ -17,6 +17,8 @@ public enum RealtimeError: Error, Sendable, Equatable {
     case botProviderNotFound
     /// Only from the knowledge routes (REST): no such document or FAQ entry.
     case knowledgeNotFound
+    /// Only from the canned-reply routes (REST).
+    case cannedReplyNotFound
     case shuttingDown
     /// Too much work queued here to answer within bounds: resend after `retryAfterMilliseconds`.
     case overloaded(retryAfterMilliseconds: Int)
@@ -41,7 +43,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .teamNotFound: "team-not-found"
         case .attachmentNotFound: "attachment-not-found"
         case .widgetNotFound: "widget-not-found"
-        case .wordRuleNotFound, .wordFlagNotFound, .botProviderNotFound, .knowledgeNotFound: "not-found"
+        case .wordRuleNotFound, .wordFlagNotFound, .botProviderNotFound, .knowledgeNotFound, .cannedReplyNotFound: "not-found"
         case .shuttingDown: "shutting-down"
         case .overloaded: "overloaded"
         case .unavailable: "unavailable"
@@ -68,6 +70,7 @@ public enum RealtimeError: Error, Sendable, Equatable {
         case .wordFlagNotFound: "no such flagged message in this tenant"
         case .botProviderNotFound: "no such LLM provider in this tenant"
         case .knowledgeNotFound: "no such knowledge document or FAQ entry in this tenant"
+        case .cannedReplyNotFound: "no such canned reply in this tenant"
         case .shuttingDown: "This server is shutting down; reconnect and resend."
         case .overloaded: "The server is busy; resend shortly."
         case .unavailable: "The database is not answering; resend with the same clientId shortly."

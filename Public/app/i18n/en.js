@@ -186,6 +186,8 @@ export default {
   "actions.label": "Conversation actions",
   "actions.accept": "Accept",
   "actions.takeOver": "Take over",
+  "canned.label": "Canned replies",
+  "canned.none": "No canned reply matches",
   "actions.resolve": "Resolve",
   "actions.reopen": "Reopen",
   "actions.more": "More actions",

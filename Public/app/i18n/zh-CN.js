@@ -185,6 +185,8 @@ export default {
   "actions.label": "会话操作",
   "actions.accept": "接入",
   "actions.takeOver": "接管",
+  "canned.label": "快捷回复",
+  "canned.none": "没有匹配的快捷回复",
   "actions.resolve": "解决",
   "actions.reopen": "重新打开",
   "actions.more": "更多操作",

@@ -3,7 +3,7 @@ import Hummingbird
 import Realtime
 import Tenancy
 
-/// `/api/v1/knowledge`: what the tenant's bot answers from (`llm.manage`) — documents (JSON, or
+/// `/api/v1/knowledge`: what the tenant's bot answers from (`knowledge.manage`) — documents (JSON, or
 /// an upload of a .md, .txt or .html file), FAQ entries, and a search showing what the bot would
 /// retrieve for a question.
 public struct KnowledgeController: Sendable {
@@ -91,17 +91,17 @@ public struct KnowledgeController: Sendable {
     }
 
     public func addRoutes(to group: RouterGroup<KefuRequestContext>) {
-        group.on(.get, "knowledge/documents", access: .permission(.llmManage), use: listDocuments)
-        group.on(.post, "knowledge/documents", access: .permission(.llmManage), use: createDocument)
-        group.on(.get, "knowledge/documents/{id}", access: .permission(.llmManage), use: getDocument)
-        group.on(.patch, "knowledge/documents/{id}", access: .permission(.llmManage), use: updateDocument)
-        group.on(.delete, "knowledge/documents/{id}", access: .permission(.llmManage), use: deleteDocument)
-        group.on(.get, "knowledge/faqs", access: .permission(.llmManage), use: listFAQ)
-        group.on(.post, "knowledge/faqs", access: .permission(.llmManage), use: createFAQ)
-        group.on(.get, "knowledge/faqs/{id}", access: .permission(.llmManage), use: getFAQ)
-        group.on(.patch, "knowledge/faqs/{id}", access: .permission(.llmManage), use: updateFAQ)
-        group.on(.delete, "knowledge/faqs/{id}", access: .permission(.llmManage), use: deleteFAQ)
-        group.on(.get, "knowledge/search", access: .permission(.llmManage), use: search)
+        group.on(.get, "knowledge/documents", access: .permission(.knowledgeManage), use: listDocuments)
+        group.on(.post, "knowledge/documents", access: .permission(.knowledgeManage), use: createDocument)
+        group.on(.get, "knowledge/documents/{id}", access: .permission(.knowledgeManage), use: getDocument)
+        group.on(.patch, "knowledge/documents/{id}", access: .permission(.knowledgeManage), use: updateDocument)
+        group.on(.delete, "knowledge/documents/{id}", access: .permission(.knowledgeManage), use: deleteDocument)
+        group.on(.get, "knowledge/faqs", access: .permission(.knowledgeManage), use: listFAQ)
+        group.on(.post, "knowledge/faqs", access: .permission(.knowledgeManage), use: createFAQ)
+        group.on(.get, "knowledge/faqs/{id}", access: .permission(.knowledgeManage), use: getFAQ)
+        group.on(.patch, "knowledge/faqs/{id}", access: .permission(.knowledgeManage), use: updateFAQ)
+        group.on(.delete, "knowledge/faqs/{id}", access: .permission(.knowledgeManage), use: deleteFAQ)
+        group.on(.get, "knowledge/search", access: .permission(.knowledgeManage), use: search)
     }
 
     @Sendable func listDocuments(request: Request, context: KefuRequestContext) async throws -> PageView<DocumentView> {

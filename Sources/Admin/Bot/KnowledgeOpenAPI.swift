@@ -35,37 +35,37 @@ extension KnowledgeController {
     public static let openAPIPaths: JSONValue = [
         "/api/v1/knowledge/documents": [
             "get": OpenAPIDocument.operation(
-                "listKnowledgeDocuments", "The bot's knowledge documents (without their bodies)", tag: "bot", access: .permission(.llmManage),
+                "listKnowledgeDocuments", "The bot's knowledge documents (without their bodies)", tag: "bot", access: .permission(.knowledgeManage),
                 parameters: OpenAPIDocument.pageParameters,
                 responses: ["200": OpenAPIDocument.json("A page of documents", PageView<DocumentView>.schema(documentSchema)), "422": OpenAPIDocument.problem]),
             "post": .object(OpenAPIDocument.operation(
                 "createKnowledgeDocument", "Add a document: JSON, or a .md / .txt / .html file as the body with ?title=; cut into chunks and indexed at once",
-                tag: "bot", access: .permission(.llmManage),
+                tag: "bot", access: .permission(.knowledgeManage),
                 parameters: [["name": "title", "in": "query", "description": "With a file body", "schema": ["type": "string"]]],
                 responses: ["201": OpenAPIDocument.json("Created", documentSchema), "413": OpenAPIDocument.problem, "415": OpenAPIDocument.problem,
                             "422": OpenAPIDocument.problem]).objectValue.merging(["requestBody": documentBody]) { $1 }),
         ],
         "/api/v1/knowledge/documents/{id}": [
             "get": OpenAPIDocument.operation(
-                "getKnowledgeDocument", "One document with its body", tag: "bot", access: .permission(.llmManage), parameters: [OpenAPIDocument.idParameter],
+                "getKnowledgeDocument", "One document with its body", tag: "bot", access: .permission(.knowledgeManage), parameters: [OpenAPIDocument.idParameter],
                 responses: ["200": OpenAPIDocument.json("The document", documentSchema), "404": OpenAPIDocument.problem]),
             "patch": OpenAPIDocument.operation(
                 "updateKnowledgeDocument", "Change a document: a new version, re-cut and re-indexed in the same transaction", tag: "bot",
-                access: .permission(.llmManage), parameters: [OpenAPIDocument.idParameter],
+                access: .permission(.knowledgeManage), parameters: [OpenAPIDocument.idParameter],
                 body: ["type": "object", "additionalProperties": false, "properties": [
                     "title": ["type": "string", "maxLength": 200], "format": ["type": "string", "enum": ["markdown", "text", "html"]], "body": ["type": "string"],
                 ]],
                 responses: ["200": OpenAPIDocument.json("The changed document", documentSchema), "404": OpenAPIDocument.problem, "422": OpenAPIDocument.problem]),
             "delete": OpenAPIDocument.operation(
-                "deleteKnowledgeDocument", "Delete a document and its chunks", tag: "bot", access: .permission(.llmManage), parameters: [OpenAPIDocument.idParameter],
+                "deleteKnowledgeDocument", "Delete a document and its chunks", tag: "bot", access: .permission(.knowledgeManage), parameters: [OpenAPIDocument.idParameter],
                 responses: ["204": ["description": "Deleted"], "404": OpenAPIDocument.problem]),
         ],
         "/api/v1/knowledge/faqs": [
             "get": OpenAPIDocument.operation(
-                "listFAQEntries", "The bot's FAQ entries", tag: "bot", access: .permission(.llmManage), parameters: OpenAPIDocument.pageParameters,
+                "listFAQEntries", "The bot's FAQ entries", tag: "bot", access: .permission(.knowledgeManage), parameters: OpenAPIDocument.pageParameters,
                 responses: ["200": OpenAPIDocument.json("A page of FAQ entries", PageView<FAQView>.schema(faqSchema)), "422": OpenAPIDocument.problem]),
             "post": OpenAPIDocument.operation(
-                "createFAQEntry", "Add a FAQ entry", tag: "bot", access: .permission(.llmManage),
+                "createFAQEntry", "Add a FAQ entry", tag: "bot", access: .permission(.knowledgeManage),
                 body: ["type": "object", "additionalProperties": false, "required": ["questions", "answer"], "properties": [
                     "questions": ["type": "array", "items": ["type": "string"]], "answer": ["type": "string"], "enabled": ["type": "boolean", "default": true],
                 ]],
@@ -73,22 +73,22 @@ extension KnowledgeController {
         ],
         "/api/v1/knowledge/faqs/{id}": [
             "get": OpenAPIDocument.operation(
-                "getFAQEntry", "One FAQ entry", tag: "bot", access: .permission(.llmManage), parameters: [OpenAPIDocument.idParameter],
+                "getFAQEntry", "One FAQ entry", tag: "bot", access: .permission(.knowledgeManage), parameters: [OpenAPIDocument.idParameter],
                 responses: ["200": OpenAPIDocument.json("The entry", faqSchema), "404": OpenAPIDocument.problem]),
             "patch": OpenAPIDocument.operation(
-                "updateFAQEntry", "Change a FAQ entry", tag: "bot", access: .permission(.llmManage), parameters: [OpenAPIDocument.idParameter],
+                "updateFAQEntry", "Change a FAQ entry", tag: "bot", access: .permission(.knowledgeManage), parameters: [OpenAPIDocument.idParameter],
                 body: ["type": "object", "additionalProperties": false, "properties": [
                     "questions": ["type": "array", "items": ["type": "string"]], "answer": ["type": "string"], "enabled": ["type": "boolean"],
                 ]],
                 responses: ["200": OpenAPIDocument.json("The changed entry", faqSchema), "404": OpenAPIDocument.problem, "422": OpenAPIDocument.problem]),
             "delete": OpenAPIDocument.operation(
-                "deleteFAQEntry", "Delete a FAQ entry", tag: "bot", access: .permission(.llmManage), parameters: [OpenAPIDocument.idParameter],
+                "deleteFAQEntry", "Delete a FAQ entry", tag: "bot", access: .permission(.knowledgeManage), parameters: [OpenAPIDocument.idParameter],
                 responses: ["204": ["description": "Deleted"], "404": OpenAPIDocument.problem]),
         ],
         "/api/v1/knowledge/search": [
             "get": OpenAPIDocument.operation(
                 "searchKnowledge", "What the bot would retrieve for a question: the closest FAQ entry (and whether it answers directly) and the best chunks",
-                tag: "bot", access: .permission(.llmManage),
+                tag: "bot", access: .permission(.knowledgeManage),
                 parameters: [["name": "q", "in": "query", "required": true, "schema": ["type": "string", "maxLength": 2000]]],
                 responses: ["200": OpenAPIDocument.json("What was found", [
                     "type": "object", "required": ["chunks"], "properties": [

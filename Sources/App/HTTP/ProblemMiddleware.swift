@@ -107,7 +107,7 @@ struct ProblemMiddleware: RouterMiddleware {
         let detail = error.message
         switch error {
         case .conversationNotFound, .visitorNotFound, .agentNotFound, .teamNotFound, .attachmentNotFound, .widgetNotFound, .wordRuleNotFound, .wordFlagNotFound, .botProviderNotFound,
-             .knowledgeNotFound:
+             .knowledgeNotFound, .cannedReplyNotFound:
             return .notFound(detail)
         case .forbidden: return APIError(.forbidden, code: "permission-denied", title: "Permission denied", detail: detail)
         case .invalid: return APIError(.unprocessableContent, code: "validation-failed", title: "Invalid request", detail: detail)

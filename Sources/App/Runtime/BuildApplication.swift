@@ -107,6 +107,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     ConversationsController(queries: ConversationQueries(database: database), service: dependencies.realtime.conversations,
                             maxBodyBytes: bodyLimit).addRoutes(to: v1)
     KnowledgeController(knowledge: KnowledgeStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    CannedRepliesController(replies: CannedReplyStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     VisitorsController(visitors: VisitorQueries(database: database)).addRoutes(to: v1)
     AgentsController(directory: AgentDirectory(database: database)).addRoutes(to: v1)
     WidgetConfigController(front: WidgetFront(database: database, secrets: dependencies.secrets, maximumUploadBytes: configuration.maxUploadBytes))
@@ -211,5 +212,6 @@ func openAPIDocument() -> JSONValue {
         WordListsController.openAPIPaths,
         BotProvidersController.openAPIPaths,
         KnowledgeController.openAPIPaths,
+        CannedRepliesController.openAPIPaths,
     ])
 }

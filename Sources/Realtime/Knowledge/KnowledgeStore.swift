@@ -23,7 +23,7 @@ public struct FAQEntry: Sendable, Equatable {
     public var enabled: Bool
 }
 
-/// A tenant's knowledge as administrators manage it (`llm.manage`): documents, re-cut into chunks
+/// A tenant's knowledge as administrators manage it (`knowledge.manage`): documents, re-cut into chunks
 /// and re-indexed in the same transaction as every change, and FAQ entries. Every change audited.
 public struct KnowledgeStore: Sendable {
     let database: Database
