@@ -9,5 +9,6 @@ struct KefuBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kefu-bench",
         abstract: "Benchmarks a running Kefu server.",
-        subcommands: [LoginBenchmark.self, IdleSocketsBenchmark.self, IdleSocketsWorker.self, MessagesBenchmark.self, WordsBenchmark.self])
+        subcommands: [LoginBenchmark.self, IdleSocketsBenchmark.self, IdleSocketsWorker.self, MessagesBenchmark.self, WordsBenchmark.self,
+                      KnowledgeBenchmark.self])
 }

@@ -35,29 +35,38 @@ extension KnowledgeStore {
     public func search(_ question: String, tenantID: UUID, limit: Int = 4) async throws -> Retrieval {
         let text = SearchText(question)
         let bigrams = text.bigrams.split(separator: " ").map(String.init)
-        let terms: SQLFragment = """
-            (SELECT to_tsquery('simple', string_agg('''' || t || '''', ' | ')) AS query FROM (
-                SELECT DISTINCT t FROM (SELECT unnest(\(bigrams)::text[]) UNION ALL
-                                        SELECT unnest(tsvector_to_array(to_tsvector('english', \(text.rest))))) AS x(t)
-                WHERE t <> '') AS terms)
-            """
         return try await database.withTenant(tenantID) { tx in
-            var chunks: [Retrieval.Chunk] = []
-            for try await (id, title, heading, body, rank) in try await tx.query("""
-                SELECT d.id, d.title, c.heading, c.body, ts_rank_cd(c.search, q.query)::float8
-                FROM \(terms) AS q, knowledge_chunks c JOIN knowledge_documents d ON d.tenant_id = c.tenant_id AND d.id = c.document_id
-                WHERE q.query IS NOT NULL AND c.search @@ q.query
-                ORDER BY 5 DESC, d.id, c.ordinal LIMIT \(limit)
-                """).decode((UUID, String, String, String, Double).self) {
-                chunks.append(Retrieval.Chunk(documentID: id, title: title, heading: heading, text: body, rank: rank))
+            // The query text first, then searched as a constant: a tsquery computed inside the
+            // search statement would hide it from the planner, which then scans every chunk
+            // instead of asking the GIN index.
+            var queryText: String?
+            for try await text in try await tx.query("""
+                SELECT string_agg('''' || t || '''', ' | ') FROM (
+                    SELECT DISTINCT t FROM (SELECT unnest(\(bigrams)::text[]) UNION ALL
+                                            SELECT unnest(tsvector_to_array(to_tsvector('english', \(text.rest))))) AS x(t)
+                    WHERE t <> '') AS terms
+                """).decode(String?.self) {
+                queryText = text
             }
+            var chunks: [Retrieval.Chunk] = []
             var candidates: [FAQEntry] = []
-            for try await (id, questions, answer) in try await tx.query("""
-                SELECT f.id, f.questions, f.answer FROM \(terms) AS q, faq_entries f
-                WHERE f.enabled AND q.query IS NOT NULL AND f.search @@ q.query
-                ORDER BY ts_rank_cd(f.search, q.query) DESC, f.id LIMIT 5
-                """).decode((UUID, [String], String).self) {
-                candidates.append(FAQEntry(id: id, questions: questions, answer: answer, enabled: true))
+            if let queryText {
+                let query: SQLFragment = "to_tsquery('simple', \(queryText))"
+                for try await (id, title, heading, body, rank) in try await tx.query("""
+                    SELECT d.id, d.title, c.heading, c.body, ts_rank_cd(c.search, \(query))::float8
+                    FROM knowledge_chunks c JOIN knowledge_documents d ON d.tenant_id = c.tenant_id AND d.id = c.document_id
+                    WHERE c.search @@ \(query)
+                    ORDER BY 5 DESC, d.id, c.ordinal LIMIT \(limit)
+                    """).decode((UUID, String, String, String, Double).self) {
+                    chunks.append(Retrieval.Chunk(documentID: id, title: title, heading: heading, text: body, rank: rank))
+                }
+                for try await (id, questions, answer) in try await tx.query("""
+                    SELECT f.id, f.questions, f.answer FROM faq_entries f
+                    WHERE f.enabled AND f.search @@ \(query)
+                    ORDER BY ts_rank_cd(f.search, \(query)) DESC, f.id LIMIT 5
+                    """).decode((UUID, [String], String).self) {
+                    candidates.append(FAQEntry(id: id, questions: questions, answer: answer, enabled: true))
+                }
             }
             var hasKnowledge = !chunks.isEmpty || !candidates.isEmpty
             if !hasKnowledge {
