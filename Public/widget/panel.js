@@ -41,11 +41,12 @@ export function safeColor(color) {
 
 function loadStyles(root) {
   if (root.querySelector("link[data-kefu-panel]")) return Promise.resolve();
-  return new Promise((resolve) => {
-    const link = el("link", { rel: "stylesheet", href: `${ORIGIN}/widget/panel.css`, attrs: { "data-kefu-panel": "" } });
+  // In this order: the overlays and the phone layout override the panel's rules.
+  return Promise.all(["panel.css", "panel-overlays.css"].map((file) => new Promise((resolve) => {
+    const link = el("link", { rel: "stylesheet", href: `${ORIGIN}/widget/${file}`, attrs: { "data-kefu-panel": "" } });
     link.onload = link.onerror = () => resolve();
     root.append(link);
-  });
+  })));
 }
 
 function chime() {
