@@ -23,6 +23,10 @@ public struct RealtimeServices: Sendable {
     public let streamer: ChatStreamer
     /// Answers the conversations the bot holds.
     public let bot: BotResponder
+    /// Searches the tenants' knowledge, with embeddings where a tenant has them.
+    public let retriever: KnowledgeRetriever
+    /// Keeps the tenants' knowledge embedded.
+    public let embedder: KnowledgeEmbedder
 
     public init(database: Database, authenticator: Authenticator, secrets: SecretBox, logger: Logger,
                 writerLimits: MessageWriter.Limits = .init(), socketLimits: SocketGateway.Limits = .init()) {
@@ -45,9 +49,12 @@ public struct RealtimeServices: Sendable {
         self.writer = writer
         self.conversations = conversations
         let streamer = ChatStreamer(logger: logger)
+        let retriever = KnowledgeRetriever(database: database, secrets: secrets, streamer: streamer, logger: logger)
         let bot = BotResponder(database: database, hub: hub, writer: writer, conversations: conversations,
-                               providers: BotProviderStore(database: database, secrets: secrets), knowledge: KnowledgeStore(database: database),
+                               providers: BotProviderStore(database: database, secrets: secrets), knowledge: retriever,
                                streamer: streamer, words: words, logger: logger)
+        self.retriever = retriever
+        self.embedder = KnowledgeEmbedder(database: database, secrets: secrets, streamer: streamer, logger: logger)
         self.streamer = streamer
         self.bot = bot
         self.gateway = SocketGateway(hub: hub, writer: writer, conversations: conversations, bot: bot, authenticator: authenticator,
@@ -58,7 +65,8 @@ public struct RealtimeServices: Sendable {
     /// server. A service group stops its services in reverse order, so these stop after the server
     /// has stopped accepting and before the pool, in this order:
     ///
-    /// 0. the bot's HTTP clients close (answers still streaming fail and hand over to people);
+    /// 0. the knowledge embedder stops (a batch half done is embedded again later), then the bot's
+    ///    HTTP clients close (answers still streaming fail and hand over to people);
     /// 1. the gateway waits until every socket here has closed (the server asked them to);
     /// 2. the writer commits what is queued (later sends are refused with `shutting-down`);
     /// 3. the sweeper, the fan-out listener, then the frame watchdog, stop;
@@ -75,6 +83,7 @@ public struct RealtimeServices: Sendable {
             writer,
             gateway,
             streamer,
+            embedder,
         ]
     }
 }

@@ -15,6 +15,11 @@ import TestSupport
 /// - `[malformed]`: an event that is not JSON; `[drop]`: the connection drops after two tokens;
 /// - `[say:TEXT]`: answers TEXT (in pieces of two characters);
 /// - otherwise: answers "您好！我是客服助手，请问有什么可以帮您？".
+///
+/// `/v1/embeddings` (and Azure's embedding deployments) answer with vectors of `dimensions`
+/// numbers made from the concepts a text mentions (`concepts`: refund, shipping, account, in
+/// English and Chinese) and, faintly, its words: texts about one concept are close although they
+/// share no word. An input containing `[embed-500]` fails the request.
 final class FakeLLMServer: Sendable {
     struct Request: Sendable {
         let path: String
@@ -51,6 +56,8 @@ final class FakeLLMServer: Sendable {
             try await answer(request, format: .openAI, record: requests, closing: closing)
         }
         router.post("v1/chat-messages") { request, _ in try await answer(request, format: .dify, record: requests, closing: closing) }
+        router.post("v1/embeddings") { request, _ in try await embeddings(request, record: requests) }
+        router.post("openai/deployments/{deployment}/embeddings") { request, _ in try await embeddings(request, record: requests) }
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
@@ -134,6 +141,39 @@ final class FakeLLMServer: Sendable {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+
+    static let dimensions = 64
+    static let concepts: [[String]] = [
+        ["refund", "money back", "reimburse", "退款", "退钱", "退货"],
+        ["shipping", "delivery", "deliver", "courier", "发货", "配送", "快递"],
+        ["password", "log in", "sign in", "account", "密码", "登录", "账号"],
+    ]
+
+    /// A text's vector: a strong component per concept it mentions, a faint one per word.
+    static func vector(_ text: String) -> [Double] {
+        var vector = [Double](repeating: 0, count: dimensions)
+        let lowered = text.lowercased()
+        for (index, words) in concepts.enumerated() where words.contains(where: lowered.contains) { vector[index] += 3 }
+        for word in lowered.split(whereSeparator: { !$0.isLetter }) {
+            // FNV-1a: the same word lands in the same place in every run.
+            let hash = word.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 }
+            vector[concepts.count + Int(hash % UInt32(dimensions - concepts.count))] += 0.3
+        }
+        if vector.allSatisfy({ $0 == 0 }) { vector[dimensions - 1] = 1 }
+        return vector
+    }
+
+    private static func embeddings(_ request: Hummingbird.Request, record: @Sendable (Request) -> Void) async throws -> Response {
+        let bytes = try await request.body.collect(upTo: 8 << 20)
+        let json = (try? JSONSerialization.jsonObject(with: Data(buffer: bytes))) as? [String: Any] ?? [:]
+        record(Request(path: request.uri.path, authorization: request.headers[.authorization], apiKey: request.headers[HTTPField.Name("api-key")!],
+                       body: json.mapValues { Self.sendable($0) }))
+        let inputs = json["input"] as? [String] ?? (json["input"] as? String).map { [$0] } ?? []
+        if inputs.contains(where: { $0.contains("[embed-500]") }) { return error(.internalServerError, "the embedding model is down") }
+        let data = inputs.enumerated().map { index, text in ["object": "embedding", "index": index, "embedding": vector(text)] as [String: Any] }
+        let body = try JSONSerialization.data(withJSONObject: ["object": "list", "data": data, "model": json["model"] ?? "deployment"])
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     private static func event(_ piece: String, format: Format) -> String {

@@ -11,11 +11,14 @@ import Tenancy
 public struct BotProvidersController: Sendable {
     let providers: BotProviderStore
     let streamer: ChatStreamer
+    /// Told of every change: a new embedding model re-embeds the tenant's knowledge.
+    let embedder: KnowledgeEmbedder
     let maxBodyBytes: Int
 
-    public init(providers: BotProviderStore, streamer: ChatStreamer, maxBodyBytes: Int) {
+    public init(providers: BotProviderStore, streamer: ChatStreamer, embedder: KnowledgeEmbedder, maxBodyBytes: Int) {
         self.providers = providers
         self.streamer = streamer
+        self.embedder = embedder
         self.maxBodyBytes = maxBodyBytes
     }
 
@@ -42,6 +45,8 @@ public struct BotProvidersController: Sendable {
         let maxConcurrent: Int
         let requestsPerMinute: Int
         let isDefault: Bool
+        let embeddingModel: String
+        let embeddingMinSimilarity: Double
 
         init(_ provider: BotProvider) {
             id = provider.id
@@ -65,6 +70,8 @@ public struct BotProvidersController: Sendable {
             maxConcurrent = provider.maxConcurrent
             requestsPerMinute = provider.requestsPerMinute
             isDefault = provider.isDefault
+            embeddingModel = provider.embeddingModel
+            embeddingMinSimilarity = provider.embeddingMinSimilarity
         }
     }
 
@@ -76,6 +83,7 @@ public struct BotProvidersController: Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable {
             case name, kind, baseUrl, model, deployment, apiVersion, apiKey, systemPrompt, temperature, maxTokens, connectTimeoutMs
             case firstTokenTimeoutMs, totalTimeoutMs, maxBotTurns, handoffKeywords, fallbackProviderId, maxConcurrent, requestsPerMinute, isDefault
+            case embeddingModel, embeddingMinSimilarity
         }
 
         init(from decoder: any Decoder) throws {
@@ -101,6 +109,8 @@ public struct BotProvidersController: Sendable {
             fields.maxConcurrent = try container.decodeIfPresent(Int.self, forKey: .maxConcurrent)
             fields.requestsPerMinute = try container.decodeIfPresent(Int.self, forKey: .requestsPerMinute)
             fields.isDefault = try container.decodeIfPresent(Bool.self, forKey: .isDefault)
+            fields.embeddingModel = try container.decodeIfPresent(String.self, forKey: .embeddingModel)
+            fields.embeddingMinSimilarity = try container.decodeIfPresent(Double.self, forKey: .embeddingMinSimilarity)
         }
     }
 
@@ -135,6 +145,7 @@ public struct BotProvidersController: Sendable {
         let principal = try context.requirePrincipal()
         let body = try await request.decodeJSON(FieldsRequest.self, limit: maxBodyBytes)
         let provider = try await providers.create(body.fields, by: principal, origin: context.origin(request))
+        embedder.kick(principal.tenantID)
         var response = try ProviderView(provider).response(from: request, context: context)
         response.status = .created
         response.headers[.location] = "/api/v1/llm/providers/\(provider.id.lowercased)"
@@ -149,7 +160,9 @@ public struct BotProvidersController: Sendable {
     @Sendable func update(request: Request, context: KefuRequestContext) async throws -> ProviderView {
         let principal = try context.requirePrincipal()
         let body = try await request.decodeJSON(FieldsRequest.self, limit: maxBodyBytes)
-        return ProviderView(try await providers.update(try context.id(), body.fields, by: principal, origin: context.origin(request)))
+        let provider = try await providers.update(try context.id(), body.fields, by: principal, origin: context.origin(request))
+        embedder.kick(principal.tenantID)
+        return ProviderView(provider)
     }
 
     @Sendable func delete(request: Request, context: KefuRequestContext) async throws -> Response {
@@ -196,13 +209,17 @@ public struct BotProvidersController: Sendable {
         "maxConcurrent": ["type": "integer", "minimum": 1, "maximum": 1000, "default": 20],
         "requestsPerMinute": ["type": "integer", "minimum": 1, "maximum": 100000, "default": 600],
         "isDefault": ["type": "boolean", "description": "The tenant's default provider (at most one); widgets without their own use it"],
+        "embeddingModel": ["type": "string", "maxLength": 200,
+                           "description": "Embeds the tenant's knowledge and visitors' questions (openai-compatible: POST {baseUrl}/embeddings with this model; azure-openai: the embedding deployment's name). Empty: full-text search only. The default provider's is used, else the oldest provider's that has one. Not for dify"],
+        "embeddingMinSimilarity": ["type": "number", "minimum": 0, "maximum": 1, "default": .number(0.45),
+                                   "description": "A chunk less similar (cosine) to the question is not a match"],
     ]
 
     static let providerSchema: JSONValue = [
         "type": "object",
         "required": ["id", "name", "kind", "baseUrl", "model", "deployment", "apiVersion", "hasApiKey", "apiKeyLast4", "systemPrompt", "temperature",
                      "maxTokens", "connectTimeoutMs", "firstTokenTimeoutMs", "totalTimeoutMs", "maxBotTurns", "handoffKeywords", "maxConcurrent",
-                     "requestsPerMinute", "isDefault"],
+                     "requestsPerMinute", "isDefault", "embeddingModel", "embeddingMinSimilarity"],
         "properties": .object(fieldProperties.filter { $0.key != "apiKey" }.merging([
             "id": ["type": "string", "format": "uuid"],
             "hasApiKey": ["type": "boolean"],

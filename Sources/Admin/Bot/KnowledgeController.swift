@@ -8,12 +8,18 @@ import Tenancy
 /// retrieve for a question.
 public struct KnowledgeController: Sendable {
     let knowledge: KnowledgeStore
+    let retriever: KnowledgeRetriever
+    /// Told of every document change, so the new chunks are embedded.
+    let embedder: KnowledgeEmbedder
     let maxBodyBytes: Int
     /// Documents may be larger than other bodies.
     let maxDocumentBytes: Int
 
-    public init(knowledge: KnowledgeStore, maxBodyBytes: Int, maxDocumentBytes: Int = 4 << 20) {
+    public init(knowledge: KnowledgeStore, retriever: KnowledgeRetriever, embedder: KnowledgeEmbedder, maxBodyBytes: Int,
+                maxDocumentBytes: Int = 4 << 20) {
         self.knowledge = knowledge
+        self.retriever = retriever
+        self.embedder = embedder
         self.maxBodyBytes = maxBodyBytes
         self.maxDocumentBytes = maxDocumentBytes
     }
@@ -76,6 +82,10 @@ public struct KnowledgeController: Sendable {
             let heading: String
             let text: String
             let rank: Double
+            /// The full-text rank, when the text search found it.
+            let textRank: Double?
+            /// The cosine similarity to the question, when the embedding search found it.
+            let similarity: Double?
         }
 
         struct FAQ: Encodable {
@@ -132,6 +142,7 @@ public struct KnowledgeController: Sendable {
             document = try await knowledge.createDocument(title: body.title, format: body.format, body: body.body, by: principal,
                                                           origin: context.origin(request))
         }
+        embedder.kick(principal.tenantID)
         var response = try DocumentView(document, withBody: false).response(from: request, context: context)
         response.status = .created
         response.headers[.location] = "/api/v1/knowledge/documents/\(document.id.lowercased)"
@@ -146,8 +157,10 @@ public struct KnowledgeController: Sendable {
     @Sendable func updateDocument(request: Request, context: KefuRequestContext) async throws -> DocumentView {
         let principal = try context.requirePrincipal()
         let body = try await request.decodeJSON(DocumentRequest.self, limit: maxDocumentBytes)
-        return DocumentView(try await knowledge.updateDocument(try context.id(), title: body.title, format: body.format, body: body.body,
-                                                               by: principal, origin: context.origin(request)), withBody: true)
+        let document = try await knowledge.updateDocument(try context.id(), title: body.title, format: body.format, body: body.body,
+                                                          by: principal, origin: context.origin(request))
+        embedder.kick(principal.tenantID)
+        return DocumentView(document, withBody: true)
     }
 
     @Sendable func deleteDocument(request: Request, context: KefuRequestContext) async throws -> Response {
@@ -195,9 +208,10 @@ public struct KnowledgeController: Sendable {
         guard let question = request.formParameter("q"), !question.trimmingCharacters(in: .whitespaces).isEmpty, question.count <= 2000 else {
             throw APIError.validation(field: "q", "a question of 1 to 2,000 characters")
         }
-        let found = try await knowledge.search(question, tenantID: principal.tenantID, limit: 10)
+        let found = try await retriever.search(question, tenantID: principal.tenantID, limit: 10)
         return SearchView(
             faq: found.faq.map { .init(id: $0.entry.id, questions: $0.entry.questions, score: $0.score, answersDirectly: $0.score >= KnowledgeStore.faqThreshold) },
-            chunks: found.chunks.map { .init(documentId: $0.documentID, title: $0.title, heading: $0.heading, text: $0.text, rank: $0.rank) })
+            chunks: found.chunks.map { .init(documentId: $0.documentID, title: $0.title, heading: $0.heading, text: $0.text, rank: $0.rank,
+                                     textRank: $0.textRank, similarity: $0.similarity) })
     }
 }

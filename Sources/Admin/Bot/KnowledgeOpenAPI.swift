@@ -87,7 +87,7 @@ extension KnowledgeController {
         ],
         "/api/v1/knowledge/search": [
             "get": OpenAPIDocument.operation(
-                "searchKnowledge", "What the bot would retrieve for a question: the closest FAQ entry (and whether it answers directly) and the best chunks",
+                "searchKnowledge", "What the bot would retrieve for a question: the closest FAQ entry (and whether it answers directly) and the best chunks (full-text search, fused with the nearest chunks by embedding when a provider has an embedding model)",
                 tag: "bot", access: .permission(.knowledgeManage),
                 parameters: [["name": "q", "in": "query", "required": true, "schema": ["type": "string", "maxLength": 2000]]],
                 responses: ["200": OpenAPIDocument.json("What was found", [
@@ -99,7 +99,10 @@ extension KnowledgeController {
                         ]],
                         "chunks": ["type": "array", "items": ["type": "object", "properties": [
                             "documentId": ["type": "string", "format": "uuid"], "title": ["type": "string"], "heading": ["type": "string"],
-                            "text": ["type": "string"], "rank": ["type": "number"],
+                            "text": ["type": "string"],
+                            "rank": ["type": "number", "description": "The order: the full-text rank, or with embeddings the reciprocal rank fusion score of both searches"],
+                            "textRank": ["type": "number", "description": "Its full-text rank (ts_rank_cd), when the text search found it"],
+                            "similarity": ["type": "number", "description": "Its cosine similarity to the question, when the embedding search found it"],
                         ]]],
                     ],
                 ]), "422": OpenAPIDocument.problem]),

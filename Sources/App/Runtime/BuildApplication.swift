@@ -106,7 +106,8 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
                       maxBodyBytes: bodyLimit).addRoutes(to: v1)
     ConversationsController(queries: ConversationQueries(database: database), service: dependencies.realtime.conversations,
                             maxBodyBytes: bodyLimit).addRoutes(to: v1)
-    KnowledgeController(knowledge: KnowledgeStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
+    KnowledgeController(knowledge: KnowledgeStore(database: database), retriever: dependencies.realtime.retriever,
+                        embedder: dependencies.realtime.embedder, maxBodyBytes: bodyLimit).addRoutes(to: v1)
     CannedRepliesController(replies: CannedReplyStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     VisitorsController(visitors: VisitorQueries(database: database)).addRoutes(to: v1)
     AgentsController(directory: AgentDirectory(database: database)).addRoutes(to: v1)
@@ -119,7 +120,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
                     maxBodyBytes: bodyLimit).addRoutes(to: v1)
     WordFlagsController(flags: WordFlagStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     BotProvidersController(providers: BotProviderStore(database: database, secrets: dependencies.secrets), streamer: dependencies.realtime.streamer,
-                           maxBodyBytes: bodyLimit).addRoutes(to: v1)
+                           embedder: dependencies.realtime.embedder, maxBodyBytes: bodyLimit).addRoutes(to: v1)
     WordListsController(rules: WordRuleStore(database: database, matchers: dependencies.realtime.words, nodeID: dependencies.realtime.nodeID))
         .addRoutes(to: v1)
 

@@ -47,12 +47,19 @@ public struct BotProvider: Sendable, Equatable {
     public var maxConcurrent: Int
     public var requestsPerMinute: Int
     public var isDefault: Bool
+    /// The model that embeds the tenant's knowledge and visitors' questions for retrieval
+    /// (openai-compatible: `POST {baseURL}/embeddings`; azure-openai: the embedding deployment's
+    /// name); empty for none. Dify apps hold their own knowledge and embed nothing here.
+    public var embeddingModel: String
+    /// A chunk less similar than this (cosine) to a question is not a match, however it ranks.
+    public var embeddingMinSimilarity: Double
 
     public init(id: UUID = UUID(), name: String, kind: Kind, baseURL: String, model: String = "", deployment: String = "",
                 apiVersion: String = "", apiKey: String? = nil, apiKeyLast4: String = "", systemPrompt: String = "", temperature: Double = 0.3, maxTokens: Int = 800,
                 connectTimeout: Duration = .seconds(5), firstTokenTimeout: Duration = .seconds(15), totalTimeout: Duration = .seconds(60),
                 maxBotTurns: Int = 10, handoffKeywords: [String] = ["人工", "转人工", "human", "agent"], fallbackProviderID: UUID? = nil,
-                maxConcurrent: Int = 20, requestsPerMinute: Int = 600, isDefault: Bool = false) {
+                maxConcurrent: Int = 20, requestsPerMinute: Int = 600, isDefault: Bool = false, embeddingModel: String = "",
+                embeddingMinSimilarity: Double = 0.45) {
         self.id = id
         self.name = name
         self.kind = kind
@@ -75,6 +82,13 @@ public struct BotProvider: Sendable, Equatable {
         self.maxConcurrent = maxConcurrent
         self.requestsPerMinute = requestsPerMinute
         self.isDefault = isDefault
+        self.embeddingModel = embeddingModel
+        self.embeddingMinSimilarity = embeddingMinSimilarity
+    }
+
+    /// What made a stored vector: vectors from different models are never compared.
+    public var embeddingSource: String? {
+        embeddingModel.isEmpty ? nil : "\(id.uuidString.lowercased())/\(embeddingModel)"
     }
 
     /// What `apiKeyLast4` shows of `key`: nothing of a key too short to hide the rest.

@@ -41,6 +41,8 @@ public struct BotProviderStore: Sendable {
         public var maxConcurrent: Int?
         public var requestsPerMinute: Int?
         public var isDefault: Bool?
+        public var embeddingModel: String?
+        public var embeddingMinSimilarity: Double?
 
         public init() {}
     }
@@ -71,6 +73,22 @@ public struct BotProviderStore: Sendable {
         }
     }
 
+    /// The provider that embeds the tenant's knowledge, its key opened: the default provider
+    /// when it has an embedding model, else the oldest that has one; nil when none has.
+    public func forEmbeddings(tenantID: UUID) async throws -> BotProvider? {
+        let secrets = self.secrets
+        return try await database.withTenant(tenantID) { tx in try await Self.embeddingProvider(opening: secrets, in: tx) }
+    }
+
+    static func embeddingProvider(opening secrets: SecretBox, in tx: TenantTransaction) async throws -> BotProvider? {
+        for try await id in try await tx.query("""
+            SELECT id FROM llm_providers WHERE embedding_model <> '' ORDER BY is_default DESC, created_at, id LIMIT 1
+            """).decode(UUID.self) {
+            return try await load(id, opening: secrets, in: tx)
+        }
+        return nil
+    }
+
     public func create(_ fields: Fields, by caller: Principal, origin: RequestOrigin) async throws -> BotProvider {
         guard let name = fields.name else { throw InvalidFields(field: "name", message: "is required") }
         guard let kind = fields.kind else { throw InvalidFields(field: "kind", message: "is required") }
@@ -85,13 +103,14 @@ public struct BotProviderStore: Sendable {
             try await tx.query("""
                 INSERT INTO llm_providers (tenant_id, id, name, kind, base_url, model, deployment, api_version, api_key_sealed, api_key_key_id,
                     api_key_last4, system_prompt, temperature, max_tokens, connect_timeout_ms, first_token_timeout_ms, total_timeout_ms,
-                    max_bot_turns, handoff_keywords, fallback_provider_id, max_concurrent, requests_per_minute, is_default)
+                    max_bot_turns, handoff_keywords, fallback_provider_id, max_concurrent, requests_per_minute, is_default,
+                    embedding_model, embedding_min_similarity)
                 VALUES (\(tx.tenantID), \(provider.id), \(provider.name), \(provider.kind.rawValue), \(provider.baseURL), \(provider.model),
                     \(provider.deployment), \(provider.apiVersion), \(sealed?.ciphertext), \(sealed?.keyID), \(provider.apiKeyLast4),
                     \(provider.systemPrompt), \(provider.temperature), \(provider.maxTokens), \(provider.connectTimeout.wholeMilliseconds),
                     \(provider.firstTokenTimeout.wholeMilliseconds), \(provider.totalTimeout.wholeMilliseconds), \(provider.maxBotTurns),
                     \(provider.handoffKeywords), \(provider.fallbackProviderID), \(provider.maxConcurrent), \(provider.requestsPerMinute),
-                    \(provider.isDefault))
+                    \(provider.isDefault), \(provider.embeddingModel), \(provider.embeddingMinSimilarity))
                 """)
             try await AuditLog.append(AuditEvent(
                 action: "llm_provider.created", actor: caller.actor, targetType: "llm_provider", targetID: provider.id.lowercased,
@@ -124,7 +143,7 @@ public struct BotProviderStore: Sendable {
                     total_timeout_ms = \(after.totalTimeout.wholeMilliseconds), max_bot_turns = \(after.maxBotTurns),
                     handoff_keywords = \(after.handoffKeywords), fallback_provider_id = \(after.fallbackProviderID),
                     max_concurrent = \(after.maxConcurrent), requests_per_minute = \(after.requestsPerMinute), is_default = \(after.isDefault),
-                    updated_at = now()
+                    embedding_model = \(after.embeddingModel), embedding_min_similarity = \(after.embeddingMinSimilarity), updated_at = now()
                 WHERE id = \(id)
                 """)
             if let newKey = fields.apiKey {
@@ -190,6 +209,8 @@ public struct BotProviderStore: Sendable {
         if let maxConcurrent = fields.maxConcurrent { provider.maxConcurrent = maxConcurrent }
         if let rate = fields.requestsPerMinute { provider.requestsPerMinute = rate }
         if let isDefault = fields.isDefault { provider.isDefault = isDefault }
+        if let model = fields.embeddingModel { provider.embeddingModel = model }
+        if let similarity = fields.embeddingMinSimilarity { provider.embeddingMinSimilarity = similarity }
     }
 
     /// Where a provider's requests go: its kind, scheme, host and port.
@@ -208,7 +229,8 @@ public struct BotProviderStore: Sendable {
     static let columns = """
         id, name, kind, base_url, model, deployment, api_version, api_key_last4, system_prompt, temperature, max_tokens,
         connect_timeout_ms, first_token_timeout_ms, total_timeout_ms, max_bot_turns, handoff_keywords, fallback_provider_id, max_concurrent,
-        requests_per_minute, is_default, api_key_sealed, api_key_key_id, (extract(epoch FROM created_at) * 1000000)::bigint
+        requests_per_minute, is_default, api_key_sealed, api_key_key_id, (extract(epoch FROM created_at) * 1000000)::bigint,
+        embedding_model, embedding_min_similarity
         """
 
     static func load(_ id: UUID, lock: Bool = false, opening secrets: SecretBox? = nil, in tx: TenantTransaction) async throws -> BotProvider {
@@ -250,6 +272,8 @@ public struct BotProviderStore: Sendable {
             let sealedKey = try columns[20].decode(Data?.self)
             let keyID = try columns[21].decode(String?.self)
             let micros = try columns[22].decode(Int64.self)
+            let embeddingModel = try columns[23].decode(String.self)
+            let minSimilarity = try columns[24].decode(Double.self)
             var apiKey: String?
             if let secrets, let tenantID, let sealedKey, let keyID {
                 apiKey = try secrets.openText(SealedSecret(keyID: keyID, ciphertext: sealedKey), at: apiKeyColumn.location(tenantID: tenantID, rowID: id))
@@ -259,7 +283,8 @@ public struct BotProviderStore: Sendable {
                 deployment: deployment, apiVersion: apiVersion, apiKey: apiKey, apiKeyLast4: last4, systemPrompt: systemPrompt,
                 temperature: temperature, maxTokens: maxTokens, connectTimeout: .milliseconds(connect), firstTokenTimeout: .milliseconds(firstToken),
                 totalTimeout: .milliseconds(total), maxBotTurns: turns, handoffKeywords: keywords, fallbackProviderID: fallback,
-                maxConcurrent: concurrent, requestsPerMinute: rate, isDefault: isDefault)
+                maxConcurrent: concurrent, requestsPerMinute: rate, isDefault: isDefault, embeddingModel: embeddingModel,
+                embeddingMinSimilarity: minSimilarity)
             provider.hasAPIKey = sealedKey != nil
             providers.append((provider, PageCursor(createdAtMicros: micros, id: id)))
         }
@@ -286,6 +311,8 @@ public struct BotProviderStore: Sendable {
         note("fallbackProviderId", before?.fallbackProviderID?.lowercased, after.fallbackProviderID?.lowercased)
         note("limits", before.map(limits), limits(after))
         note("isDefault", before.map { String($0.isDefault) }, String(after.isDefault))
+        note("embeddingModel", before?.embeddingModel, after.embeddingModel)
+        note("embeddingMinSimilarity", before.map { String($0.embeddingMinSimilarity) }, String(after.embeddingMinSimilarity))
         if before == nil, !after.apiKeyLast4.isEmpty || after.apiKey != nil { changes["apiKey"] = .init(from: nil, to: "set") }
         return changes
     }

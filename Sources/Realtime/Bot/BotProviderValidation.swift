@@ -19,8 +19,10 @@ enum BotProviderValidation {
             check(!provider.deployment.isEmpty, "deployment", "is required for azure-openai")
             check(!provider.apiVersion.isEmpty, "apiVersion", "is required for azure-openai (e.g. 2024-10-21)")
         case .dify:
-            break
+            check(provider.embeddingModel.isEmpty, "embeddingModel", "must be empty for dify (a Dify app embeds its own knowledge)")
         }
+        check(provider.embeddingModel.count <= 200, "embeddingModel", "at most 200 characters")
+        check((0...1).contains(provider.embeddingMinSimilarity), "embeddingMinSimilarity", "0 to 1")
         check(provider.model.count <= 200, "model", "at most 200 characters")
         check(provider.deployment.count <= 200, "deployment", "at most 200 characters")
         check(provider.apiVersion.count <= 50, "apiVersion", "at most 50 characters")

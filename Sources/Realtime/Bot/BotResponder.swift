@@ -19,7 +19,7 @@ public final class BotResponder: Sendable {
     let writer: MessageWriter
     let conversations: ConversationService
     let providers: BotProviderStore
-    let knowledge: KnowledgeStore
+    let knowledge: KnowledgeRetriever
     let streamer: ChatStreamer
     let words: WordMatchers
     let logger: Logger
@@ -34,7 +34,7 @@ public final class BotResponder: Sendable {
         """
 
     public init(database: Database, hub: Hub, writer: MessageWriter, conversations: ConversationService, providers: BotProviderStore,
-                knowledge: KnowledgeStore, streamer: ChatStreamer, words: WordMatchers, logger: Logger) {
+                knowledge: KnowledgeRetriever, streamer: ChatStreamer, words: WordMatchers, logger: Logger) {
         self.database = database
         self.hub = hub
         self.writer = writer

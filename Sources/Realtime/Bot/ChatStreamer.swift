@@ -258,7 +258,7 @@ public final class ChatStreamer: Service, Sendable {
     }
 
     /// One HTTP client per connect timeout in use (providers share them), created on first use.
-    private func client(connectTimeout: Duration) -> HTTPClient? {
+    func client(connectTimeout: Duration) -> HTTPClient? {
         let milliseconds = connectTimeout.wholeMilliseconds
         return clients.withLock { clients in
             guard clients != nil else { return nil }

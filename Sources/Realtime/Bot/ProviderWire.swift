@@ -64,6 +64,44 @@ enum ProviderWire {
         ]
     }
 
+    /// The request embedding `texts` with the provider's embedding model (OpenAI's format, which
+    /// Azure's embedding deployments speak too).
+    static func embeddingRequest(for provider: BotProvider, texts: [String]) throws -> HTTPClientRequest {
+        let base = provider.baseURL.hasSuffix("/") ? String(provider.baseURL.dropLast()) : provider.baseURL
+        var url = base + "/embeddings"
+        var body: [String: Any] = ["input": texts, "encoding_format": "float"]
+        var headers: [(String, String)] = provider.apiKey.map { [("Authorization", "Bearer \($0)")] } ?? []
+        if provider.kind == .azureOpenAI {
+            let deployment = provider.embeddingModel.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? provider.embeddingModel
+            let version = provider.apiVersion.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? provider.apiVersion
+            url = base + "/openai/deployments/\(deployment)/embeddings?api-version=\(version)"
+            headers = provider.apiKey.map { [("api-key", $0)] } ?? []
+        } else {
+            body["model"] = provider.embeddingModel
+        }
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+        return request
+    }
+
+    /// The vectors of an embeddings answer, in the order of the texts sent (`index`), or nil
+    /// when the answer is not one (or not one vector per text, all of one length).
+    static func embeddings(_ body: ByteBuffer, count: Int) -> [[Float]]? {
+        guard let object = json(String(buffer: body)), let data = object["data"] as? [[String: Any]], data.count == count else { return nil }
+        var vectors = [[Float]?](repeating: nil, count: count)
+        for (position, item) in data.enumerated() {
+            let index = item["index"] as? Int ?? position
+            guard vectors.indices.contains(index), let numbers = item["embedding"] as? [NSNumber], !numbers.isEmpty else { return nil }
+            vectors[index] = numbers.map(\.floatValue)
+        }
+        let all = vectors.compactMap { $0 }
+        guard all.count == count, Set(all.map(\.count)).count == 1 else { return nil }
+        return all
+    }
+
     /// What `event` says, in `kind`'s format.
     static func piece(_ event: ServerSentEvents.Event, kind: BotProvider.Kind) -> Piece {
         let data = event.data

@@ -7,10 +7,18 @@ import Tenancy
 public struct Retrieval: Sendable, Equatable {
     public struct Chunk: Sendable, Equatable {
         public let documentID: UUID
+        public let ordinal: Int
         public let title: String
         public let heading: String
         public let text: String
-        public let rank: Double
+        /// The order of the results: full-text rank alone, or the fused score with embeddings.
+        public var rank: Double
+        /// Its full-text rank (`ts_rank_cd`), when the text search found it.
+        public var textRank: Double?
+        /// Its cosine similarity to the question, when the vector search found it.
+        public var similarity: Double?
+
+        public var key: KnowledgeVectors.ChunkKey { .init(documentID: documentID, ordinal: ordinal) }
     }
 
     public struct FAQMatch: Sendable, Equatable {
@@ -20,7 +28,7 @@ public struct Retrieval: Sendable, Equatable {
     }
 
     public let faq: FAQMatch?
-    public let chunks: [Chunk]
+    public var chunks: [Chunk]
     /// Whether the tenant has any knowledge at all (an empty retrieval means "not found" only then).
     public let hasKnowledge: Bool
 }
@@ -30,7 +38,8 @@ extension KnowledgeStore {
     /// answers it directly.
     public static let faqThreshold = 0.5
 
-    /// Searches documents and FAQ entries for `question`: terms are CJK bigrams and stemmed
+    /// Searches documents and FAQ entries for `question` by their text (see `KnowledgeRetriever`
+    /// for the search with embeddings): terms are CJK bigrams and stemmed
     /// English words (see `SearchText`), any of which may match; ranked by `ts_rank_cd`.
     public func search(_ question: String, tenantID: UUID, limit: Int = 4) async throws -> Retrieval {
         let text = SearchText(question)
@@ -52,13 +61,14 @@ extension KnowledgeStore {
             var candidates: [FAQEntry] = []
             if let queryText {
                 let query: SQLFragment = "to_tsquery('simple', \(queryText))"
-                for try await (id, title, heading, body, rank) in try await tx.query("""
-                    SELECT d.id, d.title, c.heading, c.body, ts_rank_cd(c.search, \(query))::float8
+                for try await (id, ordinal, title, heading, body, rank) in try await tx.query("""
+                    SELECT d.id, c.ordinal, d.title, c.heading, c.body, ts_rank_cd(c.search, \(query))::float8
                     FROM knowledge_chunks c JOIN knowledge_documents d ON d.tenant_id = c.tenant_id AND d.id = c.document_id
                     WHERE c.search @@ \(query)
-                    ORDER BY 5 DESC, d.id, c.ordinal LIMIT \(limit)
-                    """).decode((UUID, String, String, String, Double).self) {
-                    chunks.append(Retrieval.Chunk(documentID: id, title: title, heading: heading, text: body, rank: rank))
+                    ORDER BY 6 DESC, d.id, c.ordinal LIMIT \(limit)
+                    """).decode((UUID, Int, String, String, String, Double).self) {
+                    chunks.append(Retrieval.Chunk(documentID: id, ordinal: ordinal, title: title, heading: heading, text: body, rank: rank,
+                                                  textRank: rank))
                 }
                 for try await (id, questions, answer) in try await tx.query("""
                     SELECT f.id, f.questions, f.answer FROM faq_entries f
