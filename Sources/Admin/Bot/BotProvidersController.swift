@@ -47,6 +47,8 @@ public struct BotProvidersController: Sendable {
         let isDefault: Bool
         let embeddingModel: String
         let embeddingMinSimilarity: Double
+        let splitProviderId: UUID?
+        let splitPercent: Int
 
         init(_ provider: BotProvider) {
             id = provider.id
@@ -72,6 +74,8 @@ public struct BotProvidersController: Sendable {
             isDefault = provider.isDefault
             embeddingModel = provider.embeddingModel
             embeddingMinSimilarity = provider.embeddingMinSimilarity
+            splitProviderId = provider.splitProviderID
+            splitPercent = provider.splitPercent
         }
     }
 
@@ -83,7 +87,7 @@ public struct BotProvidersController: Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable {
             case name, kind, baseUrl, model, deployment, apiVersion, apiKey, systemPrompt, temperature, maxTokens, connectTimeoutMs
             case firstTokenTimeoutMs, totalTimeoutMs, maxBotTurns, handoffKeywords, fallbackProviderId, maxConcurrent, requestsPerMinute, isDefault
-            case embeddingModel, embeddingMinSimilarity
+            case embeddingModel, embeddingMinSimilarity, splitProviderId, splitPercent
         }
 
         init(from decoder: any Decoder) throws {
@@ -111,6 +115,10 @@ public struct BotProvidersController: Sendable {
             fields.isDefault = try container.decodeIfPresent(Bool.self, forKey: .isDefault)
             fields.embeddingModel = try container.decodeIfPresent(String.self, forKey: .embeddingModel)
             fields.embeddingMinSimilarity = try container.decodeIfPresent(Double.self, forKey: .embeddingMinSimilarity)
+            if container.contains(.splitProviderId) {
+                fields.splitProviderID = .some(try container.decodeIfPresent(UUID.self, forKey: .splitProviderId))
+            }
+            fields.splitPercent = try container.decodeIfPresent(Int.self, forKey: .splitPercent)
         }
     }
 
@@ -125,6 +133,25 @@ public struct BotProvidersController: Sendable {
         let error: String?
     }
 
+    struct ExperimentView: ResponseEncodable {
+        struct Arm: Encodable {
+            let arm: String
+            let providerIds: [UUID]
+            let conversations: Int
+            let handedOff: Int
+            /// handedOff / conversations (0 without conversations).
+            let handoffRate: Double
+            let handoffs: [String: Int]
+            let ratings: Int
+            let averageRating: Double?
+        }
+
+        let providerId: UUID
+        let splitProviderId: UUID?
+        let splitPercent: Int
+        let arms: [Arm]
+    }
+
     public func addRoutes(to group: RouterGroup<KefuRequestContext>) {
         group.on(.get, "llm/providers", access: .permission(.llmManage), use: list)
         group.on(.post, "llm/providers", access: .permission(.llmManage), use: create)
@@ -132,6 +159,7 @@ public struct BotProvidersController: Sendable {
         group.on(.patch, "llm/providers/{id}", access: .permission(.llmManage), use: update)
         group.on(.delete, "llm/providers/{id}", access: .permission(.llmManage), use: delete)
         group.on(.post, "llm/providers/{id}/test", access: .permission(.llmManage), use: test)
+        group.on(.get, "llm/providers/{id}/experiment", access: .permission(.llmManage), use: experiment)
     }
 
     @Sendable func list(request: Request, context: KefuRequestContext) async throws -> PageView<ProviderView> {
@@ -169,6 +197,23 @@ public struct BotProvidersController: Sendable {
         let principal = try context.requirePrincipal()
         try await providers.delete(try context.id(), by: principal, origin: context.origin(request))
         return Response(status: .noContent)
+    }
+
+    /// The A/B test this provider runs (or ran): each arm's conversations, handoffs by reason and
+    /// ratings, over the conversations created since `?since=` (ISO 8601; all when absent).
+    @Sendable func experiment(request: Request, context: KefuRequestContext) async throws -> ExperimentView {
+        let principal = try context.requirePrincipal()
+        var since: Date?
+        if let text = request.formParameter("since") {
+            guard let date = try? Date(text, strategy: .iso8601) else { throw APIError.validation(field: "since", "an ISO 8601 time") }
+            since = date
+        }
+        let (provider, arms) = try await providers.experimentResults(try context.id(), since: since, tenantID: principal.tenantID)
+        return ExperimentView(providerId: provider.id, splitProviderId: provider.splitProviderID, splitPercent: provider.splitPercent, arms: arms.map {
+            .init(arm: $0.arm, providerIds: $0.providerIDs, conversations: $0.conversations, handedOff: $0.handedOff,
+                  handoffRate: $0.conversations == 0 ? 0 : Double($0.handedOff) / Double($0.conversations), handoffs: $0.handoffs,
+                  ratings: $0.ratings, averageRating: $0.averageRating)
+        })
     }
 
     /// One real request ("Reply with OK."), bounded by the provider's own timeouts.
@@ -213,13 +258,16 @@ public struct BotProvidersController: Sendable {
                            "description": "Embeds the tenant's knowledge and visitors' questions (openai-compatible: POST {baseUrl}/embeddings with this model; azure-openai: the embedding deployment's name). Empty: full-text search only. The default provider's is used, else the oldest provider's that has one. Not for dify"],
         "embeddingMinSimilarity": ["type": "number", "minimum": 0, "maximum": 1, "default": .number(0.45),
                                    "description": "A chunk less similar (cosine) to the question is not a match"],
+        "splitProviderId": ["type": ["string", "null"], "format": "uuid",
+                            "description": "An A/B test: splitPercent of the new conversations this provider would answer go to this provider instead (arm b; this one is arm a). null ends the test"],
+        "splitPercent": ["type": "integer", "minimum": 0, "maximum": 100, "default": 0, "description": "The share of new conversations sent to splitProviderId"],
     ]
 
     static let providerSchema: JSONValue = [
         "type": "object",
         "required": ["id", "name", "kind", "baseUrl", "model", "deployment", "apiVersion", "hasApiKey", "apiKeyLast4", "systemPrompt", "temperature",
                      "maxTokens", "connectTimeoutMs", "firstTokenTimeoutMs", "totalTimeoutMs", "maxBotTurns", "handoffKeywords", "maxConcurrent",
-                     "requestsPerMinute", "isDefault", "embeddingModel", "embeddingMinSimilarity"],
+                     "requestsPerMinute", "isDefault", "embeddingModel", "embeddingMinSimilarity", "splitPercent"],
         "properties": .object(fieldProperties.filter { $0.key != "apiKey" }.merging([
             "id": ["type": "string", "format": "uuid"],
             "hasApiKey": ["type": "boolean"],
@@ -252,6 +300,32 @@ public struct BotProvidersController: Sendable {
                 "deleteLLMProvider", "Delete a provider (widgets using it fall back to the default; so do providers naming it as fallback)", tag: "bot",
                 access: .permission(.llmManage), parameters: [OpenAPIDocument.idParameter],
                 responses: ["204": ["description": "Deleted"], "404": OpenAPIDocument.problem]),
+        ],
+        "/api/v1/llm/providers/{id}/experiment": [
+            "get": OpenAPIDocument.operation(
+                "getLLMProviderExperiment",
+                "The A/B test this provider runs or ran (splitProviderId, splitPercent): per arm (a: this provider, b: the split's), the conversations, handoffs by reason and visitor ratings",
+                tag: "bot", access: .permission(.llmManage),
+                parameters: [OpenAPIDocument.idParameter,
+                             ["name": "since", "in": "query", "required": false, "schema": ["type": "string", "format": "date-time"],
+                              "description": "Count conversations created from then on (all when absent)"]],
+                responses: ["200": OpenAPIDocument.json("Per-arm results", [
+                    "type": "object", "required": ["providerId", "splitPercent", "arms"], "properties": [
+                        "providerId": ["type": "string", "format": "uuid"],
+                        "splitProviderId": ["type": ["string", "null"], "format": "uuid"],
+                        "splitPercent": ["type": "integer"],
+                        "arms": ["type": "array", "items": [
+                            "type": "object", "required": ["arm", "providerIds", "conversations", "handedOff", "handoffRate", "handoffs", "ratings"],
+                            "properties": [
+                                "arm": ["type": "string", "enum": ["a", "b"]],
+                                "providerIds": ["type": "array", "items": ["type": "string", "format": "uuid"]],
+                                "conversations": ["type": "integer"], "handedOff": ["type": "integer"], "handoffRate": ["type": "number"],
+                                "handoffs": ["type": "object", "additionalProperties": ["type": "integer"], "description": "Handoffs by reason"],
+                                "ratings": ["type": "integer"], "averageRating": ["type": ["number", "null"]],
+                            ],
+                        ]],
+                    ],
+                ]), "404": OpenAPIDocument.problem, "422": OpenAPIDocument.problem]),
         ],
         "/api/v1/llm/providers/{id}/test": [
             "post": OpenAPIDocument.operation(

@@ -53,13 +53,17 @@ public struct BotProvider: Sendable, Equatable {
     public var embeddingModel: String
     /// A chunk less similar than this (cosine) to a question is not a match, however it ranks.
     public var embeddingMinSimilarity: Double
+    /// An A/B test: this share (0–100) of the new conversations this provider would answer go to
+    /// `splitProviderID` instead; each conversation keeps its arm.
+    public var splitProviderID: UUID?
+    public var splitPercent: Int
 
     public init(id: UUID = UUID(), name: String, kind: Kind, baseURL: String, model: String = "", deployment: String = "",
                 apiVersion: String = "", apiKey: String? = nil, apiKeyLast4: String = "", systemPrompt: String = "", temperature: Double = 0.3, maxTokens: Int = 800,
                 connectTimeout: Duration = .seconds(5), firstTokenTimeout: Duration = .seconds(15), totalTimeout: Duration = .seconds(60),
                 maxBotTurns: Int = 10, handoffKeywords: [String] = ["人工", "转人工", "human", "agent"], fallbackProviderID: UUID? = nil,
                 maxConcurrent: Int = 20, requestsPerMinute: Int = 600, isDefault: Bool = false, embeddingModel: String = "",
-                embeddingMinSimilarity: Double = 0.45) {
+                embeddingMinSimilarity: Double = 0.45, splitProviderID: UUID? = nil, splitPercent: Int = 0) {
         self.id = id
         self.name = name
         self.kind = kind
@@ -84,6 +88,8 @@ public struct BotProvider: Sendable, Equatable {
         self.isDefault = isDefault
         self.embeddingModel = embeddingModel
         self.embeddingMinSimilarity = embeddingMinSimilarity
+        self.splitProviderID = splitProviderID
+        self.splitPercent = splitPercent
     }
 
     /// What made a stored vector: vectors from different models are never compared.

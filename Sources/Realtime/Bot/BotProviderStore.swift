@@ -43,6 +43,9 @@ public struct BotProviderStore: Sendable {
         public var isDefault: Bool?
         public var embeddingModel: String?
         public var embeddingMinSimilarity: Double?
+        /// `.some(nil)` ends the A/B test.
+        public var splitProviderID: UUID??
+        public var splitPercent: Int?
 
         public init() {}
     }
@@ -64,13 +67,7 @@ public struct BotProviderStore: Sendable {
     /// The provider a widget's bot uses: its own, else the tenant's default; nil when neither exists.
     public func forWidget(_ providerID: UUID?, tenantID: UUID) async throws -> BotProvider? {
         let secrets = self.secrets
-        return try await database.withTenant(tenantID) { tx in
-            if let providerID, let provider = try? await Self.load(providerID, opening: secrets, in: tx) { return provider }
-            for try await id in try await tx.query("SELECT id FROM llm_providers WHERE is_default").decode(UUID.self) {
-                return try await Self.load(id, opening: secrets, in: tx)
-            }
-            return nil
-        }
+        return try await database.withTenant(tenantID) { tx in try await Self.widgetProvider(providerID, opening: secrets, in: tx) }
     }
 
     /// The provider that embeds the tenant's knowledge, its key opened: the default provider
@@ -104,13 +101,14 @@ public struct BotProviderStore: Sendable {
                 INSERT INTO llm_providers (tenant_id, id, name, kind, base_url, model, deployment, api_version, api_key_sealed, api_key_key_id,
                     api_key_last4, system_prompt, temperature, max_tokens, connect_timeout_ms, first_token_timeout_ms, total_timeout_ms,
                     max_bot_turns, handoff_keywords, fallback_provider_id, max_concurrent, requests_per_minute, is_default,
-                    embedding_model, embedding_min_similarity)
+                    embedding_model, embedding_min_similarity, split_provider_id, split_percent)
                 VALUES (\(tx.tenantID), \(provider.id), \(provider.name), \(provider.kind.rawValue), \(provider.baseURL), \(provider.model),
                     \(provider.deployment), \(provider.apiVersion), \(sealed?.ciphertext), \(sealed?.keyID), \(provider.apiKeyLast4),
                     \(provider.systemPrompt), \(provider.temperature), \(provider.maxTokens), \(provider.connectTimeout.wholeMilliseconds),
                     \(provider.firstTokenTimeout.wholeMilliseconds), \(provider.totalTimeout.wholeMilliseconds), \(provider.maxBotTurns),
                     \(provider.handoffKeywords), \(provider.fallbackProviderID), \(provider.maxConcurrent), \(provider.requestsPerMinute),
-                    \(provider.isDefault), \(provider.embeddingModel), \(provider.embeddingMinSimilarity))
+                    \(provider.isDefault), \(provider.embeddingModel), \(provider.embeddingMinSimilarity),
+                    \(provider.splitProviderID), \(provider.splitPercent))
                 """)
             try await AuditLog.append(AuditEvent(
                 action: "llm_provider.created", actor: caller.actor, targetType: "llm_provider", targetID: provider.id.lowercased,
@@ -143,7 +141,8 @@ public struct BotProviderStore: Sendable {
                     total_timeout_ms = \(after.totalTimeout.wholeMilliseconds), max_bot_turns = \(after.maxBotTurns),
                     handoff_keywords = \(after.handoffKeywords), fallback_provider_id = \(after.fallbackProviderID),
                     max_concurrent = \(after.maxConcurrent), requests_per_minute = \(after.requestsPerMinute), is_default = \(after.isDefault),
-                    embedding_model = \(after.embeddingModel), embedding_min_similarity = \(after.embeddingMinSimilarity), updated_at = now()
+                    embedding_model = \(after.embeddingModel), embedding_min_similarity = \(after.embeddingMinSimilarity),
+                    split_provider_id = \(after.splitProviderID), split_percent = \(after.splitPercent), updated_at = now()
                 WHERE id = \(id)
                 """)
             if let newKey = fields.apiKey {
@@ -171,6 +170,7 @@ public struct BotProviderStore: Sendable {
         try await database.withTenant(caller.tenantID) { tx in
             let provider = try await Self.load(id, lock: true, in: tx)
             try await tx.query("UPDATE llm_providers SET fallback_provider_id = NULL WHERE fallback_provider_id = \(id)")
+            try await tx.query("UPDATE llm_providers SET split_provider_id = NULL, split_percent = 0 WHERE split_provider_id = \(id)")
             try await tx.query("UPDATE widgets SET bot_provider_id = NULL WHERE bot_provider_id = \(id)")
             try await tx.query("DELETE FROM llm_providers WHERE id = \(id)")
             try await AuditLog.append(AuditEvent(
@@ -211,6 +211,8 @@ public struct BotProviderStore: Sendable {
         if let isDefault = fields.isDefault { provider.isDefault = isDefault }
         if let model = fields.embeddingModel { provider.embeddingModel = model }
         if let similarity = fields.embeddingMinSimilarity { provider.embeddingMinSimilarity = similarity }
+        if let split = fields.splitProviderID { provider.splitProviderID = split }
+        if let percent = fields.splitPercent { provider.splitPercent = percent }
     }
 
     /// Where a provider's requests go: its kind, scheme, host and port.
@@ -219,10 +221,13 @@ public struct BotProviderStore: Sendable {
         return "\(provider.kind.rawValue) \(url?.scheme?.lowercased() ?? "") \(url?.host?.lowercased() ?? "") \(url?.port.map(String.init) ?? "")"
     }
 
+    /// The providers a provider names (its fallback, its A/B arm) are the tenant's.
     static func checkFallback(_ provider: BotProvider, in tx: TenantTransaction) async throws {
-        guard let fallback = provider.fallbackProviderID else { return }
-        for try await count in try await tx.query("SELECT count(*)::int FROM llm_providers WHERE id = \(fallback)").decode(Int.self) where count == 0 {
-            throw InvalidFields(field: "fallbackProviderId", message: "is not a provider of this tenant")
+        for (field, id) in [("fallbackProviderId", provider.fallbackProviderID), ("splitProviderId", provider.splitProviderID)] {
+            guard let id else { continue }
+            for try await count in try await tx.query("SELECT count(*)::int FROM llm_providers WHERE id = \(id)").decode(Int.self) where count == 0 {
+                throw InvalidFields(field: field, message: "is not a provider of this tenant")
+            }
         }
     }
 
@@ -230,7 +235,7 @@ public struct BotProviderStore: Sendable {
         id, name, kind, base_url, model, deployment, api_version, api_key_last4, system_prompt, temperature, max_tokens,
         connect_timeout_ms, first_token_timeout_ms, total_timeout_ms, max_bot_turns, handoff_keywords, fallback_provider_id, max_concurrent,
         requests_per_minute, is_default, api_key_sealed, api_key_key_id, (extract(epoch FROM created_at) * 1000000)::bigint,
-        embedding_model, embedding_min_similarity
+        embedding_model, embedding_min_similarity, split_provider_id, split_percent
         """
 
     static func load(_ id: UUID, lock: Bool = false, opening secrets: SecretBox? = nil, in tx: TenantTransaction) async throws -> BotProvider {
@@ -274,6 +279,8 @@ public struct BotProviderStore: Sendable {
             let micros = try columns[22].decode(Int64.self)
             let embeddingModel = try columns[23].decode(String.self)
             let minSimilarity = try columns[24].decode(Double.self)
+            let splitProviderID = try columns[25].decode(UUID?.self)
+            let splitPercent = try columns[26].decode(Int.self)
             var apiKey: String?
             if let secrets, let tenantID, let sealedKey, let keyID {
                 apiKey = try secrets.openText(SealedSecret(keyID: keyID, ciphertext: sealedKey), at: apiKeyColumn.location(tenantID: tenantID, rowID: id))
@@ -284,7 +291,7 @@ public struct BotProviderStore: Sendable {
                 temperature: temperature, maxTokens: maxTokens, connectTimeout: .milliseconds(connect), firstTokenTimeout: .milliseconds(firstToken),
                 totalTimeout: .milliseconds(total), maxBotTurns: turns, handoffKeywords: keywords, fallbackProviderID: fallback,
                 maxConcurrent: concurrent, requestsPerMinute: rate, isDefault: isDefault, embeddingModel: embeddingModel,
-                embeddingMinSimilarity: minSimilarity)
+                embeddingMinSimilarity: minSimilarity, splitProviderID: splitProviderID, splitPercent: splitPercent)
             provider.hasAPIKey = sealedKey != nil
             providers.append((provider, PageCursor(createdAtMicros: micros, id: id)))
         }
@@ -312,6 +319,7 @@ public struct BotProviderStore: Sendable {
         note("limits", before.map(limits), limits(after))
         note("isDefault", before.map { String($0.isDefault) }, String(after.isDefault))
         note("embeddingModel", before?.embeddingModel, after.embeddingModel)
+        note("split", before.map(split), split(after))
         note("embeddingMinSimilarity", before.map { String($0.embeddingMinSimilarity) }, String(after.embeddingMinSimilarity))
         if before == nil, !after.apiKeyLast4.isEmpty || after.apiKey != nil { changes["apiKey"] = .init(from: nil, to: "set") }
         return changes
@@ -319,6 +327,10 @@ public struct BotProviderStore: Sendable {
 
     private static func timeouts(_ provider: BotProvider) -> String {
         "connect \(provider.connectTimeout.wholeMilliseconds) ms, first token \(provider.firstTokenTimeout.wholeMilliseconds) ms, total \(provider.totalTimeout.wholeMilliseconds) ms"
+    }
+
+    private static func split(_ provider: BotProvider) -> String {
+        provider.splitProviderID.map { "\($0.lowercased): \(provider.splitPercent)%" } ?? "none"
     }
 
     private static func limits(_ provider: BotProvider) -> String {

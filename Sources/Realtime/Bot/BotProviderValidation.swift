@@ -43,6 +43,9 @@ enum BotProviderValidation {
             invalid.append(.init("handoffKeywords[\(index)]", "1 to 50 characters"))
         }
         check(provider.fallbackProviderID != provider.id, "fallbackProviderId", "another provider, not this one")
+        check(provider.splitProviderID != provider.id, "splitProviderId", "another provider, not this one")
+        check((0...100).contains(provider.splitPercent), "splitPercent", "0 to 100")
+        check(provider.splitPercent == 0 || provider.splitProviderID != nil, "splitPercent", "0 without a splitProviderId")
         check((1...1000).contains(provider.maxConcurrent), "maxConcurrent", "1 to 1,000")
         check((1...100_000).contains(provider.requestsPerMinute), "requestsPerMinute", "1 to 100,000")
         if !invalid.isEmpty { throw InvalidFields(invalid) }

@@ -119,7 +119,8 @@ public final class BotResponder: Sendable {
 
     private func answerOnce(_ conversation: Conversation, history: [Message], botTurns: Int, question: Message,
                             widget: Widget) async throws -> Outcome {
-        guard let provider = try await providers.forWidget(widget.bot.providerID, tenantID: conversation.tenantID) else {
+        guard let provider = try await providers.forConversation(conversation.id, widgetProviderID: widget.bot.providerID,
+                                                                 tenantID: conversation.tenantID) else {
             return .handOff("provider-error")
         }
         if Self.asksForPerson(question.body, keywords: provider.handoffKeywords) { return .handOff("keyword") }

@@ -147,6 +147,7 @@ public struct ConversationService: Sendable {
         let changed = try await change(tenantID: tenantID, conversationID: conversationID) { tx, conversation in
             guard conversation.status == .bot else { return [] }
             try await ConversationStore.requeue(conversation.id, in: tx)
+            try await tx.query("UPDATE conversations SET handoff_reason = \(reason) WHERE id = \(conversation.id)")
             return [event(conversation, "handoff", actor: nil, ["reason": reason])]
         }
         guard changed.status == .queued else { return }
