@@ -39,6 +39,7 @@ public struct WidgetsController: Sendable {
             let enabled: Bool
             let providerId: UUID?
             let outsideHours: Widget.Bot.OutsideHours
+            let visitorFields: [String]
         }
 
         init(_ widget: Widget, showingSecret: Bool = false) {
@@ -54,7 +55,8 @@ public struct WidgetsController: Sendable {
             themeColor = widget.themeColor
             position = widget.position
             preChatFields = widget.preChatFields
-            bot = BotView(enabled: widget.bot.enabled, providerId: widget.bot.providerID, outsideHours: widget.bot.outsideHours)
+            bot = BotView(enabled: widget.bot.enabled, providerId: widget.bot.providerID, outsideHours: widget.bot.outsideHours,
+                          visitorFields: widget.bot.visitorFields)
             createdAt = widget.createdAt
         }
     }
@@ -73,8 +75,9 @@ public struct WidgetsController: Sendable {
             var enabled: Bool?
             var providerID: UUID??
             var outsideHours: Widget.Bot.OutsideHours?
+            var visitorFields: [String]?
 
-            enum CodingKeys: String, CodingKey, CaseIterable { case enabled, providerId, outsideHours }
+            enum CodingKeys: String, CodingKey, CaseIterable { case enabled, providerId, outsideHours, visitorFields }
 
             init(from decoder: any Decoder) throws {
                 let container = try decoder.container(keyedBy: AnyKey.self)
@@ -86,6 +89,7 @@ public struct WidgetsController: Sendable {
                 enabled = try fields.decodeIfPresent(Bool.self, forKey: .enabled)
                 if fields.contains(.providerId) { providerID = .some(try fields.decodeIfPresent(UUID.self, forKey: .providerId)) }
                 outsideHours = try fields.decodeIfPresent(Widget.Bot.OutsideHours.self, forKey: .outsideHours)
+                visitorFields = try fields.decodeIfPresent([String].self, forKey: .visitorFields)
             }
 
             struct AnyKey: CodingKey {
@@ -115,6 +119,7 @@ public struct WidgetsController: Sendable {
                 settings.botEnabled = bot.enabled
                 settings.botProviderID = bot.providerID
                 settings.botOutsideHours = bot.outsideHours
+                settings.botVisitorFields = bot.visitorFields
             }
             settings.rotateIdentitySecret = try container.decodeIfPresent(Bool.self, forKey: .rotateIdentitySecret) ?? false
         }
@@ -214,6 +219,8 @@ public struct WidgetsController: Sendable {
             "providerId": ["type": ["string", "null"], "format": "uuid", "description": "null: the tenant's default provider"],
             "outsideHours": ["type": "string", "enum": ["answer", "offline"], "default": "answer",
                              "description": "Outside business hours: the bot answers, or the widget behaves as without a bot"],
+            "visitorFields": ["type": "array", "maxItems": 20, "items": ["type": "string"], "default": [],
+                              "description": "The visitor's profile fields the bot may tell its provider: name, email, phone, language, pageUrl, attributes.KEY. None by default"],
         ]],
     ]
 

@@ -53,6 +53,16 @@ extension BotProviderStore {
         return nil
     }
 
+    /// Whether `widgetProvider` would find a provider: the widget's own, or the tenant's default.
+    static func hasProvider(_ providerID: UUID?, in tx: TenantTransaction) async throws -> Bool {
+        for try await exists in try await tx.query("""
+            SELECT EXISTS (SELECT 1 FROM llm_providers WHERE id = \(providerID) OR is_default)
+            """).decode(Bool.self) {
+            return exists
+        }
+        return false
+    }
+
     /// A conversation's place (0–99) in a split, from its random id: stable, evenly spread.
     static func bucket(_ conversationID: UUID) -> Int {
         let bytes = conversationID.uuid

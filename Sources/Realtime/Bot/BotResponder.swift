@@ -53,6 +53,13 @@ public final class BotResponder: Sendable {
         return (try? await providers.forWidget(widget.bot.providerID, tenantID: tenantID)) != nil
     }
 
+    /// Whether a new conversation from `widget` would start with the bot now, without opening a
+    /// key: the widget says so (at this hour) and a provider is there to answer.
+    func answersNow(_ widget: Widget, tenantID: UUID) async -> Bool {
+        guard widget.botAnswers(at: Date()) else { return false }
+        return (try? await database.withTenant(tenantID) { tx in try await BotProviderStore.hasProvider(widget.bot.providerID, in: tx) }) ?? false
+    }
+
     /// A visitor's message was stored in a conversation the bot holds: answer it, unless an
     /// answer is being written there already (that one looks for newer messages when done).
     func visitorWrote(tenantID: UUID, conversationID: UUID, widget: Widget) {
@@ -77,6 +84,9 @@ public final class BotResponder: Sendable {
                      try await MessageLog.before(nil, conversationID: conversationID, limit: Self.contextMessages, visitorView: true, in: tx),
                      try await Self.botTurns(conversationID, in: tx))
                 }
+                let profile = try await database.withTenant(tenantID) { tx in
+                    try await BotVisitorProfile.load(context.0?.visitorID ?? UUID(), fields: widget.bot.visitorFields, in: tx)
+                }
                 // The question: the latest text when it is the visitor's (no answer yet), or a
                 // visitor's text newer than the question just answered.
                 let texts = context.1.filter { $0.kind == .text }
@@ -87,7 +97,8 @@ public final class BotResponder: Sendable {
                     if hub.botStreams.takePending(conversationID) { continue }
                     return
                 }
-                outcome = try await answerOnce(conversation, history: context.1, botTurns: context.2, question: question, widget: widget)
+                outcome = try await answerOnce(conversation, history: context.1, botTurns: context.2, question: question, widget: widget,
+                                               profile: profile)
                 answered = question.seq
             } catch is CancellationError {
                 return
@@ -118,7 +129,7 @@ public final class BotResponder: Sendable {
     }
 
     private func answerOnce(_ conversation: Conversation, history: [Message], botTurns: Int, question: Message,
-                            widget: Widget) async throws -> Outcome {
+                            widget: Widget, profile: [(field: String, value: String)]) async throws -> Outcome {
         guard let provider = try await providers.forConversation(conversation.id, widgetProviderID: widget.bot.providerID,
                                                                  tenantID: conversation.tenantID) else {
             return .handOff("provider-error")
@@ -138,7 +149,7 @@ public final class BotResponder: Sendable {
                 : "Sorry, I couldn't find anything about that. You can rephrase, or choose \"Talk to a human\" to reach our team."
             return try await store(text, sources: [], chinese: chinese, in: conversation, id: "noanswer-" + UUID().uuidString.lowercased())
         }
-        let turns = Self.turns(history, prompt: provider.systemPrompt, knowledge: retrieval?.chunks ?? [])
+        let turns = Self.turns(history, prompt: provider.systemPrompt, knowledge: retrieval?.chunks ?? [], visitor: profile)
         let matcher = try await words.matcher(for: conversation.tenantID)
         var stream = BotStream(conversationID: conversation.id, id: "bot-" + UUID().uuidString.lowercased(), hub: hub, matcher: matcher)
         var answer: String
@@ -237,7 +248,8 @@ public final class BotResponder: Sendable {
     }
 
     /// The provider's view of the conversation: the prompt, then the latest turns that fit.
-    static func turns(_ history: [Message], prompt: String, knowledge: [Retrieval.Chunk] = []) -> [ChatTurn] {
+    static func turns(_ history: [Message], prompt: String, knowledge: [Retrieval.Chunk] = [],
+                      visitor: [(field: String, value: String)] = []) -> [ChatTurn] {
         var turns: [ChatTurn] = []
         var budget = contextCharacters
         for message in history.reversed() where message.kind == .text {
@@ -252,6 +264,7 @@ public final class BotResponder: Sendable {
             turns.append(ChatTurn(role, message.body))
         }
         var system = prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? defaultPrompt : prompt
+        system += BotVisitorProfile.paragraph(visitor)
         if !knowledge.isEmpty {
             system += "\n\nAnswer from the company's knowledge below. If it does not hold the answer, say so and offer to connect "
                 + "the visitor with a human agent; never invent.\n"

@@ -91,7 +91,7 @@ final class VisitorSession: SocketSession {
             pendingHello.withLock { $0 = hello }
             socket.state.withLock { $0.visitorID = visitorID }
             let agentsOnline = try await hub.agentsOnline.agentsOnline(tenantID: tenantID, teamID: widget.teamID, database: conversations.database)
-            socket.send(.visitorWelcome(VisitorWelcome(visitorId: visitorID, token: nil, conversation: nil, widget: welcomeWidget(agentsOnline: agentsOnline))))
+            socket.send(.visitorWelcome(VisitorWelcome(visitorId: visitorID, token: nil, conversation: nil, widget: await welcomeWidget(agentsOnline: agentsOnline))))
             return
         }
         let (settings, conversation) = try await conversations.database.withTenant(tenantID) { tx in
@@ -106,7 +106,7 @@ final class VisitorSession: SocketSession {
             state.maxMessageBytes = settings.maxMessageBytes
         }
         socket.send(.visitorWelcome(VisitorWelcome(
-            visitorId: visitorID, token: newToken, conversation: conversation.map(ConversationView.init), widget: welcomeWidget(agentsOnline: agentsOnline))))
+            visitorId: visitorID, token: newToken, conversation: conversation.map(ConversationView.init), widget: await welcomeWidget(agentsOnline: agentsOnline))))
         if let conversation {
             await hub.follow(socket, conversationID: conversation.id, after: frame.lastSeq ?? 0, resume: true)
             if conversation.status == .queued { await hub.pushQueuePositions(tenantID: tenantID, only: socket) }
@@ -114,10 +114,11 @@ final class VisitorSession: SocketSession {
     }
 
     /// The widget as the visitor's `welcome` describes it.
-    private func welcomeWidget(agentsOnline: Bool) -> VisitorWelcome.WidgetInfo {
-        .init(name: widget.name, greeting: widget.greeting, online: widget.businessHours?.isOpen(at: Date()) ?? true, agentsOnline: agentsOnline,
+    private func welcomeWidget(agentsOnline: Bool) async -> VisitorWelcome.WidgetInfo {
+        let withBot = await bot?.answersNow(widget, tenantID: tenantID) ?? false
+        return .init(name: widget.name, greeting: widget.greeting, online: widget.businessHours?.isOpen(at: Date()) ?? true, agentsOnline: agentsOnline,
               offlineBehavior: widget.offlineBehavior.rawValue, themeColor: widget.themeColor, position: widget.position.rawValue,
-              preChatFields: widget.preChatFields, bot: bot != nil && widget.botAnswers(at: Date()))
+              preChatFields: widget.preChatFields, bot: withBot)
     }
 
     /// Writes the row an anonymous hello put off, with that hello's page, referrer and language,

@@ -43,12 +43,19 @@ public struct Widget: Sendable, Equatable {
         /// nil: the tenant's default provider.
         public var providerID: UUID?
         public var outsideHours: OutsideHours
+        /// The visitor's profile fields the bot may tell its provider: `name`, `email`, `phone`,
+        /// `language`, `pageUrl`, or `attributes.KEY`. None unless listed.
+        public var visitorFields: [String]
 
-        public init(enabled: Bool = false, providerID: UUID? = nil, outsideHours: OutsideHours = .answer) {
+        public init(enabled: Bool = false, providerID: UUID? = nil, outsideHours: OutsideHours = .answer, visitorFields: [String] = []) {
             self.enabled = enabled
             self.providerID = providerID
             self.outsideHours = outsideHours
+            self.visitorFields = visitorFields
         }
+
+        /// The fields `visitorFields` may name besides `attributes.KEY`.
+        public static let profileFields: Set<String> = ["name", "email", "phone", "language", "pageUrl"]
     }
 
     public enum Position: String, Sendable, Codable, CaseIterable {

@@ -35,8 +35,12 @@ public struct WidgetFront: Sendable {
     /// The public face of the widget `publicKey` names, or nil for no such widget.
     public func config(publicKey: String) async throws -> Config? {
         guard let (tenantID, widget) = try await VisitorDirectory(database: database).widget(publicKey: publicKey, secrets: secrets) else { return nil }
-        let agentsOnline = try await database.withTenant(tenantID) { tx in try await Self.agentsOnline(teamID: widget.teamID, in: tx) }
-        return Config(widget, agentsOnline: agentsOnline, maxUploadBytes: maximumUploadBytes)
+        let (agentsOnline, withBot) = try await database.withTenant(tenantID) { tx in
+            let agentsOnline = try await Self.agentsOnline(teamID: widget.teamID, in: tx)
+            guard widget.botAnswers(at: Date()) else { return (agentsOnline, false) }
+            return (agentsOnline, try await BotProviderStore.hasProvider(widget.bot.providerID, in: tx))
+        }
+        return Config(widget, agentsOnline: agentsOnline, maxUploadBytes: maximumUploadBytes, bot: withBot)
     }
 
     /// Whether `publicKey` names a widget (one indexed read, no secret opened).
@@ -69,10 +73,11 @@ public struct WidgetFront: Sendable {
 }
 
 extension WidgetFront.Config {
-    init(_ widget: Widget, agentsOnline: Bool, maxUploadBytes: Int, at date: Date = Date()) {
+    /// `bot`: the bot takes new conversations now (the widget says so and a provider exists).
+    init(_ widget: Widget, agentsOnline: Bool, maxUploadBytes: Int, bot: Bool, at date: Date = Date()) {
         self.init(name: widget.name, greeting: widget.greeting, themeColor: widget.themeColor, position: widget.position.rawValue,
                   online: widget.businessHours?.isOpen(at: date) ?? true, agentsOnline: agentsOnline,
                   offlineBehavior: widget.offlineBehavior.rawValue, preChatFields: widget.preChatFields, maxUploadBytes: maxUploadBytes,
-                  bot: widget.botAnswers(at: date))
+                  bot: bot)
     }
 }

@@ -37,6 +37,7 @@ public struct WidgetStore: Sendable {
         /// `.some(nil)` answers with the tenant's default provider.
         public var botProviderID: UUID??
         public var botOutsideHours: Widget.Bot.OutsideHours?
+        public var botVisitorFields: [String]?
         public var rotateIdentitySecret = false
 
         public init(name: String? = nil, allowedOrigins: [String]? = nil, greeting: String? = nil,
@@ -77,7 +78,7 @@ public struct WidgetStore: Sendable {
             teamID: settings.teamID ?? nil, themeColor: settings.themeColor?.lowercased() ?? "#1f6feb",
             preChatFields: settings.preChatFields ?? [], createdAt: Date(), position: settings.position ?? .right)
         widget.bot = Widget.Bot(enabled: settings.botEnabled ?? false, providerID: settings.botProviderID ?? nil,
-                                outsideHours: settings.botOutsideHours ?? .answer)
+                                outsideHours: settings.botOutsideHours ?? .answer, visitorFields: settings.botVisitorFields ?? [])
         try WidgetValidation.validate(widget)
         let sealed = try sealSecret(of: widget, tenantID: caller.tenantID)
         return try await database.withTenant(caller.tenantID) { tx in
@@ -86,11 +87,11 @@ public struct WidgetStore: Sendable {
             for try await id in try await tx.query("""
                 INSERT INTO widgets (tenant_id, id, name, public_key, identity_secret_sealed, identity_secret_key_id, allowed_origins, greeting,
                                      business_hours, offline_behavior, team_id, theme_color, position, pre_chat_fields,
-                                     bot_enabled, bot_provider_id, bot_outside_hours)
+                                     bot_enabled, bot_provider_id, bot_outside_hours, bot_visitor_fields)
                 VALUES (\(tx.tenantID), \(widget.id), \(widget.name), \(widget.publicKey), \(sealed.ciphertext), \(sealed.keyID), \(widget.allowedOrigins),
                         \(widget.greeting), \(try Self.json(widget.businessHours))::jsonb, \(widget.offlineBehavior.rawValue),
                         \(widget.teamID), \(widget.themeColor), \(widget.position.rawValue), \(try Self.json(widget.preChatFields))::jsonb,
-                        \(widget.bot.enabled), \(widget.bot.providerID), \(widget.bot.outsideHours.rawValue))
+                        \(widget.bot.enabled), \(widget.bot.providerID), \(widget.bot.outsideHours.rawValue), \(widget.bot.visitorFields))
                 RETURNING id
                 """).decode(UUID.self) {
                 widget = try await Self.load(id, secrets: secrets, in: tx)
@@ -118,6 +119,7 @@ public struct WidgetStore: Sendable {
             if let enabled = settings.botEnabled { after.bot.enabled = enabled }
             if let provider = settings.botProviderID { after.bot.providerID = provider }
             if let outsideHours = settings.botOutsideHours { after.bot.outsideHours = outsideHours }
+            if let fields = settings.botVisitorFields { after.bot.visitorFields = fields }
             if settings.rotateIdentitySecret { after.identitySecret = Self.newSecret() }
             try WidgetValidation.validate(after)
             try await Self.checkTeam(after.teamID, in: tx)
@@ -129,7 +131,8 @@ public struct WidgetStore: Sendable {
                     greeting = \(after.greeting), business_hours = \(try Self.json(after.businessHours))::jsonb,
                     offline_behavior = \(after.offlineBehavior.rawValue), team_id = \(after.teamID), theme_color = \(after.themeColor), position = \(after.position.rawValue),
                     pre_chat_fields = \(try Self.json(after.preChatFields))::jsonb, bot_enabled = \(after.bot.enabled),
-                    bot_provider_id = \(after.bot.providerID), bot_outside_hours = \(after.bot.outsideHours.rawValue), updated_at = now()
+                    bot_provider_id = \(after.bot.providerID), bot_outside_hours = \(after.bot.outsideHours.rawValue),
+                    bot_visitor_fields = \(after.bot.visitorFields), updated_at = now()
                 WHERE id = \(id)
                 """)
             let changes = Self.differences(before, after)
@@ -157,7 +160,7 @@ public struct WidgetStore: Sendable {
     static let columns = """
         id, name, public_key, identity_secret_sealed, identity_secret_key_id, allowed_origins, greeting, business_hours::text, offline_behavior, team_id,
         theme_color, position, pre_chat_fields::text, created_at, (extract(epoch FROM created_at) * 1000000)::bigint,
-        bot_enabled, bot_provider_id, bot_outside_hours
+        bot_enabled, bot_provider_id, bot_outside_hours, bot_visitor_fields
         """
 
     static func load(_ id: UUID, secrets: SecretBox, in tx: TenantTransaction, lock: Bool = false) async throws -> Widget {
@@ -175,7 +178,8 @@ public struct WidgetStore: Sendable {
                 = try row.decode((UUID, String, String, Data, String, [String], String, String?, String, UUID?, String, String, String, Date, Int64).self)
             let columns = row.makeRandomAccess()
             let bot = Widget.Bot(enabled: try columns[15].decode(Bool.self), providerID: try columns[16].decode(UUID?.self),
-                                 outsideHours: Widget.Bot.OutsideHours(rawValue: try columns[17].decode(String.self)) ?? .answer)
+                                 outsideHours: Widget.Bot.OutsideHours(rawValue: try columns[17].decode(String.self)) ?? .answer,
+                                 visitorFields: try columns[18].decode([String].self))
             let secret = try secrets.openText(
                 SealedSecret(keyID: keyID, ciphertext: ciphertext), at: identitySecretColumn.location(tenantID: tenantID, rowID: id))
             var widget = Widget(
@@ -236,6 +240,7 @@ public struct WidgetStore: Sendable {
 
     static func describe(_ bot: Widget.Bot) -> String {
         "\(bot.enabled ? "on" : "off"), provider \(bot.providerID?.lowercased ?? "default"), outside hours \(bot.outsideHours.rawValue)"
+            + (bot.visitorFields.isEmpty ? "" : ", visitor fields \(bot.visitorFields.joined(separator: " "))")
     }
 
     static func newPublicKey(tenantID: UUID) -> String {

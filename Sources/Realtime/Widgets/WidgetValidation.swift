@@ -42,6 +42,13 @@ enum WidgetValidation {
             if !names.insert(field.name).inserted { try fail(path + ".name", "\"\(field.name)\" appears twice") }
             if field.label.trimmingCharacters(in: .whitespaces).isEmpty || field.label.count > 100 { try fail(path + ".label", "expected 1 to 100 characters") }
         }
+        if widget.bot.visitorFields.count > 20 { try fail("bot.visitorFields", "expected at most 20 fields") }
+        for (index, field) in widget.bot.visitorFields.enumerated() {
+            let key = field.hasPrefix("attributes.") ? String(field.dropFirst("attributes.".count)) : nil
+            guard Widget.Bot.profileFields.contains(field) || (1...64).contains(key?.count ?? 0) else {
+                try fail("bot.visitorFields[\(index)]", "expected name, email, phone, language, pageUrl or attributes.KEY")
+            }
+        }
     }
 
     /// Origins compare in lowercase without a trailing slash, as browsers send them.

@@ -1,0 +1,67 @@
+import Foundation
+import HTTPTypes
+import Testing
+import TestSupport
+
+/// What the bot tells its provider about the visitor (only the profile fields the widget lists), and
+/// what a bot-first widget promises visitors (the bot only when a provider exists).
+@Suite(.serialized) struct BotContextLiveTests {
+    static func systemPrompt(_ llm: FakeLLMServer) -> String {
+        (llm.requests.last { $0.path.hasSuffix("/chat/completions") }?.body["messages"] as? [[String: any Sendable]])?.first?["content"] as? String ?? ""
+    }
+
+    @Test func aBotFirstWidgetWithoutAProviderDoesNotPromiseTheBot() async throws {
+        try await RealtimeHarness.with { harness in
+            let boss = try await harness.token(email: "boss@acme.example")
+            let widgets = try await harness.request(.get, "/api/v1/widgets", token: boss)
+            let widgetID = try #require((widgets.json["items"] as? [[String: Any]])?.first?["id"] as? String)
+            _ = try await harness.request(.patch, "/api/v1/widgets/\(widgetID)", ["bot": ["enabled": true]], token: boss)
+            let config = try await harness.request(.get, "/api/v1/widget/config?key=\(harness.acmeWidgetKey)", token: nil)
+            #expect(config.json["bot"] as? Bool == false, "no provider answers, so the offline form stays: \(config.text)")
+            let (visitor, welcome) = try await harness.visitorHello()
+            #expect((welcome["widget"] as? [String: Any])?["bot"] as? Bool == false)
+            await visitor.close()
+
+            _ = try await harness.request(.post, "/api/v1/llm/providers", ["name": "Later", "kind": "openai-compatible", "baseUrl": "http://127.0.0.1:9/v1",
+                                                                         "model": "m", "isDefault": true], token: boss)
+            let ready = try await harness.request(.get, "/api/v1/widget/config?key=\(harness.acmeWidgetKey)", token: nil)
+            #expect(ready.json["bot"] as? Bool == true, "\(ready.text)")
+            let (again, welcomed) = try await harness.visitorHello()
+            #expect((welcomed["widget"] as? [String: Any])?["bot"] as? Bool == true)
+            await again.close()
+        }
+    }
+
+    @Test func theProviderSeesOnlyTheProfileFieldsTheWidgetAllows() async throws {
+        try await FakeLLMServer.with { llm in
+            try await RealtimeHarness.with { harness in
+                let (boss, _) = try await BotLiveTests.setUp(harness, llm)
+                let profile: [String: any Sendable] = ["name": "王芳", "email": "wang@example.com", "phone": "13800000000",
+                                                       "attributes": ["plan": "gold", "orders": 12, "secret": "do-not-share"] as [String: any Sendable]]
+                let (unlisted, _) = try await harness.visitorHello(["profile": profile])
+                try await unlisted.send(["type": "send", "clientId": "v-1", "text": "hi"])
+                _ = try await unlisted.nextMessage(from: "bot")
+                let bare = Self.systemPrompt(llm)
+                #expect(!bare.contains("王芳") && !bare.contains("About the visitor"), "nothing unless the widget lists it: \(bare)")
+                await unlisted.close()
+
+                let widgets = try await harness.request(.get, "/api/v1/widgets", token: boss)
+                let widgetID = try #require((widgets.json["items"] as? [[String: Any]])?.first?["id"] as? String)
+                let listed = try await harness.request(.patch, "/api/v1/widgets/\(widgetID)",
+                                                       ["bot": ["visitorFields": ["name", "attributes.plan", "attributes.orders", "attributes.missing"]]], token: boss)
+                #expect((listed.json["bot"] as? [String: Any])?["visitorFields"] as? [String] == ["name", "attributes.plan", "attributes.orders", "attributes.missing"],
+                        "\(listed.text)")
+                let (visitor, _) = try await harness.visitorHello(["profile": profile])
+                try await visitor.send(["type": "send", "clientId": "v-2", "text": "hi again"])
+                _ = try await visitor.nextMessage(from: "bot")
+                let prompt = Self.systemPrompt(llm)
+                #expect(prompt.contains("- name: 王芳\n- plan: gold\n- orders: 12"), "\(prompt)")
+                #expect(!prompt.contains("wang@example.com") && !prompt.contains("13800000000") && !prompt.contains("do-not-share") && !prompt.contains("missing"))
+                await visitor.close()
+
+                let invalid = try await harness.request(.patch, "/api/v1/widgets/\(widgetID)", ["bot": ["visitorFields": ["password"]]], token: boss)
+                #expect(invalid.status.code == 422 && invalid.text.contains("bot.visitorFields[0]"), "\(invalid.text)")
+            }
+        }
+    }
+}
