@@ -4,13 +4,22 @@
  * (click to enlarge) and files as download cards. Every text from a person, bot or file goes in
  * as text nodes; attachment links are used only when they are http(s) on this server.
  */
-import { renderText, safeHref } from "../shared/text.js";
+import { renderText, safeHref, splitSources } from "../shared/text.js";
 import { formatBytes, formatDateTime, formatDay, formatTime } from "../shared/time.js";
 import { h } from "./dom.js";
 import { describeEvent, eventIcon } from "./event-text.js";
 import { icon } from "./icons.js";
 import { avatar } from "./names.js";
 import { language, t } from "./strings.js";
+
+/** A message's text; a bot answer's sources apart, as a quieter line under it. */
+function messageText(message) {
+  const { body, label, sources } = message.senderType === "bot" ? splitSources(message.text) : { body: message.text };
+  const text = h("div", { class: "msg-text", dir: "auto" }, renderText(body));
+  if (!sources) return text;
+  return [text, h("div", { class: "msg-sources", dir: "auto" }, icon("file", 13), h("span", {}, `${label}${label === "来源" ? "：" : ": "}`),
+    h("span", { class: "msg-sources-list" }, sources))];
+}
 
 /** The file described by an attachment message's JSON text, or null. */
 export function attachmentOf(message) {
@@ -94,7 +103,7 @@ export function renderMessage(message, ctx) {
   const imageOnly = !!file?.url && /^image\/(png|jpeg|gif|webp)$/.test(file.contentType);
   const body = message.kind === "attachment"
     ? attachmentNode(file, ctx.onImage)
-    : h("div", { class: "msg-text", dir: "auto" }, renderText(message.text));
+    : messageText(message);
   const classes = ["msg", incoming ? "msg-in" : "msg-out", note ? "msg-note" : "", mine ? "msg-mine" : "", message.kind === "attachment" ? "msg-attachment" : "", imageOnly ? "msg-image-only" : ""].filter(Boolean).join(" ");
   const status = mine && !note ? h("span", { class: "msg-status", dataset: { status: "sent" }, title: t("pane.delivered") }, icon("check", 14), h("span", { class: "visually-hidden" }, t("pane.delivered"))) : null;
   return h("li", { class: classes, dataset: { seq: String(message.seq), day, group: `${message.senderType}:${senderId}:${note ? "n" : "m"}`, at: String(Date.parse(created) || 0) } },

@@ -10,6 +10,9 @@
  *                               on: {event: fn}, ...properties}; children: Node | string
  *                               (strings become text nodes) | null/false (skipped) | arrays
  *   svg(pathData, size = 20)  → an aria-hidden <svg> icon with one <path d=…> (static data only)
+ *   splitSources(text)        → {body, label, sources}: a bot answer's closing "Sources: …" /
+ *                               "来源：…" paragraph (docs/protocol.md) apart from its body;
+ *                               label and sources are null when it has none
  *
  * Everything is built with createElement and textContent. Callers set dir="auto" on blocks of user text so right-to-left
  * overrides stay inside their own element.
@@ -45,6 +48,15 @@ export function renderText(text) {
     if (last < line.length) fragment.append(line.slice(last));
   });
   return fragment;
+}
+
+const SOURCES = /^(Sources|来源)[:：]\s*(\S[^\n]*)$/u;
+
+export function splitSources(text) {
+  const value = String(text ?? "");
+  const at = value.lastIndexOf("\n\n");
+  const match = at < 0 ? null : value.slice(at + 2).match(SOURCES);
+  return match ? { body: value.slice(0, at), label: match[1], sources: match[2] } : { body: value, label: null, sources: null };
 }
 
 export function el(tag, props, ...children) {

@@ -7,11 +7,12 @@
  *   renderThread(list, view) — rebuilds `list`'s children from view (see panel.js `threadView`),
  *   reusing each message's bubble node so images do not reload.
  */
-import { el, renderText, safeHref, svg } from "../shared/text.js";
+import { el, renderText, safeHref, splitSources, svg } from "../shared/text.js";
 import { formatTime, formatDay, formatDateTime, formatBytes, sameDay } from "../shared/time.js";
 
 const GROUP_GAP_MS = 5 * 60 * 1000;
 const FILE_ICON = "M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8zm0 2.5L17.5 8H14zM8 13h8v1.6H8zm0 3.4h8V18H8z";
+const BOOK_ICON = "M6 2h12a2 2 0 0 1 2 2v16a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm0 2v16h12V4zm2 3h8v1.6H8zm0 3.4h8V12H8z";
 const ALERT_ICON = "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm1 15h-2v-2h2zm0-4h-2V7h2z";
 
 export function parseJSON(text) {
@@ -73,7 +74,7 @@ function bubbleFor(item, view) {
   let node = item.streaming ? null : cache.get(key);
   if (!node) {
     if (item.kind === "attachment") node = el("div", { class: "kp-bubble kp-bubble-file" }, attachmentNode(item, view));
-    else node = el("div", { class: "kp-bubble", attrs: { dir: "auto" } }, renderText(item.text));
+    else node = el("div", { class: "kp-bubble", attrs: { dir: "auto" } }, textOf(item));
     if (item.createdAt) node.title = formatDateTime(item.createdAt, view.lang);
     cache.set(key, node);
   }
@@ -82,6 +83,14 @@ function bubbleFor(item, view) {
   node.classList.toggle("kp-sending", item.state === "sending");
   view.seen.add(key);
   return node;
+}
+
+/** A message's text; a bot answer's sources apart, as a quieter line under it. */
+function textOf(item) {
+  const { body, label, sources } = item.senderType === "bot" && !item.streaming ? splitSources(item.text) : { body: item.text };
+  if (!sources) return renderText(body);
+  return [el("div", {}, renderText(body)),
+    el("div", { class: "kp-sources" }, svg(BOOK_ICON, 14), el("span", { text: `${label}${label === "来源" ? "：" : ": "}` }), el("span", { class: "kp-sources-list", text: sources }))];
 }
 
 function senderKey(item) {

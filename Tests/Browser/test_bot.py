@@ -20,6 +20,8 @@ def test_a_bot_first_widget_streams_its_answer_and_hands_over_to_a_person(kefu, 
         "name": "Fake", "kind": "openai-compatible", "baseUrl": llm.base_url, "model": "fake", "isDefault": True,
         "firstTokenTimeoutMs": 5000, "totalTimeoutMs": 20000})
     owner.call("PATCH", f"/api/v1/widgets/{widget['id']}", {"bot": {"enabled": True}})
+    document = owner.call("POST", "/api/v1/knowledge/documents", {
+        "title": "Store hours", "body": "# Opening hours\n\nWe open at 9 am and close at 9 pm, every day of the week."})
     try:
         visitor = contexts().new_page()
         visitor.goto(site.page("/", "Northwind Outfitters"))
@@ -34,6 +36,8 @@ def test_a_bot_first_widget_streams_its_answer_and_hands_over_to_a_person(kefu, 
         expect(panel.locator(".kp-streaming")).to_have_count(1)
         expect(panel.get_by_text(ANSWER, exact=True)).to_be_visible()
         expect(panel.locator(".kp-streaming")).to_have_count(0)
+        # The answer names the knowledge it came from, set apart under it.
+        expect(panel.locator(".kp-sources")).to_have_text("Sources: Store hours")
         expect(panel.get_by_text("You're chatting with")).to_be_visible()
         screenshot(visitor, "widget-bot-en")
 
@@ -44,6 +48,7 @@ def test_a_bot_first_widget_streams_its_answer_and_hands_over_to_a_person(kefu, 
         expect(row).to_be_visible()
         row.click()
         expect(messages(agent)).to_contain_text(ANSWER)
+        expect(agent.locator(".msg-sources")).to_have_text("Sources: Store hours")
         expect(agent.get_by_text(re.compile("^The bot is answering this visitor"))).to_be_visible()
         expect(agent.get_by_role("button", name="Take over")).to_be_visible()
         screenshot(agent, "workspace-bot-en")
@@ -57,4 +62,5 @@ def test_a_bot_first_widget_streams_its_answer_and_hands_over_to_a_person(kefu, 
     finally:
         owner.call("PATCH", f"/api/v1/widgets/{widget['id']}", {"bot": {"enabled": False}})
         owner.call("DELETE", f"/api/v1/llm/providers/{provider['id']}")
+        owner.call("DELETE", f"/api/v1/knowledge/documents/{document['id']}")
         llm.close()
