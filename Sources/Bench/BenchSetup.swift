@@ -5,6 +5,7 @@ import Tenancy
 struct BenchSetup {
     let token: String
     let widgetKey: String
+    let widgetID: String
 
     static func prepare(host: String, port: Int, tenant: String, email: String, password: String) throws -> BenchSetup {
         let connection = try HTTPConnection(host: host, port: port)
@@ -15,10 +16,11 @@ struct BenchSetup {
         }
         let body = try JSONSerialization.data(withJSONObject: ["name": "Bench", "allowedOrigins": ["*"]])
         let widget = try connection.request("POST", "/api/v1/widgets", json: Array(body), bearer: token)
-        guard widget.status == 201, let key = (try JSONSerialization.jsonObject(with: Data(widget.body)) as? [String: Any])?["publicKey"] as? String else {
+        let created = (try? JSONSerialization.jsonObject(with: Data(widget.body))) as? [String: Any]
+        guard widget.status == 201, let key = created?["publicKey"] as? String, let id = created?["id"] as? String else {
             throw HTTPConnection.Failure(description: "widget creation failed with \(widget.status): \(String(decoding: widget.body, as: UTF8.self))")
         }
-        return BenchSetup(token: token, widgetKey: key)
+        return BenchSetup(token: token, widgetKey: key, widgetID: id)
     }
 
     /// Imports `count` random sensitive-word rules (as `kefu-bench words` makes them: half Chinese,

@@ -10,5 +10,5 @@ struct KefuBench: AsyncParsableCommand {
         commandName: "kefu-bench",
         abstract: "Benchmarks a running Kefu server.",
         subcommands: [LoginBenchmark.self, IdleSocketsBenchmark.self, IdleSocketsWorker.self, MessagesBenchmark.self, WordsBenchmark.self,
-                      KnowledgeBenchmark.self])
+                      KnowledgeBenchmark.self, BotBenchmark.self])
 }

@@ -1,25 +1,26 @@
 import Foundation
+import Histogram
 
-/// Latencies of one kind of request, in milliseconds.
+/// Latencies of one kind of request, recorded in an HdrHistogram (microseconds, three
+/// significant digits: constant memory however many are recorded), reported in milliseconds.
 struct LatencySample: Sendable {
-    private(set) var values: [Double] = []
+    private var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
 
     mutating func record(_ duration: Duration) {
-        values.append(Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15)
+        let micros = max(0, duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
+        _ = histogram.record(UInt64(min(micros, 600_000_000)))
     }
 
     mutating func merge(_ other: LatencySample) {
-        values += other.values
+        histogram.add(other.histogram)
     }
 
-    var count: Int { values.count }
+    var count: Int { Int(histogram.totalCount) }
 
-    /// The nearest-rank percentile `p` (0–100), or 0 when empty.
+    /// The percentile `p` (0–100) in milliseconds, or 0 when empty.
     func percentile(_ p: Double) -> Double {
-        guard !values.isEmpty else { return 0 }
-        let sorted = values.sorted()
-        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
-        return sorted[max(0, min(sorted.count - 1, rank - 1))]
+        guard histogram.totalCount > 0 else { return 0 }
+        return Double(p >= 100 ? histogram.max : histogram.valueAtPercentile(p)) / 1000
     }
 
     func summary(_ label: String) -> String {

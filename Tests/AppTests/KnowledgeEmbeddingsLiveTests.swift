@@ -50,6 +50,9 @@ import TestSupport
                 _ = try await harness.request(.post, "/api/v1/knowledge/documents", ["title": "Refunds", "body": Self.refunds], token: boss)
                 _ = try await harness.request(.post, "/api/v1/knowledge/documents", ["title": "Orders", "body": Self.orders], token: boss)
                 try await Self.waitForEmbeddings(harness, count: 3)
+                let listed = try await harness.request(.get, "/api/v1/knowledge/documents", token: boss)
+                #expect((listed.json["items"] as? [[String: Any]])?.allSatisfy { $0["embeddedChunks"] as? Int == $0["chunks"] as? Int } == true,
+                        "\(listed.text)")
                 let embedded = llm.requests.filter { $0.path == "/v1/embeddings" }
                 #expect(embedded.first?.body["model"] as? String == "fake-embedding" && embedded.first?.authorization == "Bearer \(BotLiveTests.key)")
 

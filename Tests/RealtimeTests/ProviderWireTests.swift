@@ -45,6 +45,21 @@ import Tenancy
         if case .failed = ProviderWire.piece(.init(data: "{oops"), kind: .openAICompatible) {} else { Issue.record("malformed JSON is a failure") }
     }
 
+    @Test func reasoningModelsAreAskedForCompletionTokensWithoutATemperature() {
+        var provider = BotProvider(name: "p", kind: .openAICompatible, baseURL: "https://api.example/v1", model: "gpt-4o-mini", maxTokens: 300)
+        let classic = ProviderWire.parts(for: provider, turns: [ChatTurn(.user, "hi")], user: "u").body
+        #expect(classic["max_tokens"] as? Int == 300 && classic["temperature"] as? Double == 0.3 && classic["max_completion_tokens"] == nil)
+        for model in ["o1", "o3-mini", "o4-mini-2025-04-16", "gpt-5", "openai/gpt-5-mini"] {
+            provider.model = model
+            let body = ProviderWire.parts(for: provider, turns: [ChatTurn(.user, "hi")], user: "u").body
+            #expect(body["max_completion_tokens"] as? Int == 300 && body["max_tokens"] == nil && body["temperature"] == nil, "\(model)")
+        }
+        for model in ["deepseek-chat", "qwen-plus", "o1x", "gpt-4.1"] {
+            provider.model = model
+            #expect(ProviderWire.parts(for: provider, turns: [ChatTurn(.user, "hi")], user: "u").body["max_tokens"] as? Int == 300, "\(model)")
+        }
+    }
+
     @Test func aRetryAfterIsReadSafely() {
         #expect(ChatStreamer.retryAfter("0.1") == .milliseconds(100))
         #expect(ChatStreamer.retryAfter("3600") == .seconds(60), "capped at a minute")

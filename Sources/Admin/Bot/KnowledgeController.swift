@@ -32,6 +32,7 @@ public struct KnowledgeController: Sendable {
         let body: String?
         let version: Int
         let chunks: Int
+        let embeddedChunks: Int
         let updatedAt: Date
 
         init(_ document: KnowledgeDocument, withBody: Bool) {
@@ -41,6 +42,7 @@ public struct KnowledgeController: Sendable {
             body = withBody ? document.body : nil
             version = document.version
             chunks = document.chunks
+            embeddedChunks = document.embeddedChunks
             updatedAt = document.updatedAt
         }
     }

@@ -1,12 +1,13 @@
 extension KnowledgeController {
     static let documentSchema: JSONValue = [
-        "type": "object", "required": ["id", "title", "format", "version", "chunks", "updatedAt"],
+        "type": "object", "required": ["id", "title", "format", "version", "chunks", "embeddedChunks", "updatedAt"],
         "properties": [
             "id": ["type": "string", "format": "uuid"], "title": ["type": "string", "maxLength": 200],
             "format": ["type": "string", "enum": ["markdown", "text", "html"]],
             "body": ["type": "string", "description": "Only when one document is read"],
             "version": ["type": "integer", "description": "Bumped by every change; the chunks are rebuilt with it"],
             "chunks": ["type": "integer", "description": "Pieces retrieval returns: cut at headings, then at paragraphs (about 800 characters)"],
+            "embeddedChunks": ["type": "integer", "description": "Chunks with a vector; equal to chunks once the embedding model (if any) has caught up"],
             "updatedAt": ["type": "string", "format": "date-time"],
         ],
     ]

@@ -37,14 +37,14 @@ enum ProviderWire {
         let base = provider.baseURL.hasSuffix("/") ? String(provider.baseURL.dropLast()) : provider.baseURL
         switch provider.kind {
         case .openAICompatible:
-            var body = chatBody(provider, turns)
+            var body = chatBody(provider, turns, reasoning: isReasoningModel(provider.model))
             body["model"] = provider.model
             return (base + "/chat/completions", provider.apiKey.map { [("Authorization", "Bearer \($0)")] } ?? [], body)
         case .azureOpenAI:
             let deployment = provider.deployment.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? provider.deployment
             let version = provider.apiVersion.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? provider.apiVersion
             return (base + "/openai/deployments/\(deployment)/chat/completions?api-version=\(version)",
-                    provider.apiKey.map { [("api-key", $0)] } ?? [], chatBody(provider, turns))
+                    provider.apiKey.map { [("api-key", $0)] } ?? [], chatBody(provider, turns, reasoning: isReasoningModel(provider.deployment)))
         case .dify:
             // A Dify app holds its own prompt and knowledge; it is sent the conversation as one
             // query (earlier turns first), since Kefu keeps no Dify conversation ids.
@@ -55,13 +55,25 @@ enum ProviderWire {
         }
     }
 
-    private static func chatBody(_ provider: BotProvider, _ turns: [ChatTurn]) -> [String: Any] {
-        [
+    /// OpenAI's reasoning models (o1, o3, o4-mini, gpt-5…) refuse `max_tokens` and any
+    /// temperature but the default: they take `max_completion_tokens` instead.
+    static func isReasoningModel(_ model: String) -> Bool {
+        let name = model.lowercased().split(separator: "/").last.map(String.init) ?? ""
+        return ["o1", "o3", "o4", "gpt-5"].contains { name == $0 || name.hasPrefix($0 + "-") }
+    }
+
+    private static func chatBody(_ provider: BotProvider, _ turns: [ChatTurn], reasoning: Bool) -> [String: Any] {
+        var body: [String: Any] = [
             "messages": turns.map { ["role": $0.role.rawValue, "content": $0.content] },
             "stream": true,
-            "temperature": provider.temperature,
-            "max_tokens": provider.maxTokens,
         ]
+        if reasoning {
+            body["max_completion_tokens"] = provider.maxTokens
+        } else {
+            body["temperature"] = provider.temperature
+            body["max_tokens"] = provider.maxTokens
+        }
+        return body
     }
 
     /// The request embedding `texts` with the provider's embedding model (OpenAI's format, which

@@ -12,6 +12,8 @@ public struct KnowledgeDocument: Sendable, Equatable {
     /// Bumped by every change; the chunks are rebuilt with it.
     public var version: Int
     public var chunks: Int
+    /// Chunks with a vector (see `KnowledgeEmbedder`): all of them once embedding has caught up.
+    public var embeddedChunks: Int
     public var updatedAt: Date
 }
 
@@ -123,7 +125,8 @@ public struct KnowledgeStore: Sendable {
     }
 
     static let documentColumns = """
-        id, title, format, body, version, (SELECT count(*)::int FROM knowledge_chunks c WHERE c.document_id = knowledge_documents.id), updated_at,
+        id, title, format, body, version, (SELECT count(*)::int FROM knowledge_chunks c WHERE c.document_id = knowledge_documents.id),
+        (SELECT count(*)::int FROM knowledge_chunks c WHERE c.document_id = knowledge_documents.id AND c.embedding IS NOT NULL), updated_at,
         (extract(epoch FROM created_at) * 1000000)::bigint
         """
 
@@ -135,10 +138,10 @@ public struct KnowledgeStore: Sendable {
 
     static func decodeDocuments(_ rows: PostgresRowSequence) async throws -> [(item: KnowledgeDocument, cursor: PageCursor)] {
         var documents: [(item: KnowledgeDocument, cursor: PageCursor)] = []
-        for try await (id, title, format, body, version, chunks, updatedAt, micros)
-            in rows.decode((UUID, String, String, String, Int, Int, Date, Int64).self) {
+        for try await (id, title, format, body, version, chunks, embedded, updatedAt, micros)
+            in rows.decode((UUID, String, String, String, Int, Int, Int, Date, Int64).self) {
             documents.append((KnowledgeDocument(id: id, title: title, format: DocumentSplitter.Format(rawValue: format) ?? .text, body: body,
-                                                version: version, chunks: chunks, updatedAt: updatedAt),
+                                                version: version, chunks: chunks, embeddedChunks: embedded, updatedAt: updatedAt),
                               PageCursor(createdAtMicros: micros, id: id)))
         }
         return documents
