@@ -19,18 +19,18 @@
  *   "select"     {id}
  *   "notice"     {text, tone}       a short message for the person (action failed, …)
  *
+ * Threads and previews are in store-threads.js, typing and read positions in
+ * store-typing-read.js; both are methods of this class, and other modules import only this file.
+ *
  * Never renders anything and never parses text as HTML.
  */
 import { ReconnectingSocket } from "../shared/socket.js";
 import { ApiError, get, post } from "./api.js";
 import { Directory, upper } from "./directory.js";
 import { Outgoing } from "./outgoing.js";
-import { Thread } from "./thread.js";
 import { visitorName } from "./names.js";
-
-const historyPage = 50;
-const keptThreads = 24;
-const typingTimeout = 8000;
+import { threadMethods } from "./store-threads.js";
+import { typingReadMethods } from "./store-typing-read.js";
 
 export class Store extends EventTarget {
   constructor(me) {
@@ -312,161 +312,6 @@ export class Store extends EventTarget {
     this.emit("select", { id: key });
   }
 
-  // ---------- messages ----------
-
-  thread(id) {
-    return this.threads.get(upper(id));
-  }
-
-  onMessage(message, live) {
-    if (!message?.conversationId) return;
-    const id = upper(message.conversationId);
-    message.conversationId = id;
-    if (message.senderName && message.senderType !== "visitor") this.directory.noteAgent(message.senderId, message.senderName);
-    const thread = this.threads.get(id);
-    let added = true;
-    if (thread) {
-      if (thread.loaded && message.seq > thread.maxSeq + 1 && thread.size) this.fillGap(id, thread.maxSeq);
-      added = thread.add(message);
-    }
-    if (message.clientId && message.senderType === "agent" && upper(message.senderId) === this.userId) this.outgoing.delivered(message);
-    const conversation = this.conversations.get(id);
-    if (conversation && message.seq > (conversation.lastSeq ?? 0)) {
-      conversation.lastSeq = message.seq;
-      conversation.lastMessageAt = message.createdAt;
-      if (message.senderType === "agent" && upper(message.senderId) === this.userId && message.kind !== "event") {
-        conversation.agentReadSeq = Math.max(conversation.agentReadSeq ?? 0, message.seq);
-      }
-      conversation.unread = Math.max(0, conversation.lastSeq - (conversation.agentReadSeq ?? 0));
-      this.emit("conversation", { conversation, previous: conversation });
-    }
-    if (message.senderType === "visitor") this.clearTyping(id, "visitor");
-    const preview = this.previews.get(id);
-    if (!preview || message.seq >= preview.seq) {
-      if (message.kind !== "event" || !preview?.message) {
-        this.previews.set(id, { seq: message.seq, message });
-        this.emit("preview", { conversationId: id });
-      } else {
-        preview.seq = message.seq;
-      }
-    }
-    if (added) this.emit("message", { conversationId: id, message, live });
-  }
-
-  async fillGap(id, afterSeq) {
-    try {
-      const page = await get(`/api/v1/conversations/${id}/messages`, { after: afterSeq, limit: 200 });
-      const thread = this.threads.get(id);
-      if (thread && thread.addMany(page.items ?? []).length) this.emit("thread", { conversationId: id });
-    } catch { /* the next resume fills it */ }
-  }
-
-  /**
-   * Loads a conversation's newest page (REST, so it works while the socket reconnects) and makes
-   * the socket follow it from there. Keeps the last few threads in memory; older ones are dropped
-   * (and unsubscribed unless they are the caller's own).
-   */
-  async openThread(id) {
-    const key = upper(id);
-    let thread = this.threads.get(key);
-    if (thread) {
-      this.threads.delete(key);
-      this.threads.set(key, thread);
-    } else {
-      thread = new Thread(key);
-      this.threads.set(key, thread);
-      this.evictThreads();
-    }
-    this.followed.add(key);
-    if (!this.conversations.has(key)) {
-      try { this.upsert(await get(`/api/v1/conversations/${key}`)); } catch (error) { throw error; }
-    }
-    if (!thread.loaded) {
-      const page = await get(`/api/v1/conversations/${key}/messages`, { limit: historyPage });
-      const items = page.items ?? [];
-      thread.addMany(items);
-      thread.loaded = true;
-      thread.hasMore = items.length >= historyPage && (items[0]?.seq ?? 1) > 1;
-      this.emit("thread", { conversationId: key });
-    }
-    if (this.welcomed) this.socket.send({ type: "subscribe", conversationId: key, afterSeq: thread.maxSeq });
-    return thread;
-  }
-
-  evictThreads() {
-    while (this.threads.size > keptThreads) {
-      const [oldest] = this.threads.keys();
-      if (oldest === this.selectedId) break;
-      this.threads.delete(oldest);
-      this.followed.delete(oldest);
-      const conversation = this.conversations.get(oldest);
-      if (this.welcomed && !this.isMine(conversation)) this.socket.send({ type: "unsubscribe", conversationId: oldest });
-    }
-  }
-
-  /** One older page of a loaded thread; resolves to the messages added. */
-  loadEarlier(id) {
-    const key = upper(id);
-    const thread = this.threads.get(key);
-    if (!thread || !thread.hasMore) return Promise.resolve([]);
-    if (thread.loadingEarlier) return thread.loadingEarlier;
-    thread.loadingEarlier = (async () => {
-      try {
-        const page = await get(`/api/v1/conversations/${key}/messages`, { before: thread.minSeq, limit: historyPage });
-        const items = page.items ?? [];
-        if (items.length < historyPage || (items[0]?.seq ?? 1) <= 1) thread.hasMore = false;
-        return thread.addMany(items);
-      } finally {
-        thread.loadingEarlier = null;
-      }
-    })();
-    return thread.loadingEarlier;
-  }
-
-  // ---------- previews ----------
-
-  /** The newest message to preview in the list, loading it if it is missing or stale. */
-  preview(id) {
-    const key = upper(id);
-    const known = this.previews.get(key);
-    const conversation = this.conversations.get(key);
-    const stale = conversation && (!known || (conversation.lastSeq ?? 0) > known.seq);
-    if (stale && !this.previewPending.has(key)) {
-      this.previewPending.add(key);
-      this.previewQueue.push(key);
-      this.pumpPreviews();
-    }
-    return known?.message ?? null;
-  }
-
-  pumpPreviews() {
-    while (this.previewActive < 3 && this.previewQueue.length) {
-      const key = this.previewQueue.shift();
-      this.previewActive += 1;
-      get(`/api/v1/conversations/${key}/messages`, { limit: 6 })
-        .then((page) => {
-          const items = page.items ?? [];
-          const last = items[items.length - 1];
-          const shown = [...items].reverse().find((message) => message.kind !== "event") ?? last ?? null;
-          const conversation = this.conversations.get(key);
-          const seq = Math.max(last?.seq ?? 0, conversation?.lastSeq ?? 0);
-          const known = this.previews.get(key);
-          if (!known || seq >= known.seq) {
-            this.previews.set(key, { seq, message: shown });
-            this.emit("preview", { conversationId: key });
-          }
-        })
-        .catch(() => {
-          this.previews.set(key, { seq: Number.MAX_SAFE_INTEGER, message: null });
-        })
-        .finally(() => {
-          this.previewActive -= 1;
-          this.previewPending.delete(key);
-          this.pumpPreviews();
-        });
-    }
-  }
-
   // ---------- sending (see outgoing.js) ----------
 
   sendText(conversationId, text, note = false) { return this.outgoing.sendText(conversationId, text, note); }
@@ -474,82 +319,6 @@ export class Store extends EventTarget {
   retry(clientId) { return this.outgoing.retry(clientId); }
   discard(clientId) { return this.outgoing.discard(clientId); }
   unsent(conversationId) { return this.outgoing.unsent(conversationId); }
-
-  // ---------- typing and read ----------
-
-  setTyping(conversationId, typing, note = false) {
-    if (!this.welcomed) return;
-    const frame = { type: "typing", conversationId: upper(conversationId), typing: !!typing };
-    if (note) frame.note = true;
-    this.socket.send(frame);
-  }
-
-  onTyping(frame) {
-    const id = upper(frame.conversationId);
-    const senderKey = `${frame.senderType}:${upper(frame.senderId ?? "")}`;
-    let senders = this.typingState.get(id);
-    if (!senders) {
-      senders = new Map();
-      this.typingState.set(id, senders);
-    }
-    const known = senders.get(senderKey);
-    if (known) clearTimeout(known.timer);
-    if (frame.typing === false) {
-      senders.delete(senderKey);
-    } else {
-      senders.set(senderKey, {
-        senderType: frame.senderType,
-        senderId: upper(frame.senderId),
-        timer: setTimeout(() => {
-          senders.delete(senderKey);
-          this.emit("typing", { conversationId: id });
-        }, typingTimeout),
-      });
-    }
-    this.emit("typing", { conversationId: id });
-  }
-
-  clearTyping(id, senderType) {
-    const senders = this.typingState.get(id);
-    if (!senders) return;
-    let changed = false;
-    for (const [key, value] of senders) {
-      if (senderType && value.senderType !== senderType) continue;
-      clearTimeout(value.timer);
-      senders.delete(key);
-      changed = true;
-    }
-    if (changed) this.emit("typing", { conversationId: id });
-  }
-
-  /** Who is typing in a conversation: [{senderType, senderId}]. */
-  typers(id) {
-    return [...(this.typingState.get(upper(id))?.values() ?? [])];
-  }
-
-  markRead(conversationId) {
-    const id = upper(conversationId);
-    const conversation = this.conversations.get(id);
-    const thread = this.threads.get(id);
-    const seq = Math.max(thread?.maxSeq ?? 0, 0);
-    if (!conversation || !seq || seq <= (conversation.agentReadSeq ?? 0)) return;
-    if (!this.welcomed) return;
-    this.socket.send({ type: "read", conversationId: id, seq });
-    conversation.agentReadSeq = seq;
-    conversation.unread = Math.max(0, (conversation.lastSeq ?? 0) - seq);
-    this.emit("conversation", { conversation, previous: conversation });
-  }
-
-  onRead(frame) {
-    const id = upper(frame.conversationId);
-    const conversation = this.conversations.get(id);
-    if (!conversation) return;
-    if (frame.side === "visitor") conversation.visitorReadSeq = Math.max(conversation.visitorReadSeq ?? 0, frame.seq);
-    else conversation.agentReadSeq = Math.max(conversation.agentReadSeq ?? 0, frame.seq);
-    conversation.unread = Math.max(0, (conversation.lastSeq ?? 0) - (conversation.agentReadSeq ?? 0));
-    this.emit("read", { conversationId: id, side: frame.side });
-    this.emit("conversation", { conversation, previous: conversation });
-  }
 
   // ---------- actions (REST: they work while the socket reconnects, and answer with the state) ----------
 
@@ -597,6 +366,10 @@ export class Store extends EventTarget {
     this.stop();
   }
 }
+
+// Threads and previews (store-threads.js), typing and read positions (store-typing-read.js) are
+// kept in their own files for size; they share this class's state, so they join its prototype.
+Object.assign(Store.prototype, threadMethods, typingReadMethods);
 
 function loadPresence(userId) {
   try {

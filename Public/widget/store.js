@@ -1,7 +1,8 @@
 /**
  * The visitor's chat state and socket: one store per mounted panel (widget or chat page).
  * It owns the visitor token (localStorage `kefu:<key>:token`), the outbox, the current
- * conversation and its messages, and turns visitor frames (docs/protocol.md) into state.
+ * conversation and its messages, and turns visitor frames (docs/protocol.md) into state (the
+ * frame handlers are in store-frames.js).
  * Views call its methods and re-render on its "change" event; it never touches the DOM.
  *
  *   const store = new VisitorStore({key, origin, language})
@@ -15,8 +16,7 @@
  */
 import { ReconnectingSocket } from "../shared/socket.js";
 import { Outbox, newClientId } from "../shared/outbox.js";
-
-const RETRYABLE = new Set(["rate-limited", "overloaded", "unavailable", "shutting-down"]);
+import { frameMethods } from "./store-frames.js";
 
 function initialState() {
   return {
@@ -130,76 +130,14 @@ export class VisitorStore extends EventTarget {
     return Math.max(seen, this.state.messages.length ? 0 : Number(this.load("seq")) || 0);
   }
 
-  // ---- frames --------------------------------------------------------------------------
-  onFrame(frame) {
-    switch (frame.type) {
-      case "welcome": return this.onWelcome(frame);
-      case "visitor": return this.onVisitor(frame);
-      case "conversation": return this.onConversation(frame.conversation);
-      case "message": return this.onMessage(frame.message, true);
-      case "history": return this.onHistory(frame);
-      case "ack": return this.onAck(frame);
-      case "queue":
-        if (frame.conversationId === this.state.conversation?.id) {
-          this.state.queuePosition = frame.position;
-          this.changed("queue");
-        }
-        return;
-      case "typing":
-        if (frame.senderType !== "visitor") this.setTyping(frame.typing);
-        return;
-      case "read": return this.onRead(frame);
-      case "stream": return this.onStream(frame);
-      case "streamWithdrawn":
-        if (this.state.stream?.id === frame.streamId) {
-          this.state.stream = null;
-          this.changed("stream");
-        }
-        return;
-      case "ok": return this.settle(frame.ref, true, frame);
-      case "error": return this.onError(frame);
-      default:
-    }
+  settle(ref, ok, frame) {
+    const waiting = this.pending.get(ref);
+    if (!waiting) return;
+    this.pending.delete(ref);
+    if (ok) waiting.resolve(frame); else waiting.reject(Object.assign(new Error(frame.message), { code: frame.code }));
   }
 
-  onWelcome(frame) {
-    const state = this.state;
-    const firstWelcome = !this.welcomedOnce;
-    this.welcomedOnce = true;
-    state.welcomed = true;
-    if (frame.token) this.store("token", frame.token);
-    if (state.visitorId && state.visitorId !== frame.visitorId) this.reset();
-    state.visitorId = frame.visitorId;
-    state.widget = { ...state.widget, ...frame.widget };
-    this.helloProfile = null;
-    state.stream = null; // an answer cut by the reconnect arrives whole, from history
-    const conversation = frame.conversation;
-    const dismissed = this.load("dismissed");
-    if (conversation && conversation.id !== dismissed) {
-      if (state.conversation && state.conversation.id !== conversation.id) this.clearConversation();
-      this.applyConversation(conversation);
-      if (firstWelcome || !state.messages.length) this.send_({ type: "history", limit: 50, ref: this.ref("history") });
-    } else if (conversation) {
-      state.fresh = true; // the visitor already chose to start anew
-    }
-    if (this.helloCallback) {
-      this.helloCallback({});
-      this.helloCallback = null;
-    }
-    this.changed("welcome");
-    this.flush();
-  }
-
-  onVisitor(frame) {
-    if (frame.token) this.store("token", frame.token);
-    if (this.state.visitorId && frame.visitorId !== this.state.visitorId) {
-      this.reset();
-      this.send_({ type: "history", limit: 50, ref: this.ref("history") });
-    }
-    this.state.visitorId = frame.visitorId;
-    this.changed("visitor");
-  }
-
+  // ---- conversation state --------------------------------------------------------------
   reset() {
     this.clearConversation();
     this.store("seq", null);
@@ -213,139 +151,6 @@ export class VisitorStore extends EventTarget {
     state.queuePosition = null;
     state.agentReadSeq = 0;
     state.visitorReadSeq = 0;
-  }
-
-  onConversation(conversation) {
-    if (!conversation) return;
-    const current = this.state.conversation;
-    if (conversation.id === this.load("dismissed")) return;
-    if (current && current.id !== conversation.id) {
-      if (new Date(conversation.createdAt) < new Date(current.createdAt)) return;
-      this.clearConversation();
-    }
-    this.applyConversation(conversation);
-    this.changed("conversation");
-  }
-
-  applyConversation(conversation) {
-    const state = this.state;
-    state.conversation = { ...state.conversation, ...conversation };
-    if (conversation.status !== "resolved") state.fresh = false;
-    // Taken over or handed over: no half answer stays on screen (the stored one comes as a message).
-    if (conversation.status !== "bot") state.stream = null;
-    if (conversation.status !== "queued") state.queuePosition = null;
-    state.agentReadSeq = Math.max(state.agentReadSeq, conversation.agentReadSeq ?? 0);
-    state.visitorReadSeq = Math.max(state.visitorReadSeq, conversation.visitorReadSeq ?? 0);
-    if (conversation.status === "resolved") state.typing = null;
-  }
-
-  onStream(frame) {
-    const state = this.state;
-    if (state.conversation && frame.conversationId !== state.conversation.id) return;
-    const text = state.stream?.id === frame.streamId ? state.stream.text : "";
-    state.stream = { id: frame.streamId, text: text + frame.delta };
-    state.typing = null;
-    this.changed("stream");
-  }
-
-  onMessage(message, live) {
-    if (!message || message.kind === "note") return false;
-    const state = this.state;
-    // The bot's stored answer replaces what was streamed of it.
-    if (message.senderType === "bot" && state.stream && message.clientId === state.stream.id) state.stream = null;
-    if (message.conversationId === this.load("dismissed")) return false;
-    if (state.conversation && message.conversationId !== state.conversation.id) return false;
-    const list = state.messages;
-    const at = list.findIndex((m) => m.seq >= message.seq);
-    if (at >= 0 && list[at].seq === message.seq) return false;
-    if (at < 0) list.push(message); else list.splice(at, 0, message);
-    if (message.clientId && message.senderType === "visitor") this.outbox.remove(message.clientId);
-    if (message.senderType !== "visitor") state.typing = null;
-    if (list.at(-1) === message) this.store("seq", message.seq);
-    if (live) {
-      this.changed("messages");
-      if (message.senderType === "agent" || message.senderType === "bot") {
-        this.dispatchEvent(new CustomEvent("message", { detail: message }));
-      }
-    }
-    return true;
-  }
-
-  onHistory(frame) {
-    const state = this.state;
-    const messages = frame.messages || [];
-    for (const message of messages) this.onMessage(message, false);
-    if (frame.ref?.startsWith("older")) state.loadingOlder = false;
-    const first = state.messages[0];
-    state.hasOlder = !!first && first.seq > 1 && messages.length >= 50;
-    this.changed("history");
-  }
-
-  onAck(frame) {
-    const item = this.outbox.get(frame.clientId);
-    if (item) this.outbox.remove(frame.clientId);
-    if (item?.fresh) this.state.fresh = false;
-    if (frame.conversationId === this.load("dismissed")) {
-      // An older server reopened the conversation the visitor had closed: show it again.
-      this.store("dismissed", null);
-      this.send_({ type: "history", limit: 50, ref: this.ref("history") });
-    }
-  }
-
-  onRead(frame) {
-    const state = this.state;
-    if (state.conversation && frame.conversationId !== state.conversation.id) return;
-    if (frame.side === "agent") state.agentReadSeq = Math.max(state.agentReadSeq, frame.seq);
-    else state.visitorReadSeq = Math.max(state.visitorReadSeq, frame.seq);
-    this.changed("read");
-  }
-
-  onError(frame) {
-    const ref = frame.ref || "";
-    if (ref === "hello") {
-      if (frame.code === "forbidden") this.identity = null;
-      if (frame.code === "visitor-not-found") this.store("token", null);
-      setTimeout(() => this.hello(), 1000);
-      return;
-    }
-    if (ref.startsWith("send:")) {
-      const clientId = ref.slice(5);
-      if (RETRYABLE.has(frame.code)) {
-        setTimeout(() => this.resend(clientId), frame.retryAfterMs || 1500);
-      } else {
-        this.outbox.update(clientId, { state: "failed", error: frame.code });
-      }
-      return;
-    }
-    if (ref.startsWith("profile") && frame.code === "invalid-frame") {
-      // A server without the `profile` frame: carry the profile in a new hello instead.
-      const waiting = this.pending.get(ref);
-      this.helloProfile = waiting?.profile ?? null;
-      this.pending.delete(ref);
-      if (this.helloProfile) {
-        const { resolve } = waiting;
-        this.helloCallback = resolve;
-        this.socket.reconnect();
-        return;
-      }
-    }
-    if (ref.startsWith("history")) this.state.loadingOlder = false;
-    this.settle(ref, false, frame);
-  }
-
-  settle(ref, ok, frame) {
-    const waiting = this.pending.get(ref);
-    if (!waiting) return;
-    this.pending.delete(ref);
-    if (ok) waiting.resolve(frame); else waiting.reject(Object.assign(new Error(frame.message), { code: frame.code }));
-  }
-
-  setTyping(on) {
-    clearTimeout(this.agentTypingTimer);
-    const name = this.state.conversation?.assigneeName || null;
-    this.state.typing = on ? { name } : null;
-    if (on) this.agentTypingTimer = setTimeout(() => this.setTyping(false), 8000);
-    this.changed("typing");
   }
 
   // ---- actions -------------------------------------------------------------------------
@@ -475,3 +280,7 @@ export class VisitorStore extends EventTarget {
 
   remember(name, value) { this.store(name, value); }
 }
+
+// The frame handlers (store-frames.js) are kept in their own file for size; they share this
+// class's state, so they join its prototype.
+Object.assign(VisitorStore.prototype, frameMethods);
