@@ -14,13 +14,14 @@ import Synchronization
 /// - `[hang]`: headers, then nothing until the connection closes;
 /// - otherwise: eight tokens at once.
 ///
-/// Embeddings are 256 numbers from the text's words (the same text, the same vector).
+/// A question carrying `[q:KEY]` is known by KEY: when it arrived, when each numbered delta of its
+/// answer was written. Embeddings are 256 numbers from the text's words (the same text, the same vector).
 final class BenchProvider: Sendable {
     let port: Int
     private let channel: any Channel
-    /// When each visitor's latest request arrived, by the `user` the request names.
+    /// When each question arrived, by its key.
     private let arrivals = Mutex<[String: ContinuousClock.Instant]>([:])
-    /// When each numbered delta of each visitor's answer was written.
+    /// When each numbered delta of each question's answer was written.
     private let deltas = Mutex<[String: [Int: ContinuousClock.Instant]]>([:])
     let requests = Atomic<Int>(0)
 
@@ -120,9 +121,9 @@ final class BenchProvider: Sendable {
         }
 
         private func chat(_ json: [String: Any], provider: BenchProvider, context: ChannelHandlerContext) {
-            let user = json["user"] as? String ?? ""
             let messages = json["messages"] as? [[String: Any]] ?? []
             let question = messages.last { $0["role"] as? String == "user" }?["content"] as? String ?? ""
+            let user = question.range(of: #"\[q:[^\]]+\]"#, options: .regularExpression).map { String(question[$0].dropFirst(3).dropLast()) } ?? ""
             provider.arrived(user)
             let headers = HTTPHeaders([("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"), ("Transfer-Encoding", "chunked")])
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)

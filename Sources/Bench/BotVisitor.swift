@@ -14,7 +14,7 @@ final class BotVisitor: @unchecked Sendable {
 
     let channel: any Channel
     private var frames: AsyncStream<Frame>.Iterator
-    /// The visitor's id, as the provider sees it (`user`).
+    /// The visitor's id (from its welcome), to tell questions apart.
     private(set) var user = ""
     private var sent = 0
 
@@ -64,11 +64,22 @@ final class BotVisitor: @unchecked Sendable {
         return at
     }
 
-    /// Waits for the bot's stored answer (a `message` frame from the bot).
-    func answer() async throws -> Frame {
-        while true {
-            let frame = try await next("message")
-            if (frame.json["message"] as? [String: Any])?["senderType"] as? String == "bot" { return frame }
+    /// Hands every frame to `look` until the bot's stored answer (a `message` frame from the bot),
+    /// which it returns. A visitor still waiting after `within` is closed, and this throws: a
+    /// benchmark reports what went wrong rather than hang.
+    @discardableResult
+    func untilAnswered(within limit: Duration = .seconds(30), _ look: (Frame) -> Void) async throws -> Frame {
+        let channel = self.channel
+        let timer = Task {
+            try await Task.sleep(for: limit)
+            try? await channel.close()
         }
+        defer { timer.cancel() }
+        while let frame = await next() {
+            look(frame)
+            if frame.type == "message", (frame.json["message"] as? [String: Any])?["senderType"] as? String == "bot" { return frame }
+            if frame.type == "error" { throw BenchSocket.Refused(description: "error frame: \(frame.json)") }
+        }
+        throw BenchSocket.Refused(description: "no answer from the bot within \(limit)")
     }
 }

@@ -3,10 +3,12 @@ import Foundation
 
 /// Random knowledge for the retrieval benchmarks: documents of 100 sections, half Chinese and
 /// half English (words drawn from a fixed vocabulary), added over the API; questions drawn the
-/// same way.
+/// same way, or taken from what was indexed (`question()`: words that are in the knowledge).
 struct KnowledgeCorpus {
     private var random = SystemRandomNumberGenerator()
     private let vocabulary: [String]
+    /// Pieces of indexed sections: questions that the knowledge answers.
+    private var indexed: [String] = []
 
     init() {
         var random = SystemRandomNumberGenerator()
@@ -29,9 +31,14 @@ struct KnowledgeCorpus {
         for document in 0..<((chunks + 99) / 100) {
             var body = ""
             for section in 0..<100 {
+                let text = section.isMultiple(of: 2) ? chinese(120) : english(60)
                 body += section.isMultiple(of: 2)
-                    ? "# 第\(section)节 \(chinese(4))\n\n\(chinese(120))。\(chinese(80))。\n\n"
-                    : "# Section \(section) \(english(3))\n\n\(english(60)). \(english(40)).\n\n"
+                    ? "# 第\(section)节 \(chinese(4))\n\n\(text)。\(chinese(80))。\n\n"
+                    : "# Section \(section) \(english(3))\n\n\(text). \(english(40)).\n\n"
+                if indexed.count < 2_000 {
+                    indexed.append(section.isMultiple(of: 2) ? String(text.prefix(12))
+                                   : text.split(separator: " ").prefix(6).joined(separator: " "))
+                }
             }
             let json = try JSONSerialization.data(withJSONObject: ["title": "Manual \(document)", "format": "markdown", "body": body])
             let answer = try connection.request("POST", "/api/v1/knowledge/documents", json: Array(json), bearer: token)
@@ -40,6 +47,11 @@ struct KnowledgeCorpus {
             }
         }
         return ContinuousClock.now - started
+    }
+
+    /// A question the knowledge holds an answer to (Chinese and English in turn).
+    mutating func question() -> String {
+        indexed.isEmpty ? english(6) : indexed.randomElement(using: &random)!
     }
 
     /// Times `searches` knowledge searches per language, back to back on one connection.
