@@ -33,6 +33,13 @@ import TestSupport
             #expect((english.json["chunks"] as? [[String: Any]])?.first?["heading"] as? String == "Shipping", "\(english.text)")
             let hours = try await harness.request(.get, "/api/v1/knowledge/search?q=\(Self.query("你们营业时间是几点"))", token: boss)
             #expect((hours.json["faq"] as? [String: Any])?["answersDirectly"] as? Bool == true, "\(hours.text)")
+            // The search functions run as the tables' owner and name the tenant themselves: another
+            // tenant finds none of this.
+            let globex = try await harness.token(tenant: "globex", email: "boss@globex.example")
+            for question in ["怎么退货？", "How long does shipping take?", "你们营业时间是几点"] {
+                let other = try await harness.request(.get, "/api/v1/knowledge/search?q=\(Self.query(question))", token: globex)
+                #expect(other.status == .ok && (other.json["chunks"] as? [Any])?.isEmpty == true && other.json["faq"] == nil, "\(other.text)")
+            }
 
             let changed = try await harness.request(.patch, "/api/v1/knowledge/documents/\(id)", ["body": "# Warranty\n\nOne year."], token: boss)
             #expect(changed.json["version"] as? Int == 2 && changed.json["chunks"] as? Int == 1)

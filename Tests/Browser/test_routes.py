@@ -1,4 +1,4 @@
-"""The pages a person opens by their printed address: /app/, /demo and /chat/{key}."""
+"""The pages a person opens by their printed address: /, /app/, /demo and /chat/{key}."""
 from __future__ import annotations
 
 import re
@@ -7,6 +7,8 @@ import urllib.request
 
 import pytest
 from playwright.sync_api import expect
+
+from harness import screenshot
 
 
 def status_and_type(url: str) -> tuple[int, str]:
@@ -38,3 +40,15 @@ def test_the_demo_page_embeds_the_demo_widget(kefu, standby, contexts):
     page.goto(kefu.url + "/demo")
     expect(page.get_by_role("button", name=re.compile("^Open chat"))).to_be_visible()
     assert kefu.widget_key in page.content()
+
+
+def test_the_front_door_leads_to_the_workspace_and_the_demo(kefu, standby, contexts):
+    page = contexts().new_page()
+    page.goto(kefu.url + "/")
+    expect(page.locator("#ready")).to_have_text("ready")
+    screenshot(page, "front-door-en")
+    page.get_by_role("link", name=re.compile("^Agent workspace")).click()
+    expect(page.locator("kefu-sign-in form")).to_be_visible()
+    page.goto(kefu.url + "/")
+    page.get_by_role("link", name=re.compile("^Demo site")).click()
+    expect(page.get_by_role("button", name=re.compile("^Open chat"))).to_be_visible()

@@ -94,7 +94,10 @@ import TestSupport
                 var checked = 0
                 for try await (table, rls, forced, owner, firstKey, policies) in rows.decode((String, Bool, Bool, String, String?, Int).self) {
                     #expect(rls, "\(table): row-level security is off")
-                    #expect(forced, "\(table): row-level security is not forced")
+                    // Searched through owner-run functions that name the tenant themselves
+                    // (Migrations/0023): `@@` cannot use an index under row-level security.
+                    let searchedByOwner: Set = ["knowledge_chunks", "faq_entries"]
+                    #expect(forced || searchedByOwner.contains(table), "\(table): row-level security is not forced")
                     #expect(owner != Tenancy.servingRole, "\(table) is owned by the serving role")
                     #expect(firstKey == "tenant_id", "\(table): primary key does not start with tenant_id")
                     #expect(policies > 0, "\(table): no policy")

@@ -197,9 +197,9 @@ public final class BotResponder: Sendable {
             stream.withdraw(reason: "taken-over")
             throw CancellationError()
         }
-        _ = try await writer.append(NewMessage(tenantID: conversation.tenantID, conversationID: conversation.id, senderType: .bot,
-                                               senderID: nil, kind: .text, body: answer + Self.sourcesLine(titles, chinese: chinese),
-                                               clientID: stream.id, flag: flagged))
+        try await append(NewMessage(tenantID: conversation.tenantID, conversationID: conversation.id, senderType: .bot,
+                                    senderID: nil, kind: .text, body: answer + Self.sourcesLine(titles, chinese: chinese),
+                                    clientID: stream.id, flag: flagged))
         return .answered
     }
 
@@ -210,10 +210,27 @@ public final class BotResponder: Sendable {
         let verdict = try await words.matcher(for: conversation.tenantID)?.check(body, sender: .bot)
         if verdict?.action == .block { return .handOff("content-blocked") }
         guard !Task.isCancelled, try await stillWithBot(conversation) else { throw CancellationError() }
-        _ = try await writer.append(NewMessage(tenantID: conversation.tenantID, conversationID: conversation.id, senderType: .bot, senderID: nil,
-                                               kind: .text, body: verdict?.text ?? body, clientID: id, flag: verdict.flatMap(Self.flag)))
+        try await append(NewMessage(tenantID: conversation.tenantID, conversationID: conversation.id, senderType: .bot, senderID: nil,
+                                    kind: .text, body: verdict?.text ?? body, clientID: id, flag: verdict.flatMap(Self.flag)))
         return .answered
     }
+
+    /// Queues an answer for the writer. Answers that finish together (many slow streams ending
+    /// at once) can find the writer refusing for a moment (`overloaded`): they wait as long as it
+    /// asks and try again, a few times, rather than drop an answer the visitor watched being
+    /// written. The clientId makes a retry that did commit a duplicate, not a second message.
+    private func append(_ message: NewMessage) async throws {
+        for attempt in 1...Self.appendAttempts {
+            do {
+                _ = try await writer.append(message)
+                return
+            } catch RealtimeError.overloaded(let retryAfter) where attempt < Self.appendAttempts {
+                try await Task.sleep(for: .milliseconds(retryAfter + Int.random(in: 0...retryAfter)))
+            }
+        }
+    }
+
+    static let appendAttempts = 8
 
     /// Whether the bot still holds `conversation` (read just before its answer is stored).
     private func stillWithBot(_ conversation: Conversation) async throws -> Bool {

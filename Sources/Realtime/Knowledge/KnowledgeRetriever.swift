@@ -115,7 +115,7 @@ public final class KnowledgeRetriever: Sendable {
         // next search see a newer generation and load again, never keep stale rows.
         let table = try await database.withTenant(tenantID) { tx in
             var keys: [KnowledgeVectors.ChunkKey] = []
-            var values: [Float16] = []
+            var values: [UInt16] = []
             var dimensions = 0
             for try await (documentID, ordinal, vector) in try await tx.query("""
                 SELECT document_id, ordinal, embedding FROM knowledge_chunks

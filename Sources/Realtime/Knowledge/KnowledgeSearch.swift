@@ -61,19 +61,18 @@ extension KnowledgeStore {
             var candidates: [FAQEntry] = []
             if let queryText {
                 let query: SQLFragment = "to_tsquery('simple', \(queryText))"
+                // Through the search functions (0023): under row-level security `@@` could not use
+                // the GIN index, and every search scanned every chunk.
                 for try await (id, ordinal, title, heading, body, rank) in try await tx.query("""
-                    SELECT d.id, c.ordinal, d.title, c.heading, c.body, ts_rank_cd(c.search, \(query))::float8
-                    FROM knowledge_chunks c JOIN knowledge_documents d ON d.tenant_id = c.tenant_id AND d.id = c.document_id
-                    WHERE c.search @@ \(query)
-                    ORDER BY 6 DESC, d.id, c.ordinal LIMIT \(limit)
+                    SELECT k.document_id, k.ordinal, d.title, k.heading, k.body, k.rank
+                    FROM kefu_search_chunks(\(query), \(limit)::integer) k JOIN knowledge_documents d ON d.id = k.document_id
+                    ORDER BY k.rank DESC, k.document_id, k.ordinal
                     """).decode((UUID, Int, String, String, String, Double).self) {
                     chunks.append(Retrieval.Chunk(documentID: id, ordinal: ordinal, title: title, heading: heading, text: body, rank: rank,
                                                   textRank: rank))
                 }
                 for try await (id, questions, answer) in try await tx.query("""
-                    SELECT f.id, f.questions, f.answer FROM faq_entries f
-                    WHERE f.enabled AND f.search @@ \(query)
-                    ORDER BY ts_rank_cd(f.search, \(query)) DESC, f.id LIMIT 5
+                    SELECT id, questions, answer FROM kefu_search_faq(\(query), 5)
                     """).decode((UUID, [String], String).self) {
                     candidates.append(FAQEntry(id: id, questions: questions, answer: answer, enabled: true))
                 }

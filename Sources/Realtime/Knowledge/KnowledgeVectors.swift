@@ -11,15 +11,16 @@ public final class KnowledgeVectors: Sendable {
         public let ordinal: Int
     }
 
-    /// One tenant's vectors, unit length (a dot product is their cosine), row by row.
+    /// One tenant's vectors, unit length (a dot product is their cosine), row by row, each value
+    /// the bits of a float16 as stored.
     public final class Table: Sendable {
         let source: String
         let generation: Int64
         let dimensions: Int
         let keys: [ChunkKey]
-        let values: [Float16]
+        let values: [UInt16]
 
-        init(source: String, generation: Int64, dimensions: Int, keys: [ChunkKey], values: [Float16]) {
+        init(source: String, generation: Int64, dimensions: Int, keys: [ChunkKey], values: [UInt16]) {
             self.source = source
             self.generation = generation
             self.dimensions = dimensions
@@ -39,14 +40,16 @@ public final class KnowledgeVectors: Sendable {
             let minimum = Float(floor)
             values.withUnsafeBufferPointer { values in
                 unit.withUnsafeBufferPointer { query in
-                    for row in 0..<keys.count {
-                        let start = row * dimensions
-                        var sum: Float = 0
-                        for index in 0..<dimensions { sum += Float(values[start + index]) * query[index] }
-                        guard sum >= minimum, best.count < limit || sum > best[best.count - 1].similarity else { continue }
-                        let at = best.firstIndex { $0.similarity < sum } ?? best.count
-                        best.insert((row, sum), at: at)
-                        if best.count > limit { best.removeLast() }
+                    KnowledgeVectors.halfToFloat.withUnsafeBufferPointer { half in
+                        for row in 0..<keys.count {
+                            let start = row * dimensions
+                            var sum: Float = 0
+                            for index in 0..<dimensions { sum += half[Int(values[start + index])] * query[index] }
+                            guard sum >= minimum, best.count < limit || sum > best[best.count - 1].similarity else { continue }
+                            let at = best.firstIndex { $0.similarity < sum } ?? best.count
+                            best.insert((row, sum), at: at)
+                            if best.count > limit { best.removeLast() }
+                        }
                     }
                 }
             }
@@ -96,6 +99,11 @@ public final class KnowledgeVectors: Sendable {
         tables.withLock { $0.entries.values.reduce(0) { $0 + $1.table.bytes } }
     }
 
+    /// Every float16 bit pattern's value. Without F16C in the baseline x86-64 target, each
+    /// `Float(Float16)` is a call into the runtime (about 20 ns): a table lookup is ten times faster
+    /// and keeps the tables half the size of `Float`s.
+    static let halfToFloat: [Float] = (0...UInt16.max).map { Float(Float16(bitPattern: $0)) }
+
     static func normalized(_ vector: [Float]) -> [Float] {
         let length = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
         return length > 0 ? vector.map { $0 / length } : vector
@@ -114,11 +122,11 @@ public final class KnowledgeVectors: Sendable {
     }
 
     /// Appends a stored vector's values to `values`; false when its length is not `dimensions`.
-    static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes, dimensions: Int, into values: inout [Float16]) -> Bool {
+    static func decode<Bytes: Collection<UInt8>>(_ bytes: Bytes, dimensions: Int, into values: inout [UInt16]) -> Bool {
         guard bytes.count == dimensions * 2 else { return false }
         var iterator = bytes.makeIterator()
         while let low = iterator.next(), let high = iterator.next() {
-            values.append(Float16(bitPattern: UInt16(low) | UInt16(high) << 8))
+            values.append(UInt16(low) | UInt16(high) << 8)
         }
         return true
     }
