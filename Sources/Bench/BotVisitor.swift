@@ -17,6 +17,8 @@ final class BotVisitor: @unchecked Sendable {
     /// The visitor's id (from its welcome), to tell questions apart.
     private(set) var user = ""
     private var sent = 0
+    /// The latest send, resent as it was when the server says `overloaded` (as the widget does).
+    private var latest: String?
 
     private init(channel: any Channel, frames: AsyncStream<Frame>) {
         self.channel = channel
@@ -44,6 +46,11 @@ final class BotVisitor: @unchecked Sendable {
     func next(_ type: String) async throws -> Frame {
         while let frame = await frames.next() {
             if frame.type == type { return frame }
+            if frame.type == "error", frame.json["code"] as? String == "overloaded", let latest {
+                try await Task.sleep(for: .milliseconds(frame.json["retryAfterMs"] as? Int ?? 200))
+                BenchSocket.send(latest, on: channel)
+                continue
+            }
             if frame.type == "error" { throw BenchSocket.Refused(description: "error frame: \(frame.json)") }
         }
         throw BenchSocket.Refused(description: "the socket closed while waiting for \(type)")
@@ -60,7 +67,8 @@ final class BotVisitor: @unchecked Sendable {
         sent += 1
         let json = try! JSONSerialization.data(withJSONObject: ["type": "send", "clientId": "b\(sent)", "text": text])
         let at = ContinuousClock.now
-        BenchSocket.send(String(decoding: json, as: UTF8.self), on: channel)
+        latest = String(decoding: json, as: UTF8.self)
+        BenchSocket.send(latest!, on: channel)
         return at
     }
 
