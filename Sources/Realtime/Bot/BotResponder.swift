@@ -79,13 +79,15 @@ public final class BotResponder: Sendable {
             _ = hub.botStreams.takePending(conversationID)
             let outcome: Outcome
             do {
-                let context = try await database.withTenant(tenantID) { tx in
-                    (try await ConversationStore.load(conversationID, in: tx),
-                     try await MessageLog.before(nil, conversationID: conversationID, limit: Self.contextMessages, visitorView: true, in: tx),
-                     try await Self.botTurns(conversationID, in: tx))
-                }
-                let profile = try await database.withTenant(tenantID) { tx in
-                    try await BotVisitorProfile.load(context.0?.visitorID ?? UUID(), fields: widget.bot.visitorFields, in: tx)
+                // One transaction for everything the answer starts from: each round trip here is
+                // time before the provider's first token.
+                let (context, profile) = try await database.withTenant(tenantID) { tx in
+                    let conversation = try await ConversationStore.load(conversationID, in: tx)
+                    let context = (conversation,
+                                   try await MessageLog.before(nil, conversationID: conversationID, limit: Self.contextMessages, visitorView: true, in: tx),
+                                   try await Self.botTurns(conversationID, in: tx))
+                    let profile = try await BotVisitorProfile.load(conversation?.visitorID ?? UUID(), fields: widget.bot.visitorFields, in: tx)
+                    return (context, profile)
                 }
                 // The question: the latest text when it is the visitor's (no answer yet), or a
                 // visitor's text newer than the question just answered.
