@@ -19,29 +19,28 @@ public struct BotArmResults: Sendable, Equatable {
 }
 
 extension BotProviderStore {
-    /// The provider that answers `conversationID`: the one it recorded when the bot first
-    /// answered there; else the widget's provider (or the tenant's default), or the split's
-    /// other arm, recorded now. Nil when there is none.
-    public func forConversation(_ conversationID: UUID, widgetProviderID: UUID?, tenantID: UUID) async throws -> BotProvider? {
-        let secrets = self.secrets
-        return try await database.withTenant(tenantID) { tx in
-            for try await recorded in try await tx.query("SELECT bot_provider_id FROM conversations WHERE id = \(conversationID)").decode(UUID?.self) {
-                if let recorded, let provider = try? await Self.load(recorded, opening: secrets, in: tx) { return provider }
-            }
-            guard let first = try await Self.widgetProvider(widgetProviderID, opening: secrets, in: tx) else { return nil }
-            var chosen = first
-            var experiment: (id: UUID, arm: String)?
-            if let split = first.splitProviderID, first.splitPercent > 0, let other = try? await Self.load(split, opening: secrets, in: tx) {
-                let inB = Self.bucket(conversationID) < first.splitPercent
-                if inB { chosen = other }
-                experiment = (first.id, inB ? "b" : "a")
-            }
-            try await tx.query("""
-                UPDATE conversations SET bot_provider_id = \(chosen.id), bot_experiment_id = \(experiment?.id), bot_arm = \(experiment?.arm)
-                WHERE id = \(conversationID) AND bot_provider_id IS NULL
-                """)
-            return chosen
+    /// The provider that answers `conversationID`, its key opened: the one it recorded when the bot
+    /// first answered there; else the widget's provider (or the tenant's default), or the split's
+    /// other arm, recorded now. Nil when there is none. Inside the caller's transaction (the bot
+    /// reads it with the conversation's context, one round trip before the provider is asked).
+    static func answering(_ conversationID: UUID, widgetProviderID: UUID?, opening secrets: SecretBox,
+                          in tx: TenantTransaction) async throws -> BotProvider? {
+        for try await recorded in try await tx.query("SELECT bot_provider_id FROM conversations WHERE id = \(conversationID)").decode(UUID?.self) {
+            if let recorded, let provider = try? await Self.load(recorded, opening: secrets, in: tx) { return provider }
         }
+        guard let first = try await Self.widgetProvider(widgetProviderID, opening: secrets, in: tx) else { return nil }
+        var chosen = first
+        var experiment: (id: UUID, arm: String)?
+        if let split = first.splitProviderID, first.splitPercent > 0, let other = try? await Self.load(split, opening: secrets, in: tx) {
+            let inB = Self.bucket(conversationID) < first.splitPercent
+            if inB { chosen = other }
+            experiment = (first.id, inB ? "b" : "a")
+        }
+        try await tx.query("""
+            UPDATE conversations SET bot_provider_id = \(chosen.id), bot_experiment_id = \(experiment?.id), bot_arm = \(experiment?.arm)
+            WHERE id = \(conversationID) AND bot_provider_id IS NULL
+            """)
+        return chosen
     }
 
     /// The widget's own provider, else the tenant's default.

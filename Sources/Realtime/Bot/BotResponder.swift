@@ -81,13 +81,16 @@ public final class BotResponder: Sendable {
             do {
                 // One transaction for everything the answer starts from: each round trip here is
                 // time before the provider's first token.
-                let (context, profile) = try await database.withTenant(tenantID) { tx in
+                let secrets = providers.secrets
+                let (context, profile, provider) = try await database.withTenant(tenantID) { tx in
                     let conversation = try await ConversationStore.load(conversationID, in: tx)
                     let context = (conversation,
                                    try await MessageLog.before(nil, conversationID: conversationID, limit: Self.contextMessages, visitorView: true, in: tx),
                                    try await Self.botTurns(conversationID, in: tx))
                     let profile = try await BotVisitorProfile.load(conversation?.visitorID ?? UUID(), fields: widget.bot.visitorFields, in: tx)
-                    return (context, profile)
+                    guard conversation?.status == .bot else { return (context, profile, BotProvider?.none) }
+                    let provider = try await BotProviderStore.answering(conversationID, widgetProviderID: widget.bot.providerID, opening: secrets, in: tx)
+                    return (context, profile, provider)
                 }
                 // The question: the latest text when it is the visitor's (no answer yet), or a
                 // visitor's text newer than the question just answered.
@@ -99,8 +102,8 @@ public final class BotResponder: Sendable {
                     if hub.botStreams.takePending(conversationID) { continue }
                     return
                 }
-                outcome = try await answerOnce(conversation, history: context.1, botTurns: context.2, question: question, widget: widget,
-                                               profile: profile)
+                outcome = try await answerOnce(conversation, provider: provider, history: context.1, botTurns: context.2, question: question,
+                                               widget: widget, profile: profile)
                 answered = question.seq
             } catch is CancellationError {
                 return
@@ -130,10 +133,9 @@ public final class BotResponder: Sendable {
         case handOff(String)
     }
 
-    private func answerOnce(_ conversation: Conversation, history: [Message], botTurns: Int, question: Message,
+    private func answerOnce(_ conversation: Conversation, provider: BotProvider?, history: [Message], botTurns: Int, question: Message,
                             widget: Widget, profile: [(field: String, value: String)]) async throws -> Outcome {
-        guard let provider = try await providers.forConversation(conversation.id, widgetProviderID: widget.bot.providerID,
-                                                                 tenantID: conversation.tenantID) else {
+        guard let provider else {
             return .handOff("provider-error")
         }
         if Self.asksForPerson(question.body, keywords: provider.handoffKeywords) { return .handOff("keyword") }
