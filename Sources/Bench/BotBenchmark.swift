@@ -51,7 +51,7 @@ struct BotBenchmark: AsyncParsableCommand {
         try corpus.timeSearches(searches, connection: api, token: setup.token, label: "(full text + embeddings, fused)")
         try await firstToken(label: "full text + embeddings", corpus: &corpus, provider: provider, group: group, host: host, port: port, key: setup.widgetKey)
 
-        try await deltaToFrame(provider: provider, group: group, host: host, port: port, key: setup.widgetKey)
+        try await deltaToFrame(corpus: &corpus, provider: provider, group: group, host: host, port: port, key: setup.widgetKey)
         try await slowStreams(corpus: &corpus, group: group, host: host, port: port, key: setup.widgetKey)
         try await humanBesideHangingBots(corpus: &corpus, group: group, host: host, port: port, key: setup.widgetKey)
         await provider.stop()
@@ -88,16 +88,19 @@ struct BotBenchmark: AsyncParsableCommand {
     }
 
     /// Deltas written by the provider 5 ms apart → the `stream` frame carrying each, at the visitor.
-    func deltaToFrame(provider: BenchProvider, group: any EventLoopGroup, host: String, port: Int, key: String) async throws {
+    func deltaToFrame(corpus: inout KnowledgeCorpus, provider: BenchProvider, group: any EventLoopGroup, host: String, port: Int,
+                      key: String) async throws {
+        // Questions the knowledge answers: twice "nothing found" would hand the conversation over.
+        let questions = (0..<20).map { _ in (0..<5).map { _ in corpus.question() } }
         var sample = LatencySample()
         try await withThrowingTaskGroup(of: LatencySample.self) { tasks in
-            for _ in 0..<20 {
+            for asked in questions {
                 tasks.addTask {
                     var sample = LatencySample()
                     let visitor = try await BotVisitor.connect(group: group, host: host, port: port, widgetKey: key)
                     for round in 0..<5 {
                         let key = "\(visitor.user)-\(round)"
-                        visitor.send("tell me a story [stream] [q:\(key)]")
+                        visitor.send(asked[round] + " [stream] [q:\(key)]")
                         try await visitor.untilAnswered { frame in
                             guard frame.type == "stream", let delta = frame.json["delta"] as? String else { return }
                             for number in Self.markers(delta) {
