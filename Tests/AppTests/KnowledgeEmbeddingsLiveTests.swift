@@ -65,6 +65,9 @@ import TestSupport
                 // Both searches agreeing rank a chunk above either alone.
                 let both = try await Self.search(harness, "refund delivery", token: boss)
                 #expect(both.first?["textRank"] != nil && both.first?["similarity"] != nil, "\(both)")
+                // Three chunks of 64 float16 values and their keys, held for search.
+                let metrics = try await harness.request(.get, "/metrics", token: nil).text
+                #expect(metrics.contains("kefu_knowledge_vectors_bytes 456"), "\(metrics.split(separator: "\n").filter { $0.contains("knowledge") })")
 
                 // A change is embedded again, and the nodes' cached vectors follow it.
                 let documents = try await harness.request(.get, "/api/v1/knowledge/documents", token: boss)

@@ -54,6 +54,12 @@ final class ServerMetrics: Sendable {
             helpText: "Memory of the tenants' sensitive-word automata held by this node")
     }
 
+    static var knowledgeVectors: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "kefu", subsystem: "knowledge", metricName: "vectors", unitName: "bytes",
+            helpText: "Memory of the tenants' knowledge vectors (embeddings) held by this node for search")
+    }
+
     static var writerQueueDepth: MetricNameDescriptor {
         MetricNameDescriptor(
             namespace: "kefu", subsystem: "writer", metricName: "queue_depth", unitName: "",
@@ -102,7 +108,7 @@ final class ServerMetrics: Sendable {
     }
 
     /// Reads the pool's state (one small query) and renders every metric in Prometheus text format.
-    func render(database: Database, writer: MessageWriter, words: WordMatchers) async -> String {
+    func render(database: Database, writer: MessageWriter, words: WordMatchers, vectors: KnowledgeVectors) async -> String {
         // Read under the lock: two overlapping scrapes must never see the totals go backwards
         // (a counter cannot be decremented).
         let (totals, last) = lastWriterTotals.withLock { last in
@@ -123,6 +129,7 @@ final class ServerMetrics: Sendable {
                 .increment(by: Int64(count - (lastWords.messages[key] ?? 0)))
         }
         registry.makeGauge(descriptor: Self.wordMatchers).set(Double(words.footprint.bytes))
+        registry.makeGauge(descriptor: Self.knowledgeVectors).set(Double(vectors.bytes))
         poolMax.set(Double(database.maximumConnections))
         let held = database.connectionsInUse
         for (holder, count) in held { poolHeld[holder]?.set(Double(count)) }

@@ -73,7 +73,7 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
     HealthController(database: dependencies.database, migrator: dependencies.migrator, writer: dependencies.realtime.writer, readinessTimeout: .seconds(configuration.readinessTimeoutSeconds))
         .addRoutes(to: router)
     MetricsController(metrics: metrics, database: dependencies.database, writer: dependencies.realtime.writer,
-                      words: dependencies.realtime.words).addRoutes(to: router)
+                      words: dependencies.realtime.words, vectors: dependencies.realtime.retriever.vectors).addRoutes(to: router)
 
     let sessions = dependencies.sessions
     let loginThrottle = LoginThrottle(limits: .init(
