@@ -1,7 +1,9 @@
 // The full-page chat (/chat/{widgetKey}, or /chat/index.html?key=…): mounts the widget's panel
 // full-screen for mobile browsers, in-app browsers (WeChat) and links in emails or QR codes.
 import { mountPanel, safeColor } from "/widget/panel.js";
+import { createI18n } from "/shared/i18n.js";
 import { el } from "/shared/text.js";
+import { strings } from "/widget/strings.js";
 
 const params = new URLSearchParams(location.search);
 const fromPath = /^\/chat\/(kfw_[A-Za-z0-9_-]+)\/?$/.exec(location.pathname);
@@ -9,11 +11,13 @@ const key = fromPath ? fromPath[1] : params.get("key") || "";
 const container = document.getElementById("kefu-chat");
 
 function missing() {
-  const zh = /^zh/i.test(navigator.language);
-  document.title = zh ? "找不到此客服窗口" : "Chat not found";
+  // The panel's table and remembered language: a visitor who chose Chinese reads this in Chinese.
+  const { t, lang } = createI18n(strings, { lang: params.get("lang") || undefined, storageKey: "kefu:lang" });
+  document.documentElement.lang = lang;
+  document.title = t("missing.title");
   container.replaceChildren(el("div", { class: "chat-missing", attrs: { role: "main" } },
-    el("h1", { text: zh ? "找不到此客服窗口" : "This chat does not exist" }),
-    el("p", { text: zh ? "链接可能已失效，请联系提供此链接的网站。" : "The link may be out of date. Please contact the site that gave it to you." })));
+    el("h1", { text: t("missing.heading") }),
+    el("p", { text: t("missing.text") })));
 }
 
 async function start() {

@@ -1,6 +1,9 @@
 // The widget's and chat page's strings, zh-CN and en, one table (keys named for their place).
 export const strings = {
   en: {
+    "missing.title": "Chat not found",
+    "missing.heading": "This chat does not exist",
+    "missing.text": "The link may be out of date. Please contact the site that gave it to you.",
     "launcher.open": "Open chat",
     "launcher.close": "Close chat",
     "panel.label": "Chat with {name}",
@@ -81,6 +84,9 @@ export const strings = {
     "title.unread": "({n}) New message",
   },
   "zh-CN": {
+    "missing.title": "找不到此客服窗口",
+    "missing.heading": "找不到此客服窗口",
+    "missing.text": "链接可能已失效，请联系提供此链接的网站。",
     "launcher.open": "打开在线客服",
     "launcher.close": "关闭在线客服",
     "panel.label": "与{name}聊天",

@@ -33,6 +33,12 @@ def test_the_chat_page_gets_its_own_script_and_stylesheet(kefu):
 
 def test_an_unknown_widget_key_gets_a_404_chat_page(kefu, contexts):
     assert status_and_type(kefu.url + "/chat/kfw_nope")[0] == 404
+    # Said in the visitor's language, from the widget's string table.
+    for lang, heading in (("en", "This chat does not exist"), ("zh-CN", "找不到此客服窗口")):
+        page = contexts(lang).new_page()
+        page.goto(kefu.url + "/chat/kfw_nope")
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+        assert page.evaluate("document.documentElement.lang") == lang
 
 
 def test_the_demo_page_embeds_the_demo_widget(kefu, standby, contexts):
