@@ -58,3 +58,8 @@ def test_the_front_door_leads_to_the_workspace_and_the_demo(kefu, standby, conte
     page.goto(kefu.url + "/")
     page.get_by_role("link", name=re.compile("^Demo site")).click()
     expect(page.get_by_role("button", name=re.compile("^Open chat"))).to_be_visible()
+    phone = contexts("zh-CN", viewport=(390, 844)).new_page()
+    phone.goto(kefu.url + "/")
+    expect(phone.get_by_role("link", name=re.compile("^客服工作台"))).to_be_visible()
+    expect(phone.locator("#ready")).to_have_text("就绪")
+    screenshot(phone, "front-door-phone-zh-CN")

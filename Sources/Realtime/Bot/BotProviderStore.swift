@@ -64,12 +64,6 @@ public struct BotProviderStore: Sendable {
         return try await database.withTenant(tenantID) { tx in try await Self.load(id, opening: secrets, in: tx) }
     }
 
-    /// The provider a widget's bot uses: its own, else the tenant's default; nil when neither exists.
-    public func forWidget(_ providerID: UUID?, tenantID: UUID) async throws -> BotProvider? {
-        let secrets = self.secrets
-        return try await database.withTenant(tenantID) { tx in try await Self.widgetProvider(providerID, opening: secrets, in: tx) }
-    }
-
     /// The provider that embeds the tenant's knowledge, its key opened: the default provider
     /// when it has an embedding model, else the oldest that has one; nil when none has.
     public func forEmbeddings(tenantID: UUID) async throws -> BotProvider? {

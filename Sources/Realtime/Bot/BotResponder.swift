@@ -46,13 +46,6 @@ public final class BotResponder: Sendable {
         self.logger = logger
     }
 
-    /// Whether a new conversation from `widget` starts with the bot: the widget says so, a
-    /// provider is there to answer, and (outside business hours) the widget lets the bot answer.
-    func startsWithBot(_ widget: Widget, tenantID: UUID) async -> Bool {
-        guard widget.botAnswers(at: Date()) else { return false }
-        return (try? await providers.forWidget(widget.bot.providerID, tenantID: tenantID)) != nil
-    }
-
     /// Whether a new conversation from `widget` would start with the bot now, without opening a
     /// key: the widget says so (at this hour) and a provider is there to answer.
     func answersNow(_ widget: Widget, tenantID: UUID) async -> Bool {

@@ -203,7 +203,7 @@ final class VisitorSession: SocketSession {
     private func openConversation(visitorID: UUID, reopening: Bool = true, on socket: LiveSocket) async throws -> Conversation {
         let settings = try await conversations.database.withTenant(tenantID) { tx in try await ConversationSettings.load(in: tx) }
         let hub = self.hub
-        let withBot = await bot?.startsWithBot(widget, tenantID: tenantID) ?? false
+        let withBot = await bot?.answersNow(widget, tenantID: tenantID) ?? false
         let conversation = try await conversations.conversationForVisitorMessage(
             tenantID: tenantID, visitorID: visitorID, widget: widget, settings: settings, reopening: reopening, withBot: withBot
         ) { conversation in
