@@ -15,6 +15,9 @@ struct WordsBenchmark: ParsableCommand {
     @Flag(help: "Leave out the naive scan (for profiling the matcher alone).")
     var skipNaive = false
 
+    @Option(help: "Rule counts to measure, comma-separated (for profiling one size).")
+    var ruleCounts = "1000,10000,100000"
+
     func run() throws {
         var random = SystemRandomNumberGenerator()
         let chinese = Self.chineseText(bytes: megabytes << 20, using: &random)
@@ -22,7 +25,7 @@ struct WordsBenchmark: ParsableCommand {
         print("words: \(megabytes) MB of Chinese and of English text per measurement, best of 3, one core")
         print("| rules | build | automaton | Chinese MB/s | English MB/s | naive Chinese MB/s | naive English MB/s |")
         print("|---|---|---|---|---|---|---|")
-        for count in [1_000, 10_000, 100_000] {
+        for count in ruleCounts.split(separator: ",").compactMap({ Int($0) }) {
             let rules = Self.rules(count, using: &random)
             let started = ContinuousClock.now
             let matcher = WordMatcher(rules: rules)
@@ -39,6 +42,8 @@ struct WordsBenchmark: ParsableCommand {
                 naive.1 = String(format: "%.3g", Self.rate(bytes: englishSample.utf8.count, runs: 1) { Self.naiveScan(englishSample, keys) })
             }
             let size = matcher.size
+            let found = (matcher.check(chinese, sender: .visitor).matches.count, matcher.check(english, sender: .visitor).matches.count)
+            print("  \(count) rules: \(found.0) matches in the Chinese text, \(found.1) in the English")
             print(String(format: "| %d | %.0f ms | %.1f MB, %d states | %.1f | %.1f | %@ | %@ |", count, build.milliseconds,
                          Double(size.bytes) / 1_048_576, size.states, chineseRate, englishRate, naive.0, naive.1))
         }

@@ -89,4 +89,75 @@ import Testing
         #expect(normalizer.keyText(of: "樂") == "乐")
         #expect(normalizer.keyText(of: "!!!").isEmpty, "nothing to match: refused by validation")
     }
+
+    /// The matcher against a reference that folds the text into a list and compares every rule
+    /// at every position (whole-word edges checked the same way), on random texts from a small
+    /// alphabet so that matches are many: across word gaps, inside words, overlapping, next to
+    /// graphemes of several scalars.
+    @Test func theMatcherFindsWhatAFoldAndCompareReferenceFinds() {
+        var random = SystemRandomNumberGenerator()
+        let alphabet: [String] = ["a", "b", "B", "ｂ", "c", "敏", "感", "樂", "乐", "8", "⑧", " ", ".", "*", "\u{200B}", "\u{0301}", "👍🏽", "👨‍👩‍👧"]
+        let pieces = ["a", "b", "c", "ab", "ba", "abc", "bcb", "敏感", "感敏", "乐", "a敏", "敏a", "8b", "bb8"]
+        var compared = 0
+        for round in 0..<300 {
+            let rules = (0..<Int.random(in: 1...6, using: &random)).map { index in
+                WordRule(pattern: pieces.randomElement(using: &random)!, action: [.mask, .flag][index % 2],
+                         exceptions: index == 0 && round.isMultiple(of: 3) ? ["abcab"] : [])
+            }
+            let unique = Dictionary(rules.map { (WordNormalizer.standard.keyText(of: $0.pattern), $0) }, uniquingKeysWith: { first, _ in first }).map(\.value)
+            let text = (0..<Int.random(in: 0...40, using: &random)).map { _ in alphabet.randomElement(using: &random)! }.joined()
+            let verdict = WordMatcher(rules: unique).check(text, sender: .visitor)
+            let expected = Self.referenceMatches(text, unique)
+            let found = verdict.matches.map { "\($0.ruleID) \($0.start) \($0.end)" }.sorted()
+            compared += expected.count
+            #expect(found == expected, "text \(text.unicodeScalars.map { String($0.value, radix: 16) }) rules \(unique.map(\.pattern))")
+            if verdict.action == .mask {
+                #expect(verdict.text == Self.referenceMask(text, verdict.matches.filter { $0.action == .mask }), "mask of \(text)")
+            }
+        }
+        #expect(compared > 300, "the random texts hold enough matches to compare")
+    }
+
+    /// Every (rule, start, end) by brute force over the folded text.
+    static func referenceMatches(_ text: String, _ rules: [WordRule]) -> [String] {
+        let normalizer = WordNormalizer.standard
+        var folded: [(value: UInt32, origin: Int, gapBefore: Bool)] = []
+        var gap = false
+        for (offset, scalar) in text.unicodeScalars.enumerated() {
+            var parts: [UInt32?] = []
+            normalizer.foldedScalars(String(scalar)) { parts.append($0?.value) }
+            for part in parts {
+                if let value = part { folded.append((value, offset, gap)); gap = false } else { gap = true }
+            }
+        }
+        func isWord(_ at: Int) -> Bool { WordNormalizer.isWordScalar(folded[at].value) }
+        var found: [(rule: Int, start: Int, end: Int, exception: Bool)] = []
+        for (index, rule) in rules.enumerated() {
+            for (pattern, exception) in [(rule.pattern, false)] + rule.exceptions.map({ ($0, true) }) {
+                let key = normalizer.key(of: pattern)
+                guard !key.isEmpty, key.count <= folded.count else { continue }
+                for start in 0...(folded.count - key.count) where folded[start..<(start + key.count)].map(\.value) == key {
+                    let end = start + key.count
+                    if WordNormalizer.isWordScalar(key[0]), start > 0, !folded[start].gapBefore, isWord(start - 1) { continue }
+                    if WordNormalizer.isWordScalar(key[key.count - 1]), end < folded.count, !folded[end].gapBefore, isWord(end) { continue }
+                    found.append((index, folded[start].origin, folded[end - 1].origin + 1, exception))
+                }
+            }
+        }
+        return found.filter { match in
+            !match.exception && !found.contains { $0.exception && $0.rule == match.rule && $0.start <= match.start && match.end <= $0.end }
+        }.map { "\(rules[$0.rule].id) \($0.start) \($0.end)" }.sorted()
+    }
+
+    /// The mask grapheme by grapheme over the whole text.
+    static func referenceMask(_ text: String, _ matches: [WordMatch]) -> String {
+        var masked = ""
+        var offset = 0
+        for character in text {
+            let range = offset..<(offset + character.unicodeScalars.count)
+            offset = range.upperBound
+            masked.append(matches.contains { $0.start < range.upperBound && range.lowerBound < $0.end } ? "*" : String(character))
+        }
+        return masked
+    }
 }

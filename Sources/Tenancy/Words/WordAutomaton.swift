@@ -1,5 +1,6 @@
-/// Aho–Corasick over folded scalars (see `WordNormalizer`): all of a tenant's patterns in one
-/// automaton, so a text is read once whatever the number of rules.
+/// Aho–Corasick over folded scalars (see `WordNormalizer`): patterns in one automaton, so a text
+/// is read once whatever the number of rules. Built without failure links it is a plain trie,
+/// walked from chosen positions only (`WordMatcher` does that for whole-word patterns).
 ///
 /// A double array: every scalar that occurs in a pattern has a small code, and the transition
 /// from state `s` on code `c` is `t = base[s] + c`, valid when `check[t] == s` — one probe, no
@@ -31,8 +32,10 @@ struct WordAutomaton: Sendable {
     private let tables: Tables
     private let states: Int
 
-    /// - Parameter keys: each pattern's folded scalars (non-empty, at most `maximumLength`) and tag.
-    init(_ keys: [(key: [UInt32], tag: Int32)]) {
+    /// - Parameters:
+    ///   - keys: each pattern's folded scalars (non-empty, at most `maximumLength`) and tag.
+    ///   - failureLinks: false for a trie walked from anchored starts (`Probe.child` only).
+    init(_ keys: [(key: [UInt32], tag: Int32)], failureLinks: Bool = true) {
         // 1. Codes, in order of first appearance.
         var basicCodes = [Int32](repeating: 0, count: 0x10000)
         var astralCodes: [UInt32: Int32] = [:]
@@ -52,12 +55,17 @@ struct WordAutomaton: Sendable {
         var children: [[(code: Int32, node: Int32)]] = [[]]
         var own: [[Int32]] = [[]]
         var depths: [Int32] = [0]
+        // The root's children by code: it has one per distinct first character (tens of thousands
+        // for Chinese rules), too many to search a list for each pattern.
+        var rootKids: [Int32] = []
         var patterns: [Pattern] = []
         for (key, tag) in keys where !key.isEmpty && key.count <= Self.maximumLength {
             var node: Int32 = 0
             for label in key {
                 let c = code(label)
-                if let next = children[Int(node)].first(where: { $0.code == c })?.node {
+                if node == 0, Int(c) < rootKids.count, rootKids[Int(c)] != 0 {
+                    node = rootKids[Int(c)]
+                } else if node != 0, let next = children[Int(node)].first(where: { $0.code == c })?.node {
                     node = next
                 } else {
                     let created = Int32(children.count)
@@ -65,6 +73,10 @@ struct WordAutomaton: Sendable {
                     own.append([])
                     depths.append(depths[Int(node)] + 1)
                     children[Int(node)].append((c, created))
+                    if node == 0 {
+                        if Int(c) >= rootKids.count { rootKids.append(contentsOf: repeatElement(0, count: Int(c) + 1 - rootKids.count)) }
+                        rootKids[Int(c)] = created
+                    }
                     node = created
                 }
             }
@@ -79,21 +91,36 @@ struct WordAutomaton: Sendable {
         var check = [Int32](repeating: -1, count: Int(codeCount) + 2)
         check[0] = -2  // the root's own slot: never free, never a child
         var position = [Int32](repeating: 0, count: children.count)
+        // The first free slot at or after i: `nextFree[i] == i` when i is free, else a slot
+        // further on to look from (paths shortened as they are walked). The table fills densely,
+        // and stepping over taken slots one by one was most of the build.
+        var nextFree = (0..<Int32(check.count)).map { $0 }
+        nextFree[0] = 1
+        func firstFree(from start: Int) -> Int {
+            var free = start
+            while free < nextFree.count, nextFree[free] != Int32(free) { free = Int(nextFree[free]) }
+            var at = start
+            while at < nextFree.count, nextFree[at] != Int32(at) {
+                let next = Int(nextFree[at])
+                nextFree[at] = Int32(free)
+                at = next
+            }
+            return free
+        }
         var queue: [Int32] = [0]
-        var searchFrom = 1
         var head = 0
         while head < queue.count {
             let node = queue[head]
             head += 1
             let kids = children[Int(node)].sorted { $0.code < $1.code }
             guard let firstCode = kids.first?.code else { continue }
-            var slot = max(searchFrom, Int(firstCode))
+            var slot = firstFree(from: Int(firstCode))
             while true {
-                while slot < check.count, check[slot] != -1 { slot += 1 }
                 let candidate = slot - Int(firstCode)
                 if candidate + Int(kids[kids.count - 1].code) >= check.count {
                     let grown = max(check.count * 2, candidate + Int(kids[kids.count - 1].code) + 1)
                     base.append(contentsOf: repeatElement(0, count: grown - base.count))
+                    nextFree.append(contentsOf: (Int32(check.count)..<Int32(grown)).map { $0 })
                     check.append(contentsOf: repeatElement(-1, count: grown - check.count))
                 }
                 if kids.allSatisfy({ check[candidate + Int($0.code)] == -1 }) {
@@ -102,14 +129,14 @@ struct WordAutomaton: Sendable {
                     for kid in kids {
                         let target = candidate + Int(kid.code)
                         check[target] = Int32(at)
+                        nextFree[target] = Int32(target + 1)
                         position[Int(kid.node)] = Int32(target)
                         queue.append(kid.node)
                     }
                     break
                 }
-                slot += 1
+                slot = firstFree(from: slot + 1)
             }
-            while searchFrom < check.count, check[searchFrom] != -1 { searchFrom += 1 }
         }
         let states = check.count
 
@@ -131,7 +158,7 @@ struct WordAutomaton: Sendable {
             let target = Int(base[Int(at)]) + Int(code)
             return target < states && check[target] == at && target != 0 ? Int32(target) : nil
         }
-        for node in queue {
+        for node in queue where failureLinks {
             let at = position[Int(node)]
             for kid in children[Int(node)] {
                 let target = position[Int(kid.node)]
@@ -149,17 +176,24 @@ struct WordAutomaton: Sendable {
             }
         }
 
-        // Each state's base, check, failure link and first output state side by side: reaching a
-        // state reads its check, and the same cache line then holds all the next step needs.
-        // Slots past the end stay free, so a probe `base[s] + code` never leaves the table.
+        // Each state's base, check, failure link and child mask side by side: reaching a state
+        // reads its check, and the same cache line then holds all the next step needs. The mask
+        // (bit `code & 31` per child) turns most missing transitions away without touching the
+        // target's line, which at 100,000 rules is a cache miss. Slots past the end stay free,
+        // so a probe `base[s] + code` never leaves the table.
+        var masks = [UInt32](repeating: 0, count: check.count)
+        for slot in 1..<check.count where check[slot] >= 0 {
+            masks[Int(check[slot])] |= 1 << UInt32((slot - Int(base[Int(check[slot])])) & 31)
+        }
         let slots = check.count + Int(codeCount) + 1
         var nodes = [Int32](repeating: 0, count: slots * Self.nodeWidth)
         for slot in 0..<slots {
             let inside = slot < check.count
+            let reportsOnChain = inside && (outputStart[slot] < outputStart[slot + 1] || outputLink[slot] >= 0)
             nodes[slot * Self.nodeWidth] = inside ? base[slot] : 0
             nodes[slot * Self.nodeWidth + 1] = inside ? check[slot] : -1
-            nodes[slot * Self.nodeWidth + 2] = inside ? failure[slot] : 0
-            nodes[slot * Self.nodeWidth + 3] = inside && outputStart[slot] < outputStart[slot + 1] ? Int32(slot) : (inside ? outputLink[slot] : -1)
+            nodes[slot * Self.nodeWidth + 2] = (inside ? failure[slot] : 0) | (reportsOnChain ? Self.reportsBit : 0)
+            nodes[slot * Self.nodeWidth + 3] = inside ? Int32(bitPattern: masks[slot]) : 0
         }
         self.patterns = patterns
         self.astralCodes = astralCodes
@@ -176,8 +210,10 @@ struct WordAutomaton: Sendable {
         tables.memory.count * 4 + astralCodes.count * 16 + patterns.count * MemoryLayout<Pattern>.stride
     }
 
-    /// Int32s per state in the node table: base, check, failure link, first output state.
+    /// Int32s per state in the node table: base, check, failure link (with `reportsBit`), child mask.
     static let nodeWidth = 4
+    /// Set on a failure link whose state, or a state along its failure chain, ends patterns.
+    static let reportsBit = Int32(bitPattern: 1 << 31)
 
     /// The tables for one scan; valid while this automaton is.
     var probe: Probe {
@@ -190,8 +226,9 @@ struct WordAutomaton: Sendable {
     struct Probe {
         /// Codes of the basic plane's scalars (0: in no pattern).
         let codes: UnsafePointer<Int32>
-        /// Per state, `nodeWidth` values: base, check, failure link, and the first state along
-        /// the failure chain (itself included) where patterns end, or -1.
+        /// Per state, `nodeWidth` values: base, check, failure link (its top bit set when
+        /// patterns end at the state or along its failure chain), and a mask of its children's
+        /// codes (bit `code & 31`).
         let nodes: UnsafePointer<Int32>
         /// The patterns ending at a state itself: `outputs[outputStart[s] ..< outputStart[s + 1]]`.
         let outputStart: UnsafePointer<Int32>
@@ -203,27 +240,52 @@ struct WordAutomaton: Sendable {
         let depth: UnsafePointer<Int32>
         let astralCodes: [UInt32: Int32]
 
-        /// The state after reading `label` in `state`.
+        /// The small code of a folded scalar; 0 when no pattern holds it.
         @inline(__always)
-        func step(_ state: Int32, _ label: UInt32) -> Int32 {
-            let code = label < 0x10000 ? codes[Int(label)] : (astralCodes[label] ?? 0)
+        func code(_ label: UInt32) -> Int32 {
+            label < 0x10000 ? codes[Int(label)] : (astralCodes[label] ?? 0)
+        }
+
+        /// The child of `state` on `code` (not 0), or -1: a trie step, no failure links followed.
+        @inline(__always)
+        func child(_ state: Int32, _ code: Int32) -> Int32 {
+            let node = nodes + Int(state) * WordAutomaton.nodeWidth
+            guard node[3] & Int32(bitPattern: 1 << UInt32(code & 31)) != 0 else { return -1 }
+            let target = Int(node[0]) + Int(code)
+            return nodes[target * WordAutomaton.nodeWidth + 1] == state ? Int32(truncatingIfNeeded: target) : -1
+        }
+
+        /// Whether patterns end at `state` or along its failure chain.
+        @inline(__always)
+        func reports(_ state: Int32) -> Bool {
+            nodes[Int(state) * WordAutomaton.nodeWidth + 2] & WordAutomaton.reportsBit != 0
+        }
+
+        /// The state after reading the scalar of `code` (see `code(_:)`) in `state`.
+        @inline(__always)
+        func step(_ state: Int32, code: Int32) -> Int32 {
             // In no pattern: every state falls back to the root, which has no such child.
             if code == 0 { return 0 }
+            let bit = Int32(bitPattern: 1 << UInt32(code & 31))
             var state = state
             while true {
                 // The root's own slot is marked taken by no state, so slot 0 never matches.
                 let node = nodes + Int(state) * WordAutomaton.nodeWidth
-                let target = Int(node[0]) + Int(code)
-                if nodes[target * WordAutomaton.nodeWidth + 1] == state { return Int32(target) }
+                if node[3] & bit != 0 {
+                    let target = Int(node[0]) + Int(code)
+                    if nodes[target * WordAutomaton.nodeWidth + 1] == state { return Int32(target) }
+                }
                 if state == 0 { return 0 }
-                state = node[2]
+                state = node[2] & ~WordAutomaton.reportsBit
             }
         }
 
         /// The first state along `state`'s failure chain (itself included) where patterns end, or -1.
         @inline(__always)
         func firstOutputState(_ state: Int32) -> Int32 {
-            nodes[Int(state) * WordAutomaton.nodeWidth + 3]
+            // Read from the state's own line first: most states report nothing.
+            guard nodes[Int(state) * WordAutomaton.nodeWidth + 2] & WordAutomaton.reportsBit != 0 else { return -1 }
+            return outputStart[Int(state)] < outputStart[Int(state) + 1] ? state : outputLink[Int(state)]
         }
     }
 }

@@ -77,8 +77,13 @@ public struct WordVerdict: Sendable, Equatable {
     public static func clean(_ text: String) -> WordVerdict { WordVerdict(action: nil, text: text, matches: []) }
 }
 
-/// A tenant's enabled rules compiled into one automaton: built once per rule change (off the
-/// event loop, it takes a while for many rules), then used by any number of messages at once.
+/// A tenant's enabled rules compiled into a matcher: built once per rule change (off the event
+/// loop, it takes a while for many rules), then used by any number of messages at once.
+///
+/// Patterns that may match anywhere (Chinese and the rest) are one Aho–Corasick automaton.
+/// Whole-word patterns (starting with a letter or digit of an alphabetic script) can only begin
+/// where a word does, so they are a trie walked from each word start instead: English text then
+/// costs a trie step or two a character rather than a walk down failure links at every letter.
 public final class WordMatcher: Sendable {
     private enum Tag {
         case rule(Int)
@@ -86,34 +91,58 @@ public final class WordMatcher: Sendable {
     }
 
     private let rules: [WordRule]
+    /// Patterns that match anywhere.
     private let automaton: WordAutomaton
+    /// Whole-word patterns, walked from word starts.
+    private let words: WordAutomaton
     /// Per automaton pattern: the rule it is, or the rule it is an exception of.
     private let tags: [Tag]
     private let normalizer: WordNormalizer
+    /// ASCII folded and coded for both tables at once: most English text never needs the
+    /// normalizer's or the automata's own tables.
+    private let ascii: [Scanner.ASCII]
 
     /// The longest pattern, in folded characters (spaces and punctuation left out).
     public static let maximumPatternLength = WordAutomaton.maximumLength
 
     public init(rules: [WordRule], normalizer: WordNormalizer = .standard) {
         let enabled = rules.filter(\.enabled)
-        var keys: [(key: [UInt32], tag: Int32)] = []
+        var anywhere: [(key: [UInt32], tag: Int32)] = []
+        var wholeWords: [(key: [UInt32], tag: Int32)] = []
         var tags: [Tag] = []
-        for (index, rule) in enabled.enumerated() {
-            keys.append((normalizer.key(of: rule.pattern), Int32(tags.count)))
-            tags.append(.rule(index))
-            for exception in rule.exceptions {
-                keys.append((normalizer.key(of: exception), Int32(tags.count)))
-                tags.append(.exception(index))
+        func add(_ pattern: String, as tag: Tag) {
+            let key = normalizer.key(of: pattern)
+            if let first = key.first, WordNormalizer.isWordScalar(first) {
+                wholeWords.append((key, Int32(tags.count)))
+            } else {
+                anywhere.append((key, Int32(tags.count)))
             }
+            tags.append(tag)
+        }
+        for (index, rule) in enabled.enumerated() {
+            add(rule.pattern, as: .rule(index))
+            for exception in rule.exceptions { add(exception, as: .exception(index)) }
         }
         self.rules = enabled
         self.tags = tags
         self.normalizer = normalizer
-        automaton = WordAutomaton(keys)
+        automaton = WordAutomaton(anywhere)
+        words = WordAutomaton(wholeWords, failureLinks: false)
+        let (anywhereProbe, wordProbe) = (automaton.probe, words.probe)
+        ascii = (0..<UInt32(0x80)).map { byte in
+            switch normalizer.fold(byte) {
+            case .scalar(let value): Scanner.ASCII(value: value, codes: (anywhereProbe.code(value), wordProbe.code(value)))
+            case .ignored: Scanner.ASCII(value: Scanner.ASCII.ignored, codes: (0, 0))
+            // ASCII folds to at most one scalar (case); anything else is a separator.
+            case .separator, .expansion: Scanner.ASCII(value: Scanner.ASCII.separator, codes: (0, 0))
+            }
+        }
     }
 
-    /// How many states the automaton has, and the bytes its tables take.
-    public var size: (states: Int, bytes: Int) { (automaton.stateCount, automaton.footprint) }
+    /// How many states the automaton and the word trie have, and the bytes their tables take.
+    public var size: (states: Int, bytes: Int) {
+        (automaton.stateCount + words.stateCount, automaton.footprint + words.footprint)
+    }
 
     /// What the rules for `sender` make of `text`.
     public func check(_ text: String, sender: WordSender) -> WordVerdict {
@@ -162,31 +191,66 @@ public final class WordMatcher: Sendable {
     /// end) in scalars of `text`. English edges are checked against their neighbours: an edge
     /// letter next to another letter (with nothing but ignorables between) is inside a word.
     /// - Returns: where a match still in progress at the end began at the earliest (in scalars of
-    ///   `text`): as many folded characters back as the automaton's final state is deep. Also a
-    ///   complete match at the very end counts, as a longer pattern or a word going on may follow.
+    ///   `text`): as many folded characters back as the automaton's final state is deep, or the
+    ///   start of the oldest walk still alive in the word trie. Also a complete match at the very
+    ///   end counts, as a longer pattern or a word going on may follow.
     @discardableResult
     func scan(_ text: String, _ report: (Int, Int, Int) -> Void) -> Int {
-        withUnsafeTemporaryAllocation(of: Scanner.Slot.self, capacity: Scanner.ringSize) { ring in
-            var scanner = Scanner(ring: ring, automaton: automaton)
-            var offset = 0
-            for scalar in text.unicodeScalars {
-                switch normalizer.fold(scalar.value) {
-                case .ignored: break
-                case .separator: scanner.separated = true
-                case .scalar(let value): scanner.read(value, at: offset, report)
-                case .expansion(let index): for value in normalizer.expansions[index] { scanner.read(value, at: offset, report) }
+        var text = text
+        // Everything the loop touches is local to the innermost closure, so it stays in registers.
+        return text.withUTF8 { bytes in
+            ascii.withUnsafeBufferPointer { ascii in
+                withUnsafeTemporaryAllocation(of: Scanner.Slot.self, capacity: Scanner.ringSize) { ring in
+                    withUnsafeTemporaryAllocation(of: Scanner.Walk.self, capacity: Scanner.walksSize) { walks in
+                        var scanner = Scanner(ring: ring, walks: walks, automaton: automaton, words: words)
+                        var offset = 0
+                        var at = 0
+                        // UTF-8 decoded by hand, ASCII through one small table: the scalar view's
+                        // iterator and the general tables cost as much again as the rest of a step.
+                        while at < bytes.count {
+                            if bytes[at] < 0x80 {
+                                let entry = ascii[Int(bytes[at])]
+                                at &+= 1
+                                switch entry.value {
+                                case Scanner.ASCII.separator: scanner.separated = true
+                                case Scanner.ASCII.ignored: break
+                                default: scanner.read(entry.value, codes: entry.codes, at: offset, report)
+                                }
+                            } else {
+                                let (value, length) = Self.decode(bytes, at)
+                                at &+= length
+                                switch normalizer.fold(value) {
+                                case .ignored: break
+                                case .separator: scanner.separated = true
+                                case .scalar(let value): scanner.read(value, at: offset, report)
+                                case .expansion(let index): for value in normalizer.expansions[index] { scanner.read(value, at: offset, report) }
+                                }
+                            }
+                            offset &+= 1
+                        }
+                        for match in scanner.waiting { report(match.tag, match.start, match.end) }
+                        var earliest = scanner.position - Int(scanner.probe.depth[Int(scanner.state)])
+                        for walk in 0..<scanner.walkCount { earliest = min(earliest, Int(walks[walk].start)) }
+                        if earliest == scanner.position { return offset }
+                        return earliest <= 0 ? 0 : Int(ring[earliest & (Scanner.ringSize - 1)].origin)
+                    }
                 }
-                offset += 1
             }
-            for match in scanner.waiting { report(match.tag, match.start, match.end) }
-            let inProgress = Int(scanner.probe.depth[Int(scanner.state)])
-            if inProgress == 0 { return offset }
-            let earliest = scanner.position - inProgress
-            return earliest <= 0 ? 0 : Int(ring[earliest & (Scanner.ringSize - 1)].origin)
         }
     }
 
-    /// `text` with every grapheme that holds a scalar of a match replaced by one `*`.
+    /// The scalar that starts at `at` in well-formed UTF-8 (a Swift string's), and its length.
+    @inline(__always)
+    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ at: Int) -> (UInt32, Int) {
+        let lead = UInt32(bytes[at])
+        if lead < 0x80 { return (lead, 1) }
+        if lead < 0xE0 { return ((lead & 0x1F) << 6 | UInt32(bytes[at + 1] & 0x3F), 2) }
+        if lead < 0xF0 { return ((lead & 0x0F) << 12 | UInt32(bytes[at + 1] & 0x3F) << 6 | UInt32(bytes[at + 2] & 0x3F), 3) }
+        return ((lead & 0x07) << 18 | UInt32(bytes[at + 1] & 0x3F) << 12 | UInt32(bytes[at + 2] & 0x3F) << 6 | UInt32(bytes[at + 3] & 0x3F), 4)
+    }
+
+    /// `text` with every grapheme that holds a scalar of a match replaced by one `*`. Only the
+    /// stretches around matches are read as graphemes (slow); the rest is copied as it is.
     static func mask(_ text: String, _ matches: [WordMatch]) -> String {
         var ranges: [(start: Int, end: Int)] = []
         for match in matches.sorted(by: { $0.start < $1.start }) {
@@ -196,27 +260,43 @@ public final class WordMatcher: Sendable {
                 ranges.append((match.start, match.end))
             }
         }
+        let scalars = text.unicodeScalars
         var masked = ""
         masked.reserveCapacity(text.utf8.count)
+        var copied = text.startIndex
+        var index = scalars.startIndex
         var offset = 0
-        var range = 0
-        for character in text {
-            let start = offset
-            offset += character.unicodeScalars.count
-            while range < ranges.count, ranges[range].end <= start { range += 1 }
-            if range < ranges.count, ranges[range].start < offset {
-                masked.append("*")
-            } else {
-                masked.append(character)
+        func advance(to target: Int) {
+            while offset < target, index < scalars.endIndex {
+                index = scalars.index(after: index)
+                offset += 1
             }
         }
+        for range in ranges {
+            advance(to: range.start)
+            // Out to the grapheme boundaries around the match: the grapheme holding its first
+            // scalar may begin earlier, and the one holding its last may end later.
+            var lower = index
+            while lower > copied, lower.samePosition(in: text) == nil { lower = scalars.index(before: lower) }
+            lower = max(lower, copied)
+            advance(to: range.end)
+            var upper = index
+            while upper < scalars.endIndex, upper.samePosition(in: text) == nil { upper = scalars.index(after: upper) }
+            guard upper > lower else { continue }
+            masked.append(contentsOf: text[copied..<lower])
+            masked.append(String(repeating: "*", count: text[lower..<upper].count))
+            copied = upper
+        }
+        masked.append(contentsOf: text[copied...])
         return masked
     }
 }
 
-/// The state of one scan: the automaton's state and the last positions read (a ring on the
-/// stack; a match's start is at most `WordAutomaton.maximumLength` back).
+/// The state of one scan: the automaton's state, the word trie's walks, and the last positions
+/// read (a ring on the stack; a match's start is at most `WordAutomaton.maximumLength` back).
 private struct Scanner {
+    // Offsets and positions are Int32 and wrap unchecked: texts are far shorter than 2^31 scalars
+    // (a message is at most a few kilobytes) and the checks cost a tenth of the scan.
     struct Slot {
         /// The original scalar offset.
         var origin: Int32
@@ -226,47 +306,114 @@ private struct Scanner {
         var alphabetic: Bool
     }
 
+    /// A walk down the word trie from a word start (a position read).
+    struct Walk {
+        var state: Int32
+        var start: Int32
+    }
+
+    /// An ASCII byte folded, with its codes in the automaton and the word trie.
+    struct ASCII {
+        static let separator = UInt32.max
+        static let ignored = UInt32.max - 1
+        /// The folded scalar, or `separator` or `ignored`.
+        let value: UInt32
+        let codes: (anywhere: Int32, word: Int32)
+    }
+
     static let ringSize = 128
+    /// A walk advances one state a character and no pattern is deeper than the longest, so no
+    /// more than that many are alive at once.
+    static let walksSize = WordAutomaton.maximumLength + 1
 
     let ring: UnsafeMutableBufferPointer<Slot>
+    let walks: UnsafeMutableBufferPointer<Walk>
     let automaton: WordAutomaton
     let probe: WordAutomaton.Probe
+    let words: WordAutomaton
+    let wordProbe: WordAutomaton.Probe
     var state = WordAutomaton.root
+    var walkCount = 0
     var position = 0
     var separated = false
     /// Matches whose last character is a letter wait for the next one to know whether a word
     /// goes on after them.
     var waiting: [(tag: Int, start: Int, end: Int)] = []
 
-    init(ring: UnsafeMutableBufferPointer<Slot>, automaton: WordAutomaton) {
+    init(ring: UnsafeMutableBufferPointer<Slot>, walks: UnsafeMutableBufferPointer<Walk>, automaton: WordAutomaton, words: WordAutomaton) {
         self.ring = ring
+        self.walks = walks
         self.automaton = automaton
+        self.words = words
         probe = automaton.probe
+        wordProbe = words.probe
     }
 
     @inline(__always)
     mutating func read(_ value: UInt32, at offset: Int, _ report: (Int, Int, Int) -> Void) {
+        read(value, codes: (probe.code(value), wordProbe.code(value)), at: offset, report)
+    }
+
+    /// Reads the folded scalar `value`, whose codes in the automaton and the word trie are `codes`.
+    @inline(__always)
+    mutating func read(_ value: UInt32, codes: (anywhere: Int32, word: Int32), at offset: Int, _ report: (Int, Int, Int) -> Void) {
         let mask = Self.ringSize - 1
         let isWord = WordNormalizer.isWordScalar(value)
-        ring[position & mask] = Slot(origin: Int32(offset), gapBefore: separated, alphabetic: isWord)
+        let startsWord = isWord && (position == 0 || separated || !ring[(position - 1) & mask].alphabetic)
+        ring[position & mask] = Slot(origin: Int32(truncatingIfNeeded: offset), gapBefore: separated, alphabetic: isWord)
         if !waiting.isEmpty {
             if separated || !isWord { for match in waiting { report(match.tag, match.start, match.end) } }
             waiting.removeAll(keepingCapacity: true)
         }
         separated = false
-        state = probe.step(state, value)
-        var outputState = probe.firstOutputState(state)
-        while outputState >= 0 {
-            for output in Int(probe.outputStart[Int(outputState)])..<Int(probe.outputStart[Int(outputState) + 1]) {
-                let pattern = automaton.patterns[Int(probe.outputs[output])]
-                let first = position - pattern.length + 1
-                let start = ring[first & mask]
-                if pattern.wordStart, first > 0, !start.gapBefore, ring[(first - 1) & mask].alphabetic { continue }
-                let match = (tag: Int(pattern.tag), start: Int(start.origin), end: offset + 1)
-                if pattern.wordEnd { waiting.append(match) } else { report(match.tag, match.start, match.end) }
+
+        if codes.anywhere == 0 {
+            // In no pattern of the automaton (English letters, mostly): back to the root, which
+            // reports nothing.
+            state = WordAutomaton.root
+        } else {
+            state = probe.step(state, code: codes.anywhere)
+            var outputState = probe.firstOutputState(state)
+            while outputState >= 0 {
+                found(outputState, in: automaton, probe, at: offset, report)
+                outputState = probe.outputLink[Int(outputState)]
             }
-            outputState = probe.outputLink[Int(outputState)]
         }
-        position += 1
+
+        let code = codes.word
+        var alive = 0
+        if code != 0 {
+            for index in 0..<walkCount {
+                let next = wordProbe.child(walks[index].state, code)
+                guard next >= 0 else { continue }
+                walks[alive] = Walk(state: next, start: walks[index].start)
+                alive += 1
+                if wordProbe.reports(next) { found(next, in: words, wordProbe, at: offset, report) }
+            }
+            if startsWord {
+                let next = wordProbe.child(WordAutomaton.root, code)
+                if next >= 0 {
+                    walks[alive] = Walk(state: next, start: Int32(truncatingIfNeeded: position))
+                    alive += 1
+                    if wordProbe.reports(next) { found(next, in: words, wordProbe, at: offset, report) }
+                }
+            }
+        }
+        walkCount = alive
+        position &+= 1
+    }
+
+    /// Reports the patterns ending at `outputState` itself, read up to the current position.
+    /// Out of line: matches are rare, and a smaller `read` is inlined into the scan.
+    @inline(never)
+    private mutating func found(_ outputState: Int32, in automaton: WordAutomaton, _ probe: WordAutomaton.Probe,
+                                at offset: Int, _ report: (Int, Int, Int) -> Void) {
+        let mask = Self.ringSize - 1
+        for output in Int(probe.outputStart[Int(outputState)])..<Int(probe.outputStart[Int(outputState) + 1]) {
+            let pattern = automaton.patterns[Int(probe.outputs[output])]
+            let first = position - pattern.length + 1
+            let match = (tag: Int(pattern.tag), start: Int(ring[first & mask].origin), end: offset + 1)
+            if pattern.wordEnd { waiting.append(match) } else { report(match.tag, match.start, match.end) }
+        }
     }
 }
