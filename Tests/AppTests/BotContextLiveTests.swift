@@ -22,13 +22,19 @@ import TestSupport
             #expect((welcome["widget"] as? [String: Any])?["bot"] as? Bool == false)
             await visitor.close()
 
-            _ = try await harness.request(.post, "/api/v1/llm/providers", ["name": "Later", "kind": "openai-compatible", "baseUrl": "http://127.0.0.1:9/v1",
-                                                                         "model": "m", "isDefault": true], token: boss)
+            let created = try await harness.request(.post, "/api/v1/llm/providers", ["name": "Later", "kind": "openai-compatible",
+                                                                                   "baseUrl": "http://127.0.0.1:9/v1", "model": "m", "isDefault": true], token: boss)
             let ready = try await harness.request(.get, "/api/v1/widget/config?key=\(harness.acmeWidgetKey)", token: nil)
             #expect(ready.json["bot"] as? Bool == true, "\(ready.text)")
             let (again, welcomed) = try await harness.visitorHello()
-            #expect((welcomed["widget"] as? [String: Any])?["bot"] as? Bool == true)
+            #expect((welcomed["widget"] as? [String: Any])?["bot"] as? Bool == true, "welcomes remember no answer across a change")
             await again.close()
+
+            let providerID = try #require(created.json["id"] as? String)
+            _ = try await harness.request(.delete, "/api/v1/llm/providers/\(providerID)", token: boss)
+            let (later, gone) = try await harness.visitorHello()
+            #expect((gone["widget"] as? [String: Any])?["bot"] as? Bool == false, "nor across a removal")
+            await later.close()
         }
     }
 

@@ -13,9 +13,12 @@ public struct BotProvidersController: Sendable {
     let streamer: ChatStreamer
     /// Told of every change: a new embedding model re-embeds the tenant's knowledge.
     let embedder: KnowledgeEmbedder
+    /// What welcomes remember of the tenant's providers, forgotten at each change.
+    let presence: ProviderPresence
     let maxBodyBytes: Int
 
-    public init(providers: BotProviderStore, streamer: ChatStreamer, embedder: KnowledgeEmbedder, maxBodyBytes: Int) {
+    public init(providers: BotProviderStore, streamer: ChatStreamer, embedder: KnowledgeEmbedder, presence: ProviderPresence, maxBodyBytes: Int) {
+        self.presence = presence
         self.providers = providers
         self.streamer = streamer
         self.embedder = embedder
@@ -173,7 +176,7 @@ public struct BotProvidersController: Sendable {
         let principal = try context.requirePrincipal()
         let body = try await request.decodeJSON(FieldsRequest.self, limit: maxBodyBytes)
         let provider = try await providers.create(body.fields, by: principal, origin: context.origin(request))
-        embedder.kick(principal.tenantID)
+        changed(principal.tenantID)
         var response = try ProviderView(provider).response(from: request, context: context)
         response.status = .created
         response.headers[.location] = "/api/v1/llm/providers/\(provider.id.lowercased)"
@@ -189,14 +192,21 @@ public struct BotProvidersController: Sendable {
         let principal = try context.requirePrincipal()
         let body = try await request.decodeJSON(FieldsRequest.self, limit: maxBodyBytes)
         let provider = try await providers.update(try context.id(), body.fields, by: principal, origin: context.origin(request))
-        embedder.kick(principal.tenantID)
+        changed(principal.tenantID)
         return ProviderView(provider)
     }
 
     @Sendable func delete(request: Request, context: KefuRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         try await providers.delete(try context.id(), by: principal, origin: context.origin(request))
+        changed(principal.tenantID)
         return Response(status: .noContent)
+    }
+
+    /// After a provider changed: its embedding model may have, and whether the tenant has one.
+    private func changed(_ tenantID: UUID) {
+        embedder.kick(tenantID)
+        presence.forget(tenantID: tenantID)
     }
 
     /// The A/B test this provider runs (or ran): each arm's conversations, handoffs by reason and

@@ -120,7 +120,8 @@ func buildRouter(_ dependencies: ApplicationDependencies, metrics: ServerMetrics
                     maxBodyBytes: bodyLimit).addRoutes(to: v1)
     WordFlagsController(flags: WordFlagStore(database: database), maxBodyBytes: bodyLimit).addRoutes(to: v1)
     BotProvidersController(providers: BotProviderStore(database: database, secrets: dependencies.secrets), streamer: dependencies.realtime.streamer,
-                           embedder: dependencies.realtime.embedder, maxBodyBytes: bodyLimit).addRoutes(to: v1)
+                           embedder: dependencies.realtime.embedder, presence: dependencies.realtime.bot.providerPresence,
+                           maxBodyBytes: bodyLimit).addRoutes(to: v1)
     WordListsController(rules: WordRuleStore(database: database, matchers: dependencies.realtime.words, nodeID: dependencies.realtime.nodeID))
         .addRoutes(to: v1)
 

@@ -23,6 +23,8 @@ public final class BotResponder: Sendable {
     let streamer: ChatStreamer
     let words: WordMatchers
     let logger: Logger
+    /// Whether tenants have a provider, for welcomes.
+    public let providerPresence = ProviderPresence()
 
     /// Recent turns sent as context: at most this many messages, and about this many characters.
     static let contextMessages = 30
@@ -47,10 +49,14 @@ public final class BotResponder: Sendable {
     }
 
     /// Whether a new conversation from `widget` would start with the bot now, without opening a
-    /// key: the widget says so (at this hour) and a provider is there to answer.
-    func answersNow(_ widget: Widget, tenantID: UUID) async -> Bool {
+    /// key: the widget says so (at this hour) and a provider is there to answer. `recent` accepts
+    /// an answer read in the last few seconds (for welcomes: see `ProviderPresence`).
+    func answersNow(_ widget: Widget, tenantID: UUID, recent: Bool = false) async -> Bool {
         guard widget.botAnswers(at: Date()) else { return false }
-        return (try? await database.withTenant(tenantID) { tx in try await BotProviderStore.hasProvider(widget.bot.providerID, in: tx) }) ?? false
+        let database = self.database
+        let read = { try await database.withTenant(tenantID) { tx in try await BotProviderStore.hasProvider(widget.bot.providerID, in: tx) } }
+        guard recent else { return (try? await read()) ?? false }
+        return (try? await providerPresence.exists(.init(tenantID: tenantID, providerID: widget.bot.providerID), read: read)) ?? false
     }
 
     /// A visitor's message was stored in a conversation the bot holds: answer it, unless an

@@ -115,7 +115,7 @@ final class VisitorSession: SocketSession {
 
     /// The widget as the visitor's `welcome` describes it.
     private func welcomeWidget(agentsOnline: Bool) async -> VisitorWelcome.WidgetInfo {
-        let withBot = await bot?.answersNow(widget, tenantID: tenantID) ?? false
+        let withBot = await bot?.answersNow(widget, tenantID: tenantID, recent: true) ?? false
         return .init(name: widget.name, greeting: widget.greeting, online: widget.businessHours?.isOpen(at: Date()) ?? true, agentsOnline: agentsOnline,
               offlineBehavior: widget.offlineBehavior.rawValue, themeColor: widget.themeColor, position: widget.position.rawValue,
               preChatFields: widget.preChatFields, bot: withBot)
