@@ -29,10 +29,12 @@ import TestSupport
             }
             // Every start names the workspace and the demo page, which embeds this widget.
             #expect(output.contains("Agent workspace: http://127.0.0.1:\(port)/app/"))
+            #expect(output.contains("(from another origin: http://localhost:\(port)/demo)"))
             let demo = try await RealtimeHarness.request(node, .get, "/demo")
             #expect(demo.status == .ok)
             #expect(demo.text.contains("data-key=\"\(key)\""))
-            #expect(!demo.text.contains("{{WIDGET_KEY}}"))
+            #expect(!demo.text.contains("{{WIDGET_KEY}}") && !demo.text.contains("{{WIDGET_ORIGIN}}"))
+            #expect(demo.text.contains("src=\"/widget.js\""), "the page's own origin unless opened as localhost")
             node.signal(SIGTERM)
             #expect(try await node.waitForExit(timeout: .seconds(30)) == 0)
         }

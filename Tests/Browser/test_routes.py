@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from harness import screenshot
+from harness import open_widget, screenshot
 
 
 def status_and_type(url: str) -> tuple[int, str]:
@@ -63,3 +63,23 @@ def test_the_front_door_leads_to_the_workspace_and_the_demo(kefu, standby, conte
     expect(phone.get_by_role("link", name=re.compile("^客服工作台"))).to_be_visible()
     expect(phone.locator("#ready")).to_have_text("就绪")
     screenshot(phone, "front-door-phone-zh-CN")
+
+
+def test_the_demo_opened_as_localhost_embeds_the_widget_from_another_origin(kefu, standby, contexts):
+    """The second demo address: the page on localhost, the widget's script, panel and socket on
+    127.0.0.1 (two origins to the browser), and a message still goes through."""
+    page = contexts().new_page()
+    hosts = set()
+    page.on("request", lambda request: hosts.add(request.url.split("/")[2]) if "/widget" in request.url else None)
+    sockets = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
+    page.goto(f"http://localhost:{kefu.port}/demo")
+    assert f'src="http://127.0.0.1:{kefu.port}/widget.js"' in page.content()
+    panel = open_widget(page)
+    box = panel.get_by_role("textbox", name="Message")
+    box.fill("Hello from another origin")
+    box.press("Enter")
+    expect(panel.get_by_text("Hello from another origin", exact=True)).to_be_visible()
+    expect(panel.get_by_text("Sending…")).to_have_count(0)
+    assert hosts == {f"127.0.0.1:{kefu.port}"}, hosts
+    assert sockets and all(url.startswith(f"ws://127.0.0.1:{kefu.port}/") for url in sockets), sockets

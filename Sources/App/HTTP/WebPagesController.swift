@@ -34,11 +34,35 @@ struct WebPagesController: Sendable {
         return try await page("chat/index.html", status: try await widgets.exists(publicKey: key) ? .ok : .notFound)
     }
 
+    /// The demo shop. Opened as `localhost:PORT` it takes the widget from `127.0.0.1:PORT`, another
+    /// origin to the browser (the demo widget allows both): the way a customer's site embeds it,
+    /// tried on one machine. Any other host name embeds it from the page's own origin.
     @Sendable func demo(request: Request, context: KefuRequestContext) async throws -> Response {
         guard let key = try await widgets.firstWidgetKey(tenantSlug: demoTenantSlug) else {
             throw APIError.notFound("The demo needs the demo tenant and its widget (KEFU_SEED_DEMO on a fresh installation).")
         }
-        return try await page("demo/page.html", status: .ok) { $0.replacingOccurrences(of: "{{WIDGET_KEY}}", with: key) }
+        let widgetOrigin = Self.otherLoopbackOrigin(host: request.head.authority, https: context.arrivedOverHTTPS)
+        var response = try await page("demo/page.html", status: .ok) {
+            $0.replacingOccurrences(of: "{{WIDGET_KEY}}", with: key).replacingOccurrences(of: "{{WIDGET_ORIGIN}}", with: widgetOrigin ?? "")
+        }
+        if let widgetOrigin {
+            // The page's own policy, widened to the widget's origin for its script, styles,
+            // pictures and socket (a route's own header survives the security middleware).
+            response.headers[.contentSecurityPolicy] = SecurityHeadersMiddleware.contentSecurityPolicy
+                .replacingOccurrences(of: "script-src 'self'", with: "script-src 'self' \(widgetOrigin)")
+                .replacingOccurrences(of: "style-src 'self'", with: "style-src 'self' \(widgetOrigin)")
+                .replacingOccurrences(of: "img-src 'self'", with: "img-src 'self' \(widgetOrigin)")
+                .replacingOccurrences(of: "connect-src 'self'", with: "connect-src 'self' \(widgetOrigin)")
+        }
+        return response
+    }
+
+    /// `http://127.0.0.1:PORT` for a request to `localhost:PORT`; nil for any other host.
+    static func otherLoopbackOrigin(host: String?, https: Bool) -> String? {
+        guard let host, host.hasPrefix("localhost:"), let port = Int(host.dropFirst("localhost:".count)), (1...65535).contains(port) else {
+            return nil
+        }
+        return "\(https ? "https" : "http")://127.0.0.1:\(port)"
     }
 
     /// A page from `Public/`, read off the event loop (files may change while kefu runs).

@@ -31,7 +31,12 @@ final class DemoSeed: Sendable {
     /// tenant, also its widget and the banner with the owner's one-time password.
     func announce(at address: ListeningAddress) async {
         defer {
-            FileHandle.standardOutput.write(Data("Agent workspace: \(address.url)/app/   Demo page with the chat widget: \(address.url)/demo\n".utf8))
+            // Opened as localhost, the demo takes its widget from 127.0.0.1: another origin.
+            FileHandle.standardOutput.write(Data("""
+                Agent workspace: \(address.url)/app/   Demo page with the chat widget: \(address.url)/demo \
+                (from another origin: \(address.scheme)://localhost:\(address.port)/demo)
+
+                """.utf8))
         }
         guard let created = created.withLock({ $0.take() }) else { return }
         let localOrigins = [address.url, "\(address.scheme)://localhost:\(address.port)"]
