@@ -14,8 +14,8 @@
   const origin = new URL(script.src, location.href).origin;
   const queued = Array.isArray(window.Kefu && window.Kefu.q) ? window.Kefu.q : [];
   const strings = {
-    en: { open: "Open chat", close: "Close chat", unread: "{n} unread messages" },
-    "zh-CN": { open: "打开在线客服", close: "关闭在线客服", unread: "{n} 条未读消息" },
+    en: { open: "Open chat", close: "Close chat", unread: "{n} unread messages", unread1: "1 unread message" },
+    "zh-CN": { open: "打开在线客服", close: "关闭在线客服", unread: "{n} 条未读消息", unread1: "1 条未读消息" },
   };
   let stored = null;
   try { stored = localStorage.getItem("kefu:lang"); } catch { /* no storage */ }
@@ -26,7 +26,7 @@
     if (/^zh/i.test(l)) { lang = "zh-CN"; break; }
     if (/^en/i.test(l)) break;
   }
-  const t = (k, n) => strings[lang][k].replace("{n}", n);
+  const t = (k, n) => strings[lang][n === 1 && strings[lang][k + "1"] ? k + "1" : k].replace("{n}", n);
   const hasToken = () => { try { return !!localStorage.getItem(`kefu:${key}:token`); } catch { return false; } };
 
   const listeners = { message: new Set(), unread: new Set() };

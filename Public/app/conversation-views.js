@@ -30,7 +30,9 @@ export function viewFor(key, store) {
     case "resolved":
       return { key, statuses: ["resolved"], assignee: mineOnly ? store.userId : undefined, order: "created" };
     default:
-      return { key: "mine", statuses: ["open", "pending", "snoozed"], assignee: store.userId, order: "activity" };
+      // What needs this agent now: a pending or snoozed conversation waits in "pending" until
+      // the visitor writes or the snooze ends.
+      return { key: "mine", statuses: ["open"], assignee: store.userId, order: "activity" };
   }
 }
 

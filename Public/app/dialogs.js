@@ -7,6 +7,7 @@ import { h, replace, uid } from "./dom.js";
 import { icon } from "./icons.js";
 import { avatar } from "./names.js";
 import { t } from "./strings.js";
+import { viewKeys } from "./conversation-views.js";
 
 function modal(title, body, { className = "", onClose } = {}) {
   const titleId = uid("dialog-title");
@@ -162,7 +163,7 @@ export function shortcutDialog() {
     [["R"], ["/"], "shortcuts.composer"],
     [["N"], null, "shortcuts.note"],
     [["S"], null, "shortcuts.search"],
-    [["1"], ["5"], "shortcuts.views"],
+    [["1"], [String(viewKeys.length)], "shortcuts.views"],
     [["Enter"], null, "shortcuts.send"],
     [["Shift", "Enter"], null, "shortcuts.newline"],
     [["Esc"], null, "shortcuts.escape"],
@@ -171,7 +172,7 @@ export function shortcutDialog() {
   const keys = (list) => h("span", { class: "keys" }, list.map((key, index) => [index ? h("span", { class: "keys-plus", "aria-hidden": "true" }, "+") : null, h("kbd", null, key)]));
   modal(t("shortcuts.title"), h("div", { class: "dialog-body" },
     h("dl", { class: "shortcut-list" }, rows.map(([first, second, label]) => h("div", { class: "shortcut-row" },
-      h("dt", null, t(label)),
+      h("dt", null, label === "shortcuts.views" ? t(label, { lists: viewKeys.map((key) => t(`view.${key}`)).join(t("shortcuts.listSeparator")) }) : t(label)),
       h("dd", null, keys(first), second ? [h("span", { class: "keys-or" }, first[0] === "1" ? "–" : t("shortcuts.or")), keys(second)] : null))))), { className: "dialog-shortcuts" });
 }
 

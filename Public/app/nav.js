@@ -61,7 +61,7 @@ class Nav extends HTMLElement {
     const me = this.store.userId;
     for (const conversation of this.store.conversations.values()) {
       if (conversation.status === "queued" && !conversation.assigneeId) queued += 1;
-      else if (conversation.assigneeId === me && ["open", "pending", "snoozed"].includes(conversation.status) && conversation.unread > 0) mineUnread += 1;
+      else if (conversation.assigneeId === me && conversation.status === "open" && conversation.unread > 0) mineUnread += 1;
     }
     return { mine: mineUnread, queue: queued };
   }

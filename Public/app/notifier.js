@@ -59,7 +59,8 @@ export class Notifier {
     const newlyQueued = conversation.status === "queued" && previous?.status !== "queued" && store.can("conversations.read");
     const newlyMine = store.isMine(conversation) && !store.isMine(previous) && conversation.status === "open";
     if (!newlyQueued && !newlyMine) return;
-    this.alert(conversation.id, t("notify.newConversation"), store.displayVisitorName(conversation.id));
+    this.chime();
+    this.visitorName(conversation.id).then((name) => this.notify(conversation.id, t("notify.newConversation"), name));
   }
 
   messageArrived({ conversationId, message, live }) {
@@ -70,11 +71,22 @@ export class Notifier {
     if (message.kind === "attachment") {
       try { body = t("preview.attachment", { name: JSON.parse(message.text).name ?? "" }); } catch { body = t("preview.attachment", { name: "" }); }
     }
-    this.alert(conversationId, t("notify.newMessage", { name: this.store.displayVisitorName(conversationId) }), body.slice(0, 160));
+    this.chime();
+    this.visitorName(conversationId).then((name) => this.notify(conversationId, t("notify.newMessage", { name }), body.slice(0, 160)));
   }
 
-  alert(conversationId, title, body) {
-    this.chime();
+  /** The visitor's name for a notification. A visitor new to this tab is read first (at most two
+   * seconds), so the notification names them rather than saying "Visitor 1A2B". */
+  async visitorName(conversationId) {
+    const visitorId = this.store.conversation(conversationId)?.visitorId;
+    const directory = this.store.directory;
+    if (visitorId && !directory.visitor(visitorId, { load: false })) {
+      await Promise.race([directory.fetchVisitor(visitorId), new Promise((done) => { setTimeout(done, 2000); })]);
+    }
+    return this.store.displayVisitorName(conversationId);
+  }
+
+  notify(conversationId, title, body) {
     if (!("Notification" in window) || Notification.permission !== "granted") return;
     try {
       const notification = new Notification(title, { body, tag: `kefu-${conversationId}`, icon: "/app/icon.svg", silent: true });

@@ -39,6 +39,27 @@ import TestSupport
         }
     }
 
+    @Test func aProfileMidChatSendsTheConversationAgainToItsAgents() async throws {
+        try await RealtimeHarness.with { harness in
+            let boss = try await harness.token(email: "boss@acme.example")
+            let (agent, _) = try await harness.agent(token: boss)
+            let (visitor, _) = try await harness.visitorHello()
+            try await visitor.send(["type": "send", "clientId": "c1", "text": "where is my parcel?"])
+            let ack = try await visitor.next("ack")
+            _ = try await agent.nextMessage(from: "visitor")
+            // The frames of the conversation's start (created, assigned) go by first.
+            while (try? await agent.next(timeout: .milliseconds(700))) != nil {}
+
+            try await visitor.send(["type": "profile", "ref": "p1", "profile": ["name": "Wang Fang"] as [String: any Sendable]])
+            _ = try await visitor.next("ok")
+            let again = try await agent.next("conversation", timeout: .seconds(10))
+            let id = (again["conversation"] as? [String: Any])?["id"] as? String
+            #expect(id?.lowercased() == (ack["conversationId"] as? String)?.lowercased(), "\(again)")
+            await visitor.close()
+            await agent.close()
+        }
+    }
+
     @Test func aVerifiedIdentityInAProfileMovesTheSocketToThatUsersVisitorAndTheirConversation() async throws {
         try await RealtimeHarness.with { harness in
             let hash = Self.hash("user-7", harness)

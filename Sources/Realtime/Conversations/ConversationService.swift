@@ -85,6 +85,13 @@ public struct ConversationService: Sendable {
         return conversation
     }
 
+    /// The conversation's visitor told more about themselves (a `profile` frame): every node's
+    /// followers get the conversation again, which tells the workspace to re-read the visitor.
+    func visitorChanged(tenantID: UUID, conversationID: UUID) async throws {
+        try await database.withTenant(tenantID) { tx in try await ConversationStore.announce(conversationID, node: nodeID, in: tx) }
+        await hub.changed(tenantID: tenantID, conversationID: conversationID)
+    }
+
     func event(_ conversation: Conversation, _ name: String, actor: UUID?, _ details: [String: String] = [:]) -> NewMessage {
         var body = details
         body["event"] = name

@@ -14,6 +14,10 @@ extension VisitorSession {
         let (settledID, newToken) = try await directory.amend(visitorID, with: amendment, widget: widget, tenantID: tenantID, origin: socket.origin)
         guard settledID != visitorID else {
             if let newToken { socket.send(.visitor(visitorID: visitorID, token: newToken)) }
+            // Agents looking at the conversation see the new name, email… without reopening it.
+            if let conversationID = socket.state.withLock({ $0.conversationID }) {
+                try await conversations.visitorChanged(tenantID: tenantID, conversationID: conversationID)
+            }
             return
         }
         guard let newToken else { throw RealtimeError.visitorNotFound }
