@@ -49,12 +49,14 @@ public struct RealtimeServices: Sendable {
         self.writer = writer
         self.conversations = conversations
         let streamer = ChatStreamer(logger: logger)
-        let retriever = KnowledgeRetriever(database: database, secrets: secrets, streamer: streamer, logger: logger)
+        let embedder = KnowledgeEmbedder(database: database, secrets: secrets, streamer: streamer, logger: logger)
+        let retriever = KnowledgeRetriever(database: database, secrets: secrets, streamer: streamer,
+                                           onStaleVectors: { embedder.kick($0) }, logger: logger)
         let bot = BotResponder(database: database, hub: hub, writer: writer, conversations: conversations,
                                providers: BotProviderStore(database: database, secrets: secrets), knowledge: retriever,
                                streamer: streamer, words: words, logger: logger)
         self.retriever = retriever
-        self.embedder = KnowledgeEmbedder(database: database, secrets: secrets, streamer: streamer, logger: logger)
+        self.embedder = embedder
         self.streamer = streamer
         self.bot = bot
         self.gateway = SocketGateway(hub: hub, writer: writer, conversations: conversations, bot: bot, authenticator: authenticator,

@@ -37,6 +37,8 @@ final class FakeLLMServer: Sendable {
 
     let port: Int
     private let received = Mutex<[Request]>([])
+    /// How long the vectors are: a test may change it under the same model name.
+    let vectorLength = Mutex(FakeLLMServer.dimensions)
 
     var requests: [Request] { received.withLock { $0 } }
 
@@ -56,8 +58,9 @@ final class FakeLLMServer: Sendable {
             try await answer(request, format: .openAI, record: requests, closing: closing)
         }
         router.post("v1/chat-messages") { request, _ in try await answer(request, format: .dify, record: requests, closing: closing) }
-        router.post("v1/embeddings") { request, _ in try await embeddings(request, record: requests) }
-        router.post("openai/deployments/{deployment}/embeddings") { request, _ in try await embeddings(request, record: requests) }
+        let length: @Sendable () -> Int = { box.withLock { $0?.vectorLength.withLock { $0 } } ?? dimensions }
+        router.post("v1/embeddings") { request, _ in try await embeddings(request, record: requests, length: length()) }
+        router.post("openai/deployments/{deployment}/embeddings") { request, _ in try await embeddings(request, record: requests, length: length()) }
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
@@ -151,7 +154,7 @@ final class FakeLLMServer: Sendable {
     ]
 
     /// A text's vector: a strong component per concept it mentions, a faint one per word.
-    static func vector(_ text: String) -> [Double] {
+    static func vector(_ text: String, dimensions: Int = dimensions) -> [Double] {
         var vector = [Double](repeating: 0, count: dimensions)
         let lowered = text.lowercased()
         for (index, words) in concepts.enumerated() where words.contains(where: lowered.contains) { vector[index] += 3 }
@@ -164,14 +167,14 @@ final class FakeLLMServer: Sendable {
         return vector
     }
 
-    private static func embeddings(_ request: Hummingbird.Request, record: @Sendable (Request) -> Void) async throws -> Response {
+    private static func embeddings(_ request: Hummingbird.Request, record: @Sendable (Request) -> Void, length: Int) async throws -> Response {
         let bytes = try await request.body.collect(upTo: 8 << 20)
         let json = (try? JSONSerialization.jsonObject(with: Data(buffer: bytes))) as? [String: Any] ?? [:]
         record(Request(path: request.uri.path, authorization: request.headers[.authorization], apiKey: request.headers[HTTPField.Name("api-key")!],
                        body: json.mapValues { Self.sendable($0) }))
         let inputs = json["input"] as? [String] ?? (json["input"] as? String).map { [$0] } ?? []
         if inputs.contains(where: { $0.contains("[embed-500]") }) { return error(.internalServerError, "the embedding model is down") }
-        let data = inputs.enumerated().map { index, text in ["object": "embedding", "index": index, "embedding": vector(text)] as [String: Any] }
+        let data = inputs.enumerated().map { index, text in ["object": "embedding", "index": index, "embedding": vector(text, dimensions: length)] as [String: Any] }
         let body = try JSONSerialization.data(withJSONObject: ["object": "list", "data": data, "model": json["model"] ?? "deployment"])
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }

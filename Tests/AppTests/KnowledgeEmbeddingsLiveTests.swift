@@ -112,4 +112,29 @@ import TestSupport
             }
         }
     }
+
+    @Test func vectorsOfANewLengthUnderTheSameModelAreMadeAgain() async throws {
+        try await FakeLLMServer.with { llm in
+            try await RealtimeHarness.with { harness in
+                let (boss, _) = try await BotLiveTests.setUp(harness, llm, ["embeddingModel": "fake-embedding"])
+                _ = try await harness.request(.post, "/api/v1/knowledge/documents", ["title": "Refunds", "body": Self.refunds], token: boss)
+                try await Self.waitForEmbeddings(harness, count: 2)
+                #expect(try await harness.sql("SELECT DISTINCT octet_length(embedding)::text FROM knowledge_chunks") == [["128"]])
+
+                // The provider's model now answers with 96 numbers: the stored 64 are forgotten at
+                // the first search (which falls back to full text) and made again.
+                llm.vectorLength.withLock { $0 = 96 }
+                let meanwhile = try await Self.search(harness, "How do I get my money back?", token: boss)
+                #expect(meanwhile.allSatisfy { $0["similarity"] == nil }, "no stale vector is compared: \(meanwhile)")
+                let until = ContinuousClock.now + .seconds(10)
+                while try await harness.sql("SELECT DISTINCT octet_length(embedding)::text FROM knowledge_chunks") != [["192"]], ContinuousClock.now < until {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(try await harness.sql("SELECT DISTINCT octet_length(embedding)::text FROM knowledge_chunks") == [["192"]])
+                let found = try await Self.search(harness, "How do I get my money back?", token: boss)
+                #expect(Set(found.compactMap { $0["heading"] as? String }) == ["Refund policy", "退款说明"] && found.allSatisfy { $0["similarity"] != nil },
+                        "found by meaning again: \(found)")
+            }
+        }
+    }
 }

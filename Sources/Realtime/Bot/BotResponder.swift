@@ -81,15 +81,15 @@ public final class BotResponder: Sendable {
                 // One transaction for everything the answer starts from: each round trip here is
                 // time before the provider's first token.
                 let secrets = providers.secrets
-                let (context, profile, provider) = try await database.withTenant(tenantID) { tx in
+                let (context, profile, provider, embedding) = try await database.withTenant(tenantID) { tx in
                     let conversation = try await ConversationStore.load(conversationID, in: tx)
                     let context = (conversation,
                                    try await MessageLog.before(nil, conversationID: conversationID, limit: Self.contextMessages, visitorView: true, in: tx),
                                    try await Self.botTurns(conversationID, in: tx))
                     let profile = try await BotVisitorProfile.load(conversation?.visitorID ?? UUID(), fields: widget.bot.visitorFields, in: tx)
-                    guard conversation?.status == .bot else { return (context, profile, BotProvider?.none) }
+                    guard conversation?.status == .bot else { return (context, profile, BotProvider?.none, KnowledgeRetriever.EmbeddingContext?.none) }
                     let provider = try await BotProviderStore.answering(conversationID, widgetProviderID: widget.bot.providerID, opening: secrets, in: tx)
-                    return (context, profile, provider)
+                    return (context, profile, provider, try await KnowledgeRetriever.embeddingContext(opening: secrets, in: tx))
                 }
                 // The question: the latest text when it is the visitor's (no answer yet), or a
                 // visitor's text newer than the question just answered.
@@ -102,7 +102,7 @@ public final class BotResponder: Sendable {
                     return
                 }
                 outcome = try await answerOnce(conversation, provider: provider, history: context.1, botTurns: context.2, question: question,
-                                               widget: widget, profile: profile)
+                                               widget: widget, profile: profile, embedding: embedding)
                 answered = question.seq
             } catch is CancellationError {
                 return
@@ -133,14 +133,15 @@ public final class BotResponder: Sendable {
     }
 
     private func answerOnce(_ conversation: Conversation, provider: BotProvider?, history: [Message], botTurns: Int, question: Message,
-                            widget: Widget, profile: [(field: String, value: String)]) async throws -> Outcome {
+                            widget: Widget, profile: [(field: String, value: String)],
+                            embedding: KnowledgeRetriever.EmbeddingContext?) async throws -> Outcome {
         guard let provider else {
             return .handOff("provider-error")
         }
         if Self.asksForPerson(question.body, keywords: provider.handoffKeywords) { return .handOff("keyword") }
         if botTurns >= provider.maxBotTurns { return .handOff("max-turns") }
         // The tenant's knowledge first: a FAQ entry that clearly matches answers as it is.
-        let retrieval = try? await knowledge.search(question.body, tenantID: conversation.tenantID)
+        let retrieval = try? await knowledge.search(question.body, tenantID: conversation.tenantID, embedding: embedding)
         let chinese = question.body.unicodeScalars.contains { SearchText.isCJK($0.value) }
         if let faq = retrieval?.faq, faq.score >= KnowledgeStore.faqThreshold {
             return try await store(faq.entry.answer, sources: [faq.entry.questions[0]], chinese: chinese, in: conversation, id: "faq-" + UUID().uuidString.lowercased())

@@ -21,7 +21,12 @@ public final class KnowledgeRetriever: Sendable {
     public let vectors: KnowledgeVectors
     let logger: Logger
 
-    public init(database: Database, secrets: SecretBox, streamer: ChatStreamer, vectors: KnowledgeVectors = KnowledgeVectors(), logger: Logger) {
+    /// Told when a tenant's stored vectors turned out stale (the embedder's `kick`).
+    let onStaleVectors: (@Sendable (UUID) -> Void)?
+
+    public init(database: Database, secrets: SecretBox, streamer: ChatStreamer, vectors: KnowledgeVectors = KnowledgeVectors(),
+                onStaleVectors: (@Sendable (UUID) -> Void)? = nil, logger: Logger) {
+        self.onStaleVectors = onStaleVectors
         self.database = database
         self.secrets = secrets
         self.store = KnowledgeStore(database: database)
@@ -30,13 +35,30 @@ public final class KnowledgeRetriever: Sendable {
         self.logger = logger
     }
 
-    /// The best `limit` chunks and the best FAQ entry for `question`.
-    public func search(_ question: String, tenantID: UUID, limit: Int = 4) async throws -> Retrieval {
+    /// What a search reads besides the question: the provider that embeds (its key opened; nil
+    /// without an embedding model) and the generation of the tenant's knowledge.
+    public struct EmbeddingContext: Sendable {
+        let provider: BotProvider?
+        let generation: Int64
+    }
+
+    /// The embedding context, read in a transaction the caller has open anyway (the bot's).
+    public static func embeddingContext(opening secrets: SecretBox, in tx: TenantTransaction) async throws -> EmbeddingContext {
+        EmbeddingContext(provider: try await BotProviderStore.embeddingProvider(opening: secrets, in: tx), generation: try await generation(in: tx))
+    }
+
+    /// The best `limit` chunks and the best FAQ entry for `question`; `embedding` when the caller
+    /// has read it already, else it is read here (beside the full-text search).
+    public func search(_ question: String, tenantID: UUID, limit: Int = 4, embedding: EmbeddingContext? = nil) async throws -> Retrieval {
         async let byText = store.search(question, tenantID: tenantID, limit: Self.candidates)
         let secrets = self.secrets
-        let (provider, generation) = try await database.withTenant(tenantID) { tx in
-            (try await BotProviderStore.embeddingProvider(opening: secrets, in: tx), try await Self.generation(in: tx))
+        let context: EmbeddingContext
+        if let embedding {
+            context = embedding
+        } else {
+            context = try await database.withTenant(tenantID) { tx in try await Self.embeddingContext(opening: secrets, in: tx) }
         }
+        let (provider, generation) = (context.provider, context.generation)
         var found = try await byText
         let textual = Array(found.chunks.prefix(limit))
         guard let provider, let source = provider.embeddingSource else {
@@ -50,6 +72,13 @@ public final class KnowledgeRetriever: Sendable {
                 return found
             }
             guard let query = try await streamer.embed([question], with: provider).first else { throw BotFailure.provider("no vector") }
+            guard query.count == table.dimensions else {
+                // The model now answers with vectors of another length under the same name: the
+                // stored ones are of no use, and would never be redone (their source matches).
+                try await forgetVectors(source: source, keepingDimensions: query.count, tenantID: tenantID)
+                found.chunks = textual
+                return found
+            }
             let floor = provider.embeddingMinSimilarity
             let nearest = try await NIOThreadPool.singleton.runIfActive {
                 table.nearest(query, limit: Self.candidates, floor: floor)
@@ -106,6 +135,21 @@ public final class KnowledgeRetriever: Sendable {
             }
             return chunks
         }
+    }
+
+    /// Drops the tenant's vectors from `source` that are not `dimensions` long, and has the
+    /// embedder make them again.
+    private func forgetVectors(source: String, keepingDimensions dimensions: Int, tenantID: UUID) async throws {
+        let forgotten = try await database.withTenant(tenantID) { tx in
+            try await tx.query("""
+                UPDATE knowledge_chunks SET embedding = NULL, embedding_source = NULL
+                WHERE embedding_source = \(source) AND octet_length(embedding) <> \(dimensions * 2)
+                RETURNING 1
+                """).collect().count
+        }
+        logger.warning("the embedding model's vectors changed length; the knowledge is embedded again",
+                       metadata: ["tenant": "\(tenantID)", "source": "\(source)", "dimensions": "\(dimensions)", "forgotten": "\(forgotten)"])
+        onStaleVectors?(tenantID)
     }
 
     /// The tenant's vectors from `source`: cached while its knowledge generation stays.
