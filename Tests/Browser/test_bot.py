@@ -12,6 +12,8 @@ from fake_llm import FakeLLM
 from harness import identify, messages, open_widget, screenshot, sign_in
 
 ANSWER = "Our store opens at 9 am and closes at 9 pm every day. Is there anything else I can help you with?"
+ANSWER_ZH = "我们每天上午九点开门，晚上九点关门。还有什么可以帮您的吗？"
+PHONE = (390, 844)
 
 
 def test_a_bot_first_widget_streams_its_answer_and_hands_over_to_a_person(kefu, owner, widget, site, standby, contexts):
@@ -59,6 +61,47 @@ def test_a_bot_first_widget_streams_its_answer_and_hands_over_to_a_person(kefu, 
         expect(messages(agent)).to_contain_text("The visitor asked for a person; the bot handed over")
         expect(agent.get_by_role("button", name="Resolve")).to_be_visible()
         expect(panel.get_by_text("You're chatting with")).to_have_count(0)
+    finally:
+        owner.call("PATCH", f"/api/v1/widgets/{widget['id']}", {"bot": {"enabled": False}})
+        owner.call("DELETE", f"/api/v1/llm/providers/{provider['id']}")
+        owner.call("DELETE", f"/api/v1/knowledge/documents/{document['id']}")
+        llm.close()
+
+
+def test_on_a_phone_in_chinese_the_bot_answers_with_its_sources_and_the_workspace_shows_it(kefu, owner, widget, site, standby, contexts):
+    llm = FakeLLM(ANSWER_ZH)
+    provider = owner.call("POST", "/api/v1/llm/providers", {
+        "name": "Fake", "kind": "openai-compatible", "baseUrl": llm.base_url, "model": "fake", "isDefault": True,
+        "firstTokenTimeoutMs": 5000, "totalTimeoutMs": 20000})
+    owner.call("PATCH", f"/api/v1/widgets/{widget['id']}", {"bot": {"enabled": True}})
+    document = owner.call("POST", "/api/v1/knowledge/documents", {
+        "title": "营业时间", "body": "# 门店营业时间\n\n我们每天上午九点开门，晚上九点关门，节假日照常营业。"})
+    try:
+        context = contexts("zh-CN", viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+        visitor = context.new_page()
+        visitor.goto(site.page("/", "Northwind Outfitters"))
+        name = f"王芳 {uuid.uuid4().hex[:4]}"
+        identify(visitor, name)
+        panel = open_widget(visitor, "zh-CN")
+        box = panel.get_by_role("textbox", name="消息", exact=True)
+        box.fill("你们几点开门？")
+        box.press("Enter")
+        expect(panel.get_by_text(ANSWER_ZH, exact=True)).to_be_visible()
+        expect(panel.locator(".kp-streaming")).to_have_count(0)
+        expect(panel.locator(".kp-sources")).to_have_text("来源：营业时间")
+        expect(panel.get_by_role("button", name="转人工")).to_be_visible()
+        screenshot(visitor, "widget-bot-phone-zh-CN")
+
+        agent = contexts("zh-CN").new_page()
+        sign_in(agent, kefu.url, kefu.password, lang="zh-CN")
+        agent.get_by_role("link", name=re.compile("^机器人接待中")).click()
+        row = agent.get_by_role("link", name=re.compile(re.escape(name)))
+        expect(row).to_be_visible()
+        row.click()
+        expect(agent.get_by_role("region", name="消息")).to_contain_text(ANSWER_ZH)
+        expect(agent.locator(".msg-sources")).to_have_text("来源：营业时间")
+        expect(agent.get_by_role("button", name="接管")).to_be_visible()
+        screenshot(agent, "workspace-bot-zh-CN")
     finally:
         owner.call("PATCH", f"/api/v1/widgets/{widget['id']}", {"bot": {"enabled": False}})
         owner.call("DELETE", f"/api/v1/llm/providers/{provider['id']}")
