@@ -161,6 +161,35 @@ import TestSupport
         }
     }
 
+    @Test func aModelUnsureOfItsAnswerHandsOverAndItsMarkerIsNeverShown() async throws {
+        try await FakeLLMServer.with { llm in
+            try await RealtimeHarness.with { harness in
+                _ = try await Self.setUp(harness, llm)
+                let (visitor, _) = try await harness.visitorHello()
+                try await visitor.send(["type": "send", "clientId": "v-1", "text": "[unsure] 你们周末上班吗"])
+                var shown = ""
+                var handoff: [String: Any]?
+                while handoff == nil {
+                    let frame = try #require(try await visitor.next())
+                    if frame["type"] as? String == "stream" { shown += frame["delta"] as? String ?? "" }
+                    if frame["type"] as? String == "message", (frame["message"] as? [String: Any])?["senderType"] as? String == "bot" {
+                        Issue.record("the marker was stored as an answer: \(frame)")
+                    }
+                    if frame["type"] as? String == "message", let message = frame["message"] as? [String: Any],
+                       message["senderType"] as? String == "system" {
+                        handoff = message
+                    }
+                }
+                #expect((handoff?["text"] as? String)?.contains(#""reason":"low-confidence""#) == true, "\(String(describing: handoff))")
+                #expect(shown.isEmpty, "nothing of the marker reaches the visitor: \(shown)")
+                let prompt = (llm.requests.last?.body["messages"] as? [[String: any Sendable]])?.first?["content"] as? String ?? ""
+                #expect(prompt.contains("reply with exactly [[handoff]]"), "the model is told how to say it: \(prompt)")
+                #expect(try await harness.sql("SELECT count(*)::text FROM messages WHERE sender_type = 'bot'") == [["0"]])
+                await visitor.close()
+            }
+        }
+    }
+
     @Test func wordsAreMaskedInsideTheStreamAndABlockedAnswerIsWithdrawn() async throws {
         try await FakeLLMServer.with { llm in
             try await RealtimeHarness.with { harness in

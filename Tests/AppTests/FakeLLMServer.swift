@@ -13,7 +13,8 @@ import TestSupport
 /// - `[slow]`: the first token after 1.5 s; `[hang]`: nothing for a minute;
 /// - `[500]`: HTTP 500; `[429]`: HTTP 429 with `Retry-After: 0.1`; `[401]`: a refused key;
 /// - `[malformed]`: an event that is not JSON; `[drop]`: the connection drops after two tokens;
-/// - `[say:TEXT]`: answers TEXT (in pieces of two characters);
+/// - `[say:TEXT]`: answers TEXT (in pieces of two characters); `[unsure]`: answers `[[handoff]]`,
+///   the marker a model writes when it cannot answer with confidence;
 /// - otherwise: answers "您好！我是客服助手，请问有什么可以帮您？".
 ///
 /// `/v1/embeddings` (and Azure's embedding deployments) answer with vectors of `dimensions`
@@ -113,6 +114,7 @@ final class FakeLLMServer: Sendable {
             return response
         }
         var text = "您好！我是客服助手，请问有什么可以帮您？"
+        if question.contains("[unsure]") { text = "[[handoff]]" }
         if let range = question.range(of: #"\[say:([^\]]*)\]"#, options: .regularExpression) {
             text = String(question[range].dropFirst(5).dropLast())
         }

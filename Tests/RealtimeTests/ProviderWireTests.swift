@@ -98,4 +98,13 @@ import Tenancy
         let done = matcher.checkSettled("our assets ok", sender: .bot)
         #expect(done.verdict.action == nil)
     }
+
+    @Test func whatMayStartTheHandoffMarkerIsHeldBack() {
+        #expect(BotStream.withoutMarkerStart("Let me see [[hand") == "Let me see ")
+        #expect(BotStream.withoutMarkerStart("Let me see [") == "Let me see ")
+        #expect(BotStream.withoutMarkerStart("[[handoff") == "")
+        #expect(BotStream.withoutMarkerStart("a [b] c") == "a [b] c", "a bracket that cannot start it goes out")
+        #expect(BotStream.withoutMarkerStart("好的") == "好的")
+        #expect(BotStream.withoutMarkerStart("") == "")
+    }
 }

@@ -178,12 +178,17 @@ public final class BotResponder: Sendable {
         } catch is BotStream.Blocked {
             stream.withdraw(reason: "content-blocked")
             return .handOff("content-blocked")
+        } catch is BotStream.Unsure {
+            stream.withdraw(reason: "low-confidence")
+            return .handOff("low-confidence")
         } catch {
             stream.withdraw(reason: Task.isCancelled ? "taken-over" : "provider-error")
             throw error
         }
 
-        // The whole answer, judged whole (a match may end with its last character).
+        // The whole answer, judged whole (a match may end with its last character); a start of
+        // the handoff marker cut off at the very end is no part of it.
+        answer = BotStream.withoutMarkerStart(answer)
         let verdict = stream.matcher?.check(answer, sender: .bot)
         if verdict?.action == .block {
             stream.withdraw(reason: "content-blocked")
@@ -286,9 +291,11 @@ public final class BotResponder: Sendable {
         }
         var system = prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? defaultPrompt : prompt
         system += BotVisitorProfile.paragraph(visitor)
+        system += "\n\nWhen you cannot answer the visitor with confidence, reply with exactly \(BotStream.handoffMarker) and nothing "
+            + "else: a colleague takes over at once."
         if !knowledge.isEmpty {
-            system += "\n\nAnswer from the company's knowledge below. If it does not hold the answer, say so and offer to connect "
-                + "the visitor with a human agent; never invent.\n"
+            system += "\n\nAnswer from the company's knowledge below. If it does not hold the answer, reply with "
+                + "\(BotStream.handoffMarker); never invent.\n"
             for (index, chunk) in knowledge.enumerated() {
                 system += "\n[\(index + 1)] \(chunk.title)" + (chunk.heading == chunk.title ? "" : " — \(chunk.heading)") + "\n\(chunk.text)\n"
             }
@@ -311,6 +318,12 @@ public final class BotResponder: Sendable {
 final class BotStream: Sendable {
     /// The answer contains a word that blocks it.
     struct Blocked: Error {}
+    /// The model said it cannot answer with confidence (it wrote `handoffMarker`).
+    struct Unsure: Error {}
+
+    /// What the system prompt asks the model to write when it cannot answer with confidence:
+    /// never shown, it hands the conversation over with reason `low-confidence`.
+    static let handoffMarker = "[[handoff]]"
 
     let conversationID: UUID
     let id: String
@@ -333,11 +346,17 @@ final class BotStream: Sendable {
     func received(_ delta: String) throws {
         let forward: String? = try state.withLock { state in
             state.text += delta
+            if state.text.contains(Self.handoffMarker) { throw Unsure() }
+            // What may be the start of the marker waits for the next piece.
+            let visible = Self.withoutMarkerStart(state.text)
             guard let matcher else {
-                state.shownMasked += delta.unicodeScalars.count
-                return delta
+                let count = visible.unicodeScalars.count
+                guard count > state.shownMasked else { return nil }
+                let fresh = String(String.UnicodeScalarView(visible.unicodeScalars.dropFirst(state.shownMasked)))
+                state.shownMasked = count
+                return fresh
             }
-            let (verdict, settled) = matcher.checkSettled(state.text, sender: .bot)
+            let (verdict, settled) = matcher.checkSettled(visible, sender: .bot)
             if verdict.action == .block { throw Blocked() }
             guard settled > state.settled, let masked = verdict.text else { return nil }
             state.settled = settled
@@ -349,6 +368,17 @@ final class BotStream: Sendable {
         if let forward, !forward.isEmpty {
             hub.broadcast(.botDelta(conversationID: conversationID, streamID: id, delta: forward), conversationID: conversationID)
         }
+    }
+
+    /// `text` without an end that could be the start of `handoffMarker`.
+    static func withoutMarkerStart(_ text: String) -> String {
+        let marker = Array(handoffMarker.unicodeScalars)
+        let scalars = Array(text.unicodeScalars.suffix(marker.count - 1))
+        for length in stride(from: min(marker.count - 1, scalars.count), to: 0, by: -1)
+        where scalars.suffix(length).elementsEqual(marker.prefix(length)) {
+            return String(String.UnicodeScalarView(text.unicodeScalars.dropLast(length)))
+        }
+        return text
     }
 
     /// Tells the sockets that what they were shown of this answer is gone.
