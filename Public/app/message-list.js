@@ -8,7 +8,7 @@
  */
 import { h, replace } from "./dom.js";
 import { icon } from "./icons.js";
-import { markSeen, renderMessage, renderUnsent } from "./message-view.js";
+import { markSeen, renderMessage, renderStreaming, renderUnsent } from "./message-view.js";
 import { t } from "./strings.js";
 
 const groupWindowMs = 5 * 60 * 1000;
@@ -32,6 +32,7 @@ class MessageList extends HTMLElement {
     on(store, "thread", (event) => { if (event.detail.conversationId === this.conversationId) this.syncThread(); });
     on(store, "outbox", (event) => { if (!event.detail.conversationId || event.detail.conversationId === this.conversationId) this.renderUnsent(); });
     on(store, "typing", (event) => { if (event.detail.conversationId === this.conversationId) this.renderTyping(); });
+    on(store, "stream", (event) => { if (event.detail.conversationId === this.conversationId) this.renderStream(); });
     on(store, "read", (event) => { if (event.detail.conversationId === this.conversationId && event.detail.side === "visitor") this.renderSeen(); });
     on(store, "connection", () => this.renderUnsent());
     on(store.directory, "agents", () => this.rerender());
@@ -50,12 +51,13 @@ class MessageList extends HTMLElement {
   render() {
     this.topNode = h("div", { class: "history-top" });
     this.listNode = h("ol", { class: "msg-list" });
+    this.streamNode = h("ol", { class: "msg-list msg-list-stream" });
     this.unsentNode = h("ol", { class: "msg-list msg-list-unsent" });
     this.typingNode = h("div", { class: "typing-line", hidden: true });
     this.liveNode = h("div", { class: "visually-hidden", "aria-live": "polite", "aria-atomic": "true" });
     this.jumpButton = h("button", { type: "button", class: "jump-latest", hidden: true, onclick: () => this.scrollToBottom(true) }, icon("arrowDown", 16), h("span", null, t("pane.jumpToLatest")));
     this.scroller = h("div", { class: "msg-scroll", tabindex: "0", role: "region", "aria-label": t("pane.messages"), onscroll: () => this.onScroll() },
-      this.topNode, this.listNode, this.unsentNode, this.typingNode);
+      this.topNode, this.listNode, this.streamNode, this.unsentNode, this.typingNode);
     replace(this, this.scroller, this.jumpButton, this.liveNode);
     this.topObserver = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) this.loadEarlier();
@@ -74,6 +76,7 @@ class MessageList extends HTMLElement {
     this.jumpButton.hidden = true;
     this.syncThread();
     this.renderUnsent();
+    this.renderStream();
     this.renderTyping();
     this.scrollToBottom(false);
   }
@@ -200,6 +203,15 @@ class MessageList extends HTMLElement {
     const items = this.store.unsent(this.conversationId).filter((item) => !thread?.hasClientId(item.clientId));
     replace(this.unsentNode, items.map((item) => renderUnsent(item, ctx)));
     if (wasBottom && items.length) this.scrollToBottom(false);
+  }
+
+  /** The bot's answer being written, under the stored messages. */
+  renderStream() {
+    if (!this.conversationId) return;
+    const wasBottom = this.atBottom();
+    const stream = this.store.streamOf(this.conversationId);
+    replace(this.streamNode, stream ? renderStreaming(stream) : null);
+    if (wasBottom && stream) this.scrollToBottom(false);
   }
 
   renderTyping() {

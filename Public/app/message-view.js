@@ -119,6 +119,18 @@ export function renderMessage(message, ctx) {
       !incoming ? avatar(senderName, senderId || "bot", { size: "sm" }) : null));
 }
 
+/** The bot's answer as it is being written; the stored message replaces it when it comes. */
+export function renderStreaming(stream) {
+  const name = t("pane.bot");
+  return h("li", { class: "msg msg-out msg-streaming", dataset: { streamId: stream.id } },
+    h("div", { class: "msg-row" },
+      h("div", { class: "msg-stack" },
+        h("div", { class: "msg-sender" }, h("span", { class: "msg-sender-name", dir: "auto" }, name)),
+        h("div", { class: "msg-bubble" }, h("div", { class: "msg-text msg-text-streaming", dir: "auto" }, renderText(stream.text))),
+        h("div", { class: "msg-meta" }, h("span", { class: "msg-writing" }, t("pane.botWriting")))),
+      avatar(name, "bot", { size: "sm" })));
+}
+
 /** Marks an own message "seen" (double check) once the visitor's read position passes it. */
 export function markSeen(node) {
   const status = node.querySelector(".msg-status");

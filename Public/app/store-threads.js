@@ -30,6 +30,8 @@ export const threadMethods = {
       added = thread.add(message);
     }
     if (message.clientId && message.senderType === "agent" && upper(message.senderId) === this.userId) this.outgoing.delivered(message);
+    // The bot's stored answer replaces what was streamed of it.
+    if (message.senderType === "bot" && message.clientId) this.dropStream(id, message.clientId);
     const conversation = this.conversations.get(id);
     if (conversation && message.seq > (conversation.lastSeq ?? 0)) {
       conversation.lastSeq = message.seq;

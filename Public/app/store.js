@@ -30,6 +30,7 @@ import { Directory, upper } from "./directory.js";
 import { Outgoing } from "./outgoing.js";
 import { visitorName } from "./names.js";
 import { threadMethods } from "./store-threads.js";
+import { streamMethods } from "./store-streams.js";
 import { typingReadMethods } from "./store-typing-read.js";
 
 export class Store extends EventTarget {
@@ -47,6 +48,7 @@ export class Store extends EventTarget {
     this.previewPending = new Set();
     this.previewActive = 0;
     this.typingState = new Map();      // id → Map(senderKey → {senderType, senderId, timer})
+    this.streams = new Map();          // id → the bot's answer being written {id, text, scalars}
     this.followed = new Set();         // threads this socket should follow (resumed after a reconnect)
     this.queueFollowed = new Set();    // queued conversations followed for live previews and unread counts
     this.followWanted = new Map();     // id → afterSeq, sent together by the next flushFollow
@@ -113,6 +115,8 @@ export class Store extends EventTarget {
       this.pending.delete(ref);
     }
     for (const id of this.typingState.keys()) this.clearTyping(id);
+    // An answer cut by the reconnect arrives whole, as its stored message.
+    for (const id of [...this.streams.keys()]) this.dropStream(id);
     // An upgrade refused for a session that ended looks like any failed connection: ask the API,
     // whose 401 takes the app back to the sign-in.
     if (this.socket.attempt >= 2 && Date.now() - (this.sessionCheckedAt ?? 0) > 30000) {
@@ -156,6 +160,8 @@ export class Store extends EventTarget {
       case "ack": return this.outgoing.onAck(frame);
       case "typing": return this.onTyping(frame);
       case "read": return this.onRead(frame);
+      case "stream": return this.onStream(frame);
+      case "streamWithdrawn": return this.onStreamWithdrawn(frame);
       case "error":
         if (frame.ref?.startsWith("s:")) return this.outgoing.onSendError(frame);
         return this.settle(frame);
@@ -282,6 +288,7 @@ export class Store extends EventTarget {
     // read again (one small request; changes are rare next to messages).
     if (live && previous && this.directory.visitor(conversation.visitorId, { load: false })) this.directory.fetchVisitor(conversation.visitorId);
     this.conversations.set(id, conversation);
+    if (conversation.status !== "bot") this.dropStream(id);
     if (follow || this.queueFollowed.has(id)) this.followQueued(conversation);
     this.emit("conversation", { conversation, previous, live });
     return conversation;
@@ -372,7 +379,7 @@ export class Store extends EventTarget {
 
 // Threads and previews (store-threads.js), typing and read positions (store-typing-read.js) are
 // kept in their own files for size; they share this class's state, so they join its prototype.
-Object.assign(Store.prototype, threadMethods, typingReadMethods);
+Object.assign(Store.prototype, threadMethods, typingReadMethods, streamMethods);
 
 function loadPresence(userId) {
   try {

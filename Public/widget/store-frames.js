@@ -103,8 +103,14 @@ export const frameMethods = {
   onStream(frame) {
     const state = this.state;
     if (state.conversation && frame.conversationId !== state.conversation.id) return;
-    const text = state.stream?.id === frame.streamId ? state.stream.text : "";
-    state.stream = { id: frame.streamId, text: text + frame.delta };
+    // Shown only from its start and only while no piece is missed (`offset` counts the scalars
+    // sent before this one): a stream joined midway (after a reconnect) waits for the stored answer.
+    const held = state.stream?.id === frame.streamId ? state.stream : { id: frame.streamId, text: "", scalars: 0 };
+    if ((frame.offset ?? held.scalars) !== held.scalars) {
+      if (state.stream?.id === frame.streamId) { state.stream = null; this.changed("stream"); }
+      return;
+    }
+    state.stream = { id: frame.streamId, text: held.text + frame.delta, scalars: held.scalars + [...frame.delta].length };
     state.typing = null;
     this.changed("stream");
   },

@@ -78,6 +78,7 @@ import TestSupport
                     switch frame["type"] as? String {
                     case "stream":
                         streamID = frame["streamId"] as? String
+                        #expect(frame["offset"] as? Int == streamed.unicodeScalars.count, "each delta says where it goes: \(frame)")
                         streamed += frame["delta"] as? String ?? ""
                     case "message":
                         let message = frame["message"] as? [String: Any]

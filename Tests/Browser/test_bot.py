@@ -55,6 +55,15 @@ def test_a_bot_first_widget_streams_its_answer_and_hands_over_to_a_person(kefu, 
         expect(agent.get_by_role("button", name="Take over")).to_be_visible()
         screenshot(agent, "workspace-bot-en")
 
+        # The agent watches the next answer being written, then sees it stored in its place.
+        box.fill("Do you open on Sundays?")
+        box.press("Enter")
+        streaming = agent.locator(".msg-streaming")
+        expect(streaming).to_have_count(1)
+        expect(streaming).to_contain_text(re.compile("^Bot.*Our store"))
+        expect(streaming).to_have_count(0)
+        expect(messages(agent).get_by_text(ANSWER, exact=True)).to_have_count(2)
+
         # The visitor asks for a person: handed over, and (the owner being online) assigned.
         panel.get_by_role("button", name="Talk to a human").click()
         expect(panel.get_by_text("Connecting you with a member of our team…")).to_be_visible()

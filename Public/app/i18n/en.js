@@ -169,6 +169,7 @@ export default {
   "pane.discard": "Discard",
   "pane.note": "Private note",
   "pane.bot": "Bot",
+  "pane.botWriting": "Writing…",
   "pane.download": "Download {name}",
   "pane.openImage": "Open image {name}",
   "pane.imageAlt": "Image {name}",

@@ -168,6 +168,7 @@ export default {
   "pane.discard": "放弃",
   "pane.note": "内部备注",
   "pane.bot": "机器人",
+  "pane.botWriting": "正在输入…",
   "pane.download": "下载 {name}",
   "pane.openImage": "打开图片 {name}",
   "pane.imageAlt": "图片 {name}",

@@ -342,31 +342,34 @@ final class BotStream: Sendable {
 
     var hasShown: Bool { state.withLock { $0.shownMasked > 0 } }
 
-    /// Takes the next piece of the answer; forwards what is now settled, masked.
+    /// Takes the next piece of the answer; forwards what is now settled, masked, with how much
+    /// was shown before it.
     func received(_ delta: String) throws {
-        let forward: String? = try state.withLock { state in
+        let forward: (offset: Int, text: String)? = try state.withLock { state in
             state.text += delta
             if state.text.contains(Self.handoffMarker) { throw Unsure() }
             // What may be the start of the marker waits for the next piece.
             let visible = Self.withoutMarkerStart(state.text)
-            guard let matcher else {
-                let count = visible.unicodeScalars.count
-                guard count > state.shownMasked else { return nil }
-                let fresh = String(String.UnicodeScalarView(visible.unicodeScalars.dropFirst(state.shownMasked)))
-                state.shownMasked = count
-                return fresh
+            let shown: String
+            if let matcher {
+                let (verdict, settled) = matcher.checkSettled(visible, sender: .bot)
+                if verdict.action == .block { throw Blocked() }
+                guard settled > state.settled, let masked = verdict.text else { return nil }
+                state.settled = settled
+                shown = masked
+            } else {
+                shown = visible
             }
-            let (verdict, settled) = matcher.checkSettled(visible, sender: .bot)
-            if verdict.action == .block { throw Blocked() }
-            guard settled > state.settled, let masked = verdict.text else { return nil }
-            state.settled = settled
             // Settled text never changes, so what was shown is a prefix of its masked form.
-            let fresh = String(String.UnicodeScalarView(masked.unicodeScalars.dropFirst(state.shownMasked)))
-            state.shownMasked = masked.unicodeScalars.count
+            let count = shown.unicodeScalars.count
+            guard count > state.shownMasked else { return nil }
+            let fresh = (state.shownMasked, String(String.UnicodeScalarView(shown.unicodeScalars.dropFirst(state.shownMasked))))
+            state.shownMasked = count
             return fresh
         }
-        if let forward, !forward.isEmpty {
-            hub.broadcast(.botDelta(conversationID: conversationID, streamID: id, delta: forward), conversationID: conversationID)
+        if let forward {
+            hub.broadcast(.botDelta(conversationID: conversationID, streamID: id, offset: forward.offset, delta: forward.text),
+                          conversationID: conversationID)
         }
     }
 

@@ -24,7 +24,8 @@ enum ServerFrame: Sendable {
     case pong(ref: String?)
     /// More of the bot's answer, as the provider writes it (`stream`). The answer is stored once
     /// complete and arrives as a `message` whose `clientId` is the stream id.
-    case botDelta(conversationID: UUID, streamID: String, delta: String)
+    /// `offset`: the scalars of the answer shown before this delta (a client that missed them waits for the stored answer).
+    case botDelta(conversationID: UUID, streamID: String, offset: Int, delta: String)
     /// The bot's answer so far is withdrawn: nothing of it is stored (`streamWithdrawn`).
     case botWithdrawn(conversationID: UUID, streamID: String, reason: String)
 
@@ -139,7 +140,7 @@ private struct Body: Encodable {
     enum Key: String, CodingKey {
         case type, ref, v, visitorId, token, conversation, widget, userId, presence, capacity, permissions, conversations, queue
         case clientId, conversationId, messageId, seq, duplicate, message, senderType, senderId, typing, side, position, messages
-        case code, reason, retryAfterMs, notFound, category, streamId, delta
+        case code, reason, retryAfterMs, notFound, category, streamId, delta, offset
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -209,10 +210,11 @@ private struct Body: Encodable {
         case .pong(let ref):
             try container.encode("pong", forKey: .type)
             try container.encodeIfPresent(ref, forKey: .ref)
-        case .botDelta(let conversationID, let streamID, let delta):
+        case .botDelta(let conversationID, let streamID, let offset, let delta):
             try container.encode("stream", forKey: .type)
             try container.encode(conversationID, forKey: .conversationId)
             try container.encode(streamID, forKey: .streamId)
+            try container.encode(offset, forKey: .offset)
             try container.encode(delta, forKey: .delta)
         case .botWithdrawn(let conversationID, let streamID, let reason):
             try container.encode("streamWithdrawn", forKey: .type)
