@@ -28,7 +28,9 @@ public final class BotResponder: Sendable {
 
     /// Recent turns sent as context: at most this many messages, and about this many characters.
     static let contextMessages = 30
-    static let contextCharacters = 12_000
+    /// The conversation's turns given to the provider, at most this many tokens (estimated:
+    /// see `estimatedTokens`); the latest turn always goes.
+    static let contextTokens = 3_000
     static let defaultPrompt = """
         You are the customer service assistant of this company, chatting with a visitor on its website. Answer briefly and \
         politely, in the visitor's language. If you do not know the answer or cannot help, say so plainly and offer to connect \
@@ -265,19 +267,41 @@ public final class BotResponder: Sendable {
 
     /// Whether `text` holds one of `keywords`, both folded as sensitive words are (width, case,
     /// traditional characters, spaces and punctuation between characters).
+    /// Whether `text` holds one of the handoff keywords, matched as sensitive words are: folded
+    /// (width, case, traditional characters), English on whole words ("agent" is not in
+    /// "management"), Chinese anywhere.
     static func asksForPerson(_ text: String, keywords: [String]) -> Bool {
-        let folded = WordNormalizer.standard.keyText(of: text)
-        return keywords.contains { keyword in
-            let key = WordNormalizer.standard.keyText(of: keyword)
-            return !key.isEmpty && folded.contains(key)
+        let keys = keywords.filter { !WordNormalizer.standard.key(of: $0).isEmpty }
+        guard !keys.isEmpty else { return false }
+        let matcher = keywordMatchers.withLock { cache in
+            if let known = cache[keys] { return known }
+            if cache.count >= 256 { cache.removeAll() }
+            let built = WordMatcher(rules: keys.map { WordRule(pattern: $0, action: .flag) })
+            cache[keys] = built
+            return built
         }
+        return matcher.check(text, sender: .visitor).action != nil
+    }
+
+    /// Matchers of the keyword lists in use (a provider's list rarely changes).
+    private static let keywordMatchers = Mutex<[[String]: WordMatcher]>([:])
+
+    /// A rough token count that errs high for Chinese: each CJK character one token, other text
+    /// one token per four bytes (tokenizers of the common models come close to both).
+    static func estimatedTokens(_ text: String) -> Int {
+        var cjk = 0
+        var otherBytes = 0
+        for scalar in text.unicodeScalars {
+            if SearchText.isCJK(scalar.value) { cjk += 1 } else { otherBytes += scalar.utf8.count }
+        }
+        return cjk + (otherBytes + 3) / 4
     }
 
     /// The provider's view of the conversation: the prompt, then the latest turns that fit.
     static func turns(_ history: [Message], prompt: String, knowledge: [Retrieval.Chunk] = [],
                       visitor: [(field: String, value: String)] = []) -> [ChatTurn] {
         var turns: [ChatTurn] = []
-        var budget = contextCharacters
+        var budget = contextTokens
         for message in history.reversed() where message.kind == .text {
             let role: ChatTurn.Role
             switch message.senderType {
@@ -285,7 +309,7 @@ public final class BotResponder: Sendable {
             case .bot, .agent: role = .assistant
             case .system: continue
             }
-            budget -= message.body.count
+            budget -= estimatedTokens(message.body)
             if budget < 0, !turns.isEmpty { break }
             turns.append(ChatTurn(role, message.body))
         }
