@@ -13,16 +13,27 @@
  */
 const cache = new Map();
 
+/**
+ * The viewer's own regional form of the page's language, for formats: an English page read in
+ * Britain shows "1 Dec 2026, 09:05", in the United States "Dec 1, 2026, 9:05 AM". The page's
+ * language itself when the browser prefers none of its forms.
+ */
+export function viewerLocale(lang) {
+  const primary = String(lang).split("-")[0].toLowerCase();
+  const preferred = (typeof navigator !== "undefined" && navigator.languages) || [];
+  return preferred.find((tag) => tag.split("-")[0].toLowerCase() === primary) ?? lang;
+}
+
 function format(lang, options) {
   const key = lang + JSON.stringify(options);
-  if (!cache.has(key)) cache.set(key, new Intl.DateTimeFormat(lang, options));
+  if (!cache.has(key)) cache.set(key, new Intl.DateTimeFormat(viewerLocale(lang), options));
   return cache.get(key);
 }
 
 /** One Intl.RelativeTimeFormat per language and style: making one costs more than formatting. */
 function relative(lang, style) {
   const key = `relative:${lang}:${style}`;
-  if (!cache.has(key)) cache.set(key, new Intl.RelativeTimeFormat(lang, { numeric: "auto", style }));
+  if (!cache.has(key)) cache.set(key, new Intl.RelativeTimeFormat(viewerLocale(lang), { numeric: "auto", style }));
   return cache.get(key);
 }
 
@@ -80,7 +91,7 @@ export function formatBytes(bytes, lang) {
     value /= 1000;
     unit += 1;
   }
-  return new Intl.NumberFormat(lang, {
+  return new Intl.NumberFormat(viewerLocale(lang), {
     style: "unit", unit: units[unit], unitDisplay: unit ? "short" : "narrow",
     maximumFractionDigits: value < 10 && unit > 0 ? 1 : 0,
   }).format(value);

@@ -94,8 +94,8 @@ def contexts(browser: Browser):
         errors: list[str] = []
 
         def __call__(self, lang: str = "en", viewport=(1280, 800), **options) -> BrowserContext:
-            context = browser.new_context(locale=lang, viewport={"width": viewport[0], "height": viewport[1]},
-                                          timezone_id="Asia/Shanghai" if lang.startswith("zh") else "Europe/London", **options)
+            options.setdefault("timezone_id", "Asia/Shanghai" if lang.startswith("zh") else "Europe/London")
+            context = browser.new_context(locale=lang, viewport={"width": viewport[0], "height": viewport[1]}, **options)
             context.set_default_timeout(TIMEOUT * 1000)
             context.set_default_navigation_timeout(TIMEOUT * 1000)
             context.on("page", lambda page: page.on("pageerror", lambda error: Factory.errors.append(f"{page.url}: {error}")))
