@@ -27,7 +27,8 @@
     if (/^en/i.test(l)) break;
   }
   const t = (k, n) => strings[lang][n === 1 && strings[lang][k + "1"] ? k + "1" : k].replace("{n}", n);
-  const hasToken = () => { try { return !!localStorage.getItem(`kefu:${key}:token`); } catch { return false; } };
+  const stored_ = (name) => { try { return localStorage.getItem(`kefu:${key}:${name}`); } catch { return null; } };
+  const hasToken = () => !!stored_("token");
 
   const listeners = { message: new Set(), unread: new Set() };
   const emit = (type, value) => listeners[type].forEach((fn) => { try { fn(value); } catch (error) { console.error(error); } });
@@ -92,6 +93,7 @@
   const setPosition = (position) => host.setAttribute("data-position", position === "left" ? "left" : "right");
 
   const loadPanel = () => {
+    if (watcher) { const socket = watcher; watcher = null; socket.close(1000); }
     loading = loading || import(`${origin}/widget/panel.js`).then((module) => module.mountPanel({
       root, key, config, lang, mode: "widget",
       hooks: {
@@ -133,6 +135,36 @@
   window.Kefu = Kefu;
   button.addEventListener("click", () => Kefu.toggle());
 
+  // A returning visitor's conversation is watched from here over a socket of its own: the panel
+  // loads only when something arrives for them (or they open it, or their outbox holds a
+  // message to send), so a page view costs the launcher alone.
+  let watcher = null;
+  let watchDelay = 2000;
+  const watch = () => {
+    if (panel || loading || !hasToken()) return;
+    let socket;
+    try { socket = new WebSocket(`${origin.replace(/^http/, "ws")}/ws/visitor?key=${encodeURIComponent(key)}`); } catch { return void loadPanel(); }
+    watcher = socket;
+    const seq = Number(stored_("seq")) || 0;
+    socket.onopen = () => socket.send(JSON.stringify({ type: "hello", v: 1, token: stored_("token"), ...(seq > 0 ? { lastSeq: seq } : {}),
+      language: lang, page: { url: location.href.slice(0, 2048), referrer: document.referrer.slice(0, 2048) } }));
+    socket.onmessage = (event) => {
+      let frame;
+      try { frame = JSON.parse(event.data); } catch { return; }
+      const c = frame.conversation;
+      // Replayed or new messages, a stream, or anything the panel must handle (a refused token).
+      if (["message", "stream", "error", "visitor"].includes(frame.type)
+        || (frame.type === "welcome" && c && c.lastSeq > Math.max(c.visitorReadSeq || 0, seq))) loadPanel();
+      else if (frame.type === "welcome") watchDelay = 2000;
+    };
+    socket.onclose = () => {
+      if (watcher !== socket) return;
+      watcher = null;
+      setTimeout(watch, watchDelay * (0.5 + Math.random()));
+      watchDelay = Math.min(watchDelay * 2, 60000);
+    };
+  };
+
   const start = () => {
     setPosition(script.getAttribute("data-position") || (config && config.position));
     if (config) setTheme(config.themeColor);
@@ -143,7 +175,9 @@
     if (css.sheet) show(); else css.onload = css.onerror = show;
     const parent = document.body || document.documentElement;
     if (host.parentNode !== parent) parent.append(host);
-    if (hasToken()) loadPanel();
+    let outbox = [];
+    try { outbox = JSON.parse(stored_("outbox") || "[]"); } catch { /* unreadable: nothing to send */ }
+    if (hasToken()) { if (Array.isArray(outbox) && outbox.length) loadPanel(); else watch(); }
     for (const [method, ...args] of queued) if (typeof Kefu[method] === "function") Kefu[method](...args);
   };
 

@@ -87,6 +87,44 @@ def test_kefu_open_close_and_on_report_an_agent_reply_while_closed_with_the_unre
     assert [e["text"] for e in events(visitor, "message")] == ["Yes, three left"]
 
 
+def test_a_returning_visitor_fetches_the_panel_only_when_a_reply_arrives(kefu, site, standby, contexts):
+    name = f"Back {uuid.uuid4().hex[:6]}"
+    agent, context = contexts().new_page(), contexts()
+    sign_in(agent, kefu.url, kefu.password)
+    first = context.new_page()
+    first.goto(site.page("/", "Northwind Outfitters"))
+    first.wait_for_function("() => window.Kefu && window.Kefu.version")
+    first.evaluate("name => Kefu.identify({name})", name)
+    first.evaluate("Kefu.open()")
+    box = panel_of(first).get_by_role("textbox", name="Message")
+    box.fill("Do you ship to Norway?")
+    box.press("Enter")
+    expect(panel_of(first).get_by_text(re.compile("· (Sent|Seen)$"))).to_be_visible()
+    row = agent.get_by_role("link", name=re.compile(re.escape(name)))
+    expect(row).to_be_visible()
+    row.click()
+    first.close()
+
+    # Another page of the site, later: the launcher alone, watching the conversation.
+    fetched = []
+    page = context.new_page()
+    page.on("request", lambda request: fetched.append(request.url) if "/widget/panel" in request.url else None)
+    page.goto(site.page("/", "Northwind Outfitters"))
+    page.wait_for_function("() => window.Kefu && window.Kefu.version")
+    page.evaluate(LISTEN)
+    expect(page.locator("[data-kefu-widget] .kl-launcher")).to_be_visible()
+    page.wait_for_timeout(1500)
+    assert fetched == [], f"the panel was fetched before anything arrived: {fetched}"
+
+    composer = agent.get_by_role("textbox", name="Message")
+    composer.fill("Yes, in five days")
+    composer.press("Enter")
+    page.wait_for_function("() => __kefuEvents.some(e => e.type === 'unread' && e.n === 1)")
+    assert any(url.endswith("/widget/panel.js") for url in fetched), fetched
+    assert events(page, "message") == [{"type": "message", "text": "Yes, in five days", "senderType": "agent", "senderName": "Owner"}]
+    expect(page.locator("[data-kefu-widget] .kl-badge")).to_have_text("1")
+
+
 def test_kefu_identify_puts_the_name_email_attributes_and_verified_id_in_the_visitor_panel(kefu, owner, widget, site, standby, contexts):
     secret = owner.call("PATCH", f"/api/v1/widgets/{widget['id']}", {"rotateIdentitySecret": True})["identitySecret"]
     user_id = f"user-{uuid.uuid4().hex[:8]}"
