@@ -191,6 +191,71 @@ import TestSupport
         }
     }
 
+    @Test func retriesWaitWhatA429AsksAndNothingIsRetriedAfterTheFirstToken() async throws {
+        try await FakeLLMServer.with { llm in
+            try await RealtimeHarness.with { harness in
+                _ = try await Self.setUp(harness, llm)
+                func ask(_ question: String) async throws -> (requests: [FakeLLMServer.Request], reason: String?) {
+                    let before = llm.requests.count
+                    let (visitor, _) = try await harness.visitorHello()
+                    try await visitor.send(["type": "send", "clientId": "v-1", "text": question])
+                    let handoff = try await visitor.nextMessage(from: "system")
+                    await visitor.close()
+                    let text = handoff["text"] as? String ?? ""
+                    let reason = text.range(of: #""reason":"[a-z-]+""#, options: .regularExpression).map { String(text[$0]) }
+                    return (Array(llm.requests.dropFirst(before)).filter { $0.path.hasSuffix("/chat/completions") }, reason)
+                }
+                // Retry-After: 1.2 s is waited out (the usual backoff would try again after 0.5 s, then 1 s).
+                let limited = try await ask("[429:1.2] 你好")
+                #expect(limited.requests.count == 3 && limited.reason == #""reason":"provider-error""#, "\(limited)")
+                for (earlier, later) in zip(limited.requests, limited.requests.dropFirst()) {
+                    #expect(later.at - earlier.at >= .milliseconds(1_150), "waited \(later.at - earlier.at)")
+                }
+                // A stream broken after its first token is not asked again: the visitor saw it start.
+                let dropped = try await ask("[drop] 你好")
+                #expect(dropped.requests.count == 1, "\(dropped.requests.count) requests")
+            }
+        }
+    }
+
+    @Test func aFailingProviderHandsItsQuestionToItsFallback() async throws {
+        try await FakeLLMServer.with { llm in
+            try await RealtimeHarness.with { harness in
+                let boss = try await harness.token(email: "boss@acme.example")
+                let fallback = try await harness.request(.post, "/api/v1/llm/providers", [
+                    "name": "Backup", "kind": "openai-compatible", "baseUrl": llm.openAIBase, "model": "healthy", "apiKey": Self.key,
+                ], token: boss)
+                let fallbackID = try #require(fallback.json["id"] as? String)
+                _ = try await Self.setUp(harness, llm, ["fallbackProviderId": fallbackID])
+                let (visitor, _) = try await harness.visitorHello()
+                try await visitor.send(["type": "send", "clientId": "v-1", "text": "[500] [say:Backup here.] hello"])
+                let answer = try await visitor.nextMessage(from: "bot")
+                #expect(answer["text"] as? String == "Backup here.")
+                let models = llm.requests.filter { $0.path.hasSuffix("/chat/completions") }.compactMap { $0.body["model"] as? String }
+                #expect(models == ["fake-model", "fake-model", "fake-model", "healthy"], "three tries, then the fallback: \(models)")
+                await visitor.close()
+            }
+        }
+    }
+
+    @Test func anAgentTakesABotConversationOverWithTheRESTAccept() async throws {
+        try await FakeLLMServer.with { llm in
+            try await RealtimeHarness.with { harness in
+                let (boss, _) = try await Self.setUp(harness, llm, ["totalTimeoutMs": 60000, "firstTokenTimeoutMs": 60000])
+                let (visitor, _) = try await harness.visitorHello()
+                try await visitor.send(["type": "send", "clientId": "v-1", "text": "[hang] 在吗"])
+                let conversationID = try #require(try await visitor.next("ack")["conversationId"] as? String)
+                let accepted = try await harness.request(.post, "/api/v1/conversations/\(conversationID)/accept", token: boss)
+                #expect(accepted.status == .ok, "\(accepted.text)")
+                #expect(accepted.json["status"] as? String == "open")
+                let event = try await visitor.nextMessage(from: "system")
+                #expect((event["text"] as? String)?.contains("assigned") == true, "\(event)")
+                #expect(try await harness.sql("SELECT count(*)::text FROM messages WHERE sender_type = 'bot'") == [["0"]], "the bot stopped")
+                await visitor.close()
+            }
+        }
+    }
+
     @Test func wordsAreMaskedInsideTheStreamAndABlockedAnswerIsWithdrawn() async throws {
         try await FakeLLMServer.with { llm in
             try await RealtimeHarness.with { harness in
@@ -225,7 +290,7 @@ import TestSupport
                         }
                     }
                 }
-                _ = withdrawn  // shown only if some of it had settled before the word arrived
+                #expect(withdrawn, "what was shown of the blocked answer (its settled start) is withdrawn")
                 let bots = try await harness.sql("SELECT count(*)::text FROM messages WHERE sender_type = 'bot'")
                 #expect(bots == [["1"]])
                 await visitor.close()

@@ -11,7 +11,8 @@ import TestSupport
 /// `/v1/chat-messages`. What it does is chosen by markers in the visitor's latest message:
 ///
 /// - `[slow]`: the first token after 1.5 s; `[hang]`: nothing for a minute;
-/// - `[500]`: HTTP 500; `[429]`: HTTP 429 with `Retry-After: 0.1`; `[401]`: a refused key;
+/// - `[500]`: HTTP 500 (unless the request's model is `healthy`); `[429]`: HTTP 429 with
+///   `Retry-After: 0.1` (`[429:N]`: `Retry-After: N`); `[401]`: a refused key;
 /// - `[malformed]`: an event that is not JSON; `[drop]`: the connection drops after two tokens;
 /// - `[say:TEXT]`: answers TEXT (in pieces of two characters); `[unsure]`: answers `[[handoff]]`,
 ///   the marker a model writes when it cannot answer with confidence;
@@ -23,6 +24,8 @@ import TestSupport
 /// share no word. An input containing `[embed-500]` fails the request.
 final class FakeLLMServer: Sendable {
     struct Request: Sendable {
+        /// When it arrived.
+        let at = ContinuousClock.now
         let path: String
         let authorization: String?
         let apiKey: String?
@@ -106,11 +109,14 @@ final class FakeLLMServer: Sendable {
                            body: json.mapValues { Self.sendable($0) })
         record(seen)
         let question = seen.question
-        if question.contains("[500]") { return error(.internalServerError, "the model is overloaded") }
+        // A provider whose model is "healthy" (a fallback, say) answers what others fail.
+        let healthy = json["model"] as? String == "healthy"
+        if question.contains("[500]"), !healthy { return error(.internalServerError, "the model is overloaded") }
         if question.contains("[401]") { return error(.unauthorized, "Incorrect API key provided") }
-        if question.contains("[429]") {
+        if let range = question.range(of: #"\[429(:[0-9.]+)?\]"#, options: .regularExpression) {
             var response = error(.tooManyRequests, "Rate limit reached")
-            response.headers[HTTPField.Name("Retry-After")!] = "0.1"
+            let seconds = question[range].dropFirst(4).dropLast().drop { $0 == ":" }
+            response.headers[HTTPField.Name("Retry-After")!] = seconds.isEmpty ? "0.1" : String(seconds)
             return response
         }
         var text = "您好！我是客服助手，请问有什么可以帮您？"
