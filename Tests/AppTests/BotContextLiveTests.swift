@@ -70,4 +70,48 @@ import TestSupport
             }
         }
     }
+
+    @Test func aWidgetAnswersWithItsOwnProviderAndOutsideItsHoursAsItIsSet() async throws {
+        try await FakeLLMServer.with { llm in
+            try await RealtimeHarness.with { harness in
+                let (boss, _) = try await BotLiveTests.setUp(harness, llm)
+                let own = try await harness.request(.post, "/api/v1/llm/providers", [
+                    "name": "Shop bot", "kind": "openai-compatible", "baseUrl": llm.openAIBase, "model": "healthy", "apiKey": BotLiveTests.key,
+                ], token: boss)
+                let ownID = try #require(own.json["id"] as? String)
+                let widgets = try await harness.request(.get, "/api/v1/widgets", token: boss)
+                let widgetID = try #require((widgets.json["items"] as? [[String: Any]])?.first?["id"] as? String)
+                _ = try await harness.request(.patch, "/api/v1/widgets/\(widgetID)", ["bot": ["providerId": ownID]], token: boss)
+
+                // The widget's own provider answers, not the tenant's default (which fails this one).
+                let (visitor, _) = try await harness.visitorHello()
+                try await visitor.send(["type": "send", "clientId": "v-1", "text": "[500] [say:The shop's own bot.] hi"])
+                #expect(try await visitor.nextMessage(from: "bot")["text"] as? String == "The shop's own bot.")
+                let models = llm.requests.filter { $0.path.hasSuffix("/chat/completions") }.compactMap { $0.body["model"] as? String }
+                #expect(models == ["healthy"], "\(models)")
+                await visitor.close()
+
+                // Hours that are not now (two days from today): "offline" leaves new conversations to people…
+                var calendar = Calendar(identifier: .gregorian)
+                calendar.timeZone = TimeZone(identifier: "UTC")!
+                let isoToday = (calendar.component(.weekday, from: Date()) + 5) % 7 + 1
+                let hours: [String: Any] = ["timeZone": "UTC", "weekly": [["day": (isoToday + 1) % 7 + 1, "open": "09:00", "close": "18:00"]]]
+                _ = try await harness.request(.patch, "/api/v1/widgets/\(widgetID)", ["businessHours": hours, "bot": ["outsideHours": "offline"]], token: boss)
+                let (away, welcome) = try await harness.visitorHello()
+                #expect((welcome["widget"] as? [String: Any])?["bot"] as? Bool == false, "\(welcome)")
+                try await away.send(["type": "send", "clientId": "v-1", "text": "有人吗"])
+                let conversationID = try #require(try await away.next("ack")["conversationId"] as? String)
+                #expect(try await harness.sql("SELECT status FROM conversations WHERE id = '\(conversationID)'") != [["bot"]])
+                await away.close()
+
+                // …and "answer" keeps the bot on at any hour.
+                _ = try await harness.request(.patch, "/api/v1/widgets/\(widgetID)", ["bot": ["outsideHours": "answer"]], token: boss)
+                let (late, lateWelcome) = try await harness.visitorHello()
+                #expect((lateWelcome["widget"] as? [String: Any])?["bot"] as? Bool == true, "\(lateWelcome)")
+                try await late.send(["type": "send", "clientId": "v-1", "text": "[say:Still here.] 有人吗"])
+                #expect(try await late.nextMessage(from: "bot")["text"] as? String == "Still here.")
+                await late.close()
+            }
+        }
+    }
 }
