@@ -27,8 +27,16 @@ import TestSupport
 
     @Test func providersKeepTheirKeyToThemselvesAndATestMakesARealRoundTrip() async throws {
         try await FakeLLMServer.with { llm in
-            try await RealtimeHarness.with { harness in
+            // The most talkative log level: not a line of it may hold the key.
+            try await RealtimeHarness.with(environment: ["KEFU_LOG_LEVEL": "trace"]) { harness in
                 let (boss, id) = try await Self.setUp(harness, llm)
+                // Requests that succeed, fail and are refused, all logged.
+                let (visitor, _) = try await harness.visitorHello()
+                try await visitor.send(["type": "send", "clientId": "v-1", "text": "你好"])
+                _ = try await visitor.nextMessage(from: "bot")
+                try await visitor.send(["type": "send", "clientId": "v-2", "text": "[401] 你好"])
+                _ = try await visitor.nextMessage(from: "system")
+                await visitor.close()
                 let read = try await harness.request(.get, "/api/v1/llm/providers/\(id)", token: boss)
                 #expect(read.json["apiKeyLast4"] as? String == "WXYZ" && read.json["hasApiKey"] as? Bool == true)
                 let list = try await harness.request(.get, "/api/v1/llm/providers", token: boss)
@@ -55,6 +63,9 @@ import TestSupport
                 #expect(fields == ["baseUrl", "model", "temperature"], "\(invalid.text)")
                 let agent = try await harness.token(email: "agent@acme.example")
                 #expect(try await harness.request(.get, "/api/v1/llm/providers", token: agent).status == .forbidden)
+                let output = harness.nodes[0].output
+                #expect(output.contains("trace") || output.contains("debug") || output.count > 1_000, "the node logged: \(output.count) bytes")
+                #expect(!output.contains("0123456789abcdef"), "the key is in no log line")
             }
         }
     }
