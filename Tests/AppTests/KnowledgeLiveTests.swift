@@ -48,12 +48,23 @@ import TestSupport
             let upload = try await harness.request(.post, "/api/v1/knowledge/documents?title=FAQ%20page", raw: "<h1>Hi</h1><p>Text</p>",
                                                    contentType: "text/html", token: boss)
             #expect(upload.status == .created && upload.json["format"] as? String == "html", "\(upload.text)")
+            let markdown = try await harness.request(.post, "/api/v1/knowledge/documents?title=Care", raw: "# Washing\n\nCold water only.\n\n# Drying\n\nFlat, in the shade.",
+                                                     contentType: "text/markdown", token: boss)
+            #expect(markdown.status == .created && markdown.json["format"] as? String == "markdown" && markdown.json["chunks"] as? Int == 2, "\(markdown.text)")
+            let plain = try await harness.request(.post, "/api/v1/knowledge/documents?title=Notes", raw: "Gift wrapping is free.\n\nAsk at checkout.",
+                                                  contentType: "text/plain", token: boss)
+            #expect(plain.status == .created && plain.json["format"] as? String == "text", "\(plain.text)")
+            let washing = try await harness.request(.get, "/api/v1/knowledge/search?q=\(Self.query("cold water washing"))", token: boss)
+            #expect((washing.json["chunks"] as? [[String: Any]])?.first?["heading"] as? String == "Washing", "an uploaded file is searched: \(washing.text)")
+            // Every variant of a FAQ entry's question finds it: the English one too.
+            let variant = try await harness.request(.get, "/api/v1/knowledge/search?q=\(Self.query("what are the opening hours"))", token: boss)
+            #expect((variant.json["faq"] as? [String: Any])?["answersDirectly"] as? Bool == true, "\(variant.text)")
             let invalid = try await harness.request(.post, "/api/v1/knowledge/faqs", ["questions": [], "answer": ""], token: boss)
             #expect(Set((invalid.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }) == ["questions", "answer"])
             let agent = try await harness.token(email: "agent@acme.example")
             #expect(try await harness.request(.get, "/api/v1/knowledge/documents", token: agent).status == .forbidden)
             let audit = try await harness.sql("SELECT count(*)::text FROM audit_log WHERE action LIKE 'knowledge_document.%' OR action LIKE 'faq_entry.%'")
-            #expect(audit == [["4"]])
+            #expect(audit == [["6"]])
         }
     }
 
