@@ -10,7 +10,8 @@ import TestSupport
 /// server-sent events: OpenAI's `/v1/chat/completions` (and Azure's deployment path), and Dify's
 /// `/v1/chat-messages`. What it does is chosen by markers in the visitor's latest message:
 ///
-/// - `[slow]`: the first token after 1.5 s; `[hang]`: nothing for a minute;
+/// - `[slow]`: the first token after 1.5 s; `[trickle]`: 0.4 s between pieces; `[hang]`: nothing
+///   for a minute;
 /// - `[500]`: HTTP 500 (unless the request's model is `healthy`); `[429]`: HTTP 429 with
 ///   `Retry-After: 0.1` (`[429:N]`: `Retry-After: N`); `[401]`: a refused key;
 /// - `[malformed]`: an event that is not JSON; `[drop]`: the connection drops after two tokens;
@@ -131,6 +132,7 @@ final class FakeLLMServer: Sendable {
         let hang = question.contains("[hang]")
         let malformed = question.contains("[malformed]")
         let drop = question.contains("[drop]")
+        let trickle = question.contains("[trickle]")
         let body = ResponseBody { writer in
             if hang {
                 let until = ContinuousClock.now + .seconds(60)
@@ -146,7 +148,7 @@ final class FakeLLMServer: Sendable {
             for (index, piece) in pieces.enumerated() {
                 if drop, index == 2 { throw CancellationError() }
                 try await writer.write(ByteBuffer(string: event(piece, format: format)))
-                try await Task.sleep(for: .milliseconds(20))
+                try await Task.sleep(for: .milliseconds(trickle ? 400 : 20))
             }
             try await writer.write(ByteBuffer(string: format == .openAI ? "data: [DONE]\n\n" : "data: {\"event\":\"message_end\"}\n\n"))
             try await writer.finish(nil)
