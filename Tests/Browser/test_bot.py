@@ -111,6 +111,16 @@ def test_on_a_phone_in_chinese_the_bot_answers_with_its_sources_and_the_workspac
         expect(agent.locator(".msg-sources")).to_have_text("来源：营业时间")
         expect(agent.get_by_role("button", name="接管")).to_be_visible()
         screenshot(agent, "workspace-bot-zh-CN")
+
+        # Taking over: the bot stops, the agent replies, the visitor sees a person answer.
+        agent.get_by_role("button", name="接管").click()
+        expect(agent.get_by_role("button", name="解决")).to_be_visible()
+        expect(agent.get_by_text("机器人正在接待此访客。接管后由您回复，机器人会立即停止。")).to_be_hidden()
+        composer = agent.get_by_role("textbox", name=re.compile("回复|消息"))
+        composer.fill("您好，我是客服小李。")
+        composer.press("Enter")
+        expect(panel.get_by_text("您好，我是客服小李。", exact=True)).to_be_visible()
+        expect(panel.get_by_role("button", name="转人工")).to_have_count(0)
     finally:
         owner.call("PATCH", f"/api/v1/widgets/{widget['id']}", {"bot": {"enabled": False}})
         owner.call("DELETE", f"/api/v1/llm/providers/{provider['id']}")
