@@ -100,8 +100,15 @@ export function composer(ctx) {
   };
 }
 
+// The panel makes a new composer whenever the card below the thread changes (pre-chat form,
+// rating, language switch): the panel's drop listeners are added once, or a drop would send
+// each file once per composer made.
+const wiredPanels = new WeakSet();
+
 function wireDrop(ctx) {
   const { panel } = ctx;
+  if (wiredPanels.has(panel)) return;
+  wiredPanels.add(panel);
   let depth = 0;
   const hasFiles = (event) => Array.from(event.dataTransfer?.types || []).includes("Files");
   panel.addEventListener("dragenter", (event) => {

@@ -127,7 +127,7 @@ export const strings = {
     "event.handoff": "正在为您转接人工客服…",
     "bot.chattingWith": "{name}智能助手正在为您服务",
     "bot.human": "转人工",
-    "queue.position": "您前面还有 {n} 位，请稍候，客服马上就来。",
+    "queue.position": "您当前排在第 {n} 位，请稍候，客服马上就来。",
     "queue.waiting": "正在为您分配客服…",
     "composer.label": "消息",
     "composer.placeholder": "输入消息…",
