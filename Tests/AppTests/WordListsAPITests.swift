@@ -99,4 +99,27 @@ import Testing
             #expect(try await boss.get("/api/v1/words/export?format=xml").status == .unprocessableContent)
         }
     }
+
+    @Test func anImportIsOneAuditEntryCarryingItsCounts() async throws {
+        try await TestApplication.runWithTenant { client in
+            let boss = try await APISession.signIn(client, email: "boss@acme.example")
+            #expect(try await boss.post("/api/v1/words", ["pattern": "spam", "action": "flag"]).status == .created)
+            #expect(try await boss.post("/api/v1/words", ["pattern": "scam", "action": "mask"]).status == .created)
+            let csv = "pattern,action\nspam,block\nscam,mask\n新词,mask\n另一个,flag\n第三个,mask\n坏,erase\n"
+            let imported = try await boss.send(.post, "/api/v1/words/import?skipInvalid=true", raw: csv, contentType: "text/csv")
+            #expect(imported.status == .ok, "\(imported.text)")
+            let report = try imported.json()
+            #expect(report["added"] as? Int == 3 && report["updated"] as? Int == 1 && report["unchanged"] as? Int == 1
+                    && report["invalid"] as? Int == 1, "\(imported.text)")
+
+            let entries = try #require(try await boss.get("/api/v1/audit?action=word_rule.imported").json()["items"] as? [[String: Any]])
+            #expect(entries.count == 1, "one entry for the whole import")
+            let changes = try #require(entries.first?["changes"] as? [String: [String: Any]], "\(entries)")
+            #expect(changes.mapValues { $0["to"] as? String } == ["added": "3", "updated": "1", "unchanged": "1", "invalid": "1"])
+            #expect((entries.first?["target"] as? [String: Any])?["type"] as? String == "word_rules")
+            let actions = try await boss.auditActions()
+            #expect(actions.filter { $0.hasPrefix("word_rule.") } == ["word_rule.imported", "word_rule.created", "word_rule.created"],
+                    "the import wrote no entry per rule: \(actions)")
+        }
+    }
 }

@@ -78,4 +78,94 @@ import Testing
             #expect(try await boss.post("/api/v1/words/test", ["text": "x", "sender": "robot"]).status == .unprocessableContent)
         }
     }
+
+    @Test func theRuleListPagesByItsCursorGivingEveryRuleOnceInCreationOrder() async throws {
+        try await TestApplication.runWithTenant { client in
+            let boss = try await APISession.signIn(client, email: "boss@acme.example")
+            // One import: its rules share one creation time, so their order rests on the id.
+            let imported = try await boss.send(.post, "/api/v1/words/import?action=flag", raw: (1...7).map { "spam\($0)" }.joined(separator: "\n"),
+                                               contentType: "text/plain")
+            #expect(try imported.json()["added"] as? Int == 7, "\(imported.text)")
+            for pattern in ["scam1", "scam2"] {
+                #expect(try await boss.post("/api/v1/words", ["pattern": pattern, "action": "mask"]).status == .created)
+            }
+            let everything = try #require(try await boss.get("/api/v1/words?limit=200").json()["items"] as? [[String: Any]])
+            #expect(everything.count == 9)
+            let ids = everything.compactMap { ($0["id"] as? String)?.lowercased() }
+            #expect(Array(ids.prefix(7)) == ids.prefix(7).sorted(), "rules created together come in id order")
+            #expect(everything.suffix(2).compactMap { $0["pattern"] as? String } == ["scam1", "scam2"], "later rules come after, in creation order")
+
+            let pages = try await Self.pages(boss, "/api/v1/words?limit=4")
+            #expect(pages.map(\.count) == [4, 4, 1], "the last page is the one without nextCursor")
+            #expect(pages.flatMap { $0 } == ids, "every rule once, in order")
+            let searched = try await Self.pages(boss, "/api/v1/words?q=spam&limit=5")
+            #expect(searched.map(\.count) == [5, 2] && searched.flatMap { $0 } == Array(ids.prefix(7)), "a search pages the same way")
+            for bad in ["limit=0", "limit=201", "cursor=nonsense"] {
+                #expect(try await boss.get("/api/v1/words?\(bad)").status == .unprocessableContent, "\(bad)")
+            }
+        }
+    }
+
+    @Test func theFlagQueuePagesByItsCursorAndFiltersByConversation() async throws {
+        try await RealtimeHarness.with { harness in
+            let boss = try await harness.token(email: "boss@acme.example")
+            #expect(try await harness.request(.post, "/api/v1/words", ["pattern": "退款", "action": "flag", "category": "refund"], token: boss).status == .created)
+            let (first, _) = try await harness.visitorHello()
+            let (second, _) = try await harness.visitorHello()
+            // Interleaved, so that one conversation's flags are not a run of the queue.
+            var conversations: [String] = []
+            for (index, visitor) in [first, second, first, second, first].enumerated() {
+                try await visitor.send(["type": "send", "clientId": "c-\(index)", "text": "我要退款 \(index)"])
+                conversations.append(try #require(try await visitor.next("ack")["conversationId"] as? String).lowercased())
+            }
+            let firstConversation = conversations[0]
+            let secondConversation = conversations[1]
+            #expect(firstConversation != secondConversation && conversations == [firstConversation, secondConversation, firstConversation, secondConversation, firstConversation])
+
+            let queue = try await harness.request(.get, "/api/v1/words/flags?limit=200", token: boss)
+            let everything = try #require(queue.json["items"] as? [[String: Any]], "\(queue.text)")
+            #expect(everything.compactMap { $0["text"] as? String } == (0..<5).map { "我要退款 \($0)" }, "oldest first")
+            let ids = everything.compactMap { ($0["id"] as? String)?.lowercased() }
+            let pages = try await Self.pages(harness, boss, "/api/v1/words/flags?limit=2")
+            #expect(pages.map(\.count) == [2, 2, 1])
+            #expect(pages.flatMap { $0 } == ids, "every flag once, in order")
+
+            for (conversation, sent) in [(firstConversation, [0, 2, 4]), (secondConversation, [1, 3])] {
+                let filtered = try #require(try await harness.request(.get, "/api/v1/words/flags?conversationId=\(conversation)", token: boss)
+                    .json["items"] as? [[String: Any]])
+                #expect(filtered.compactMap { $0["text"] as? String } == sent.map { "我要退款 \($0)" })
+                #expect(filtered.allSatisfy { ($0["conversationId"] as? String)?.lowercased() == conversation })
+                let paged = try await Self.pages(harness, boss, "/api/v1/words/flags?conversationId=\(conversation)&limit=2")
+                #expect(paged.map(\.count) == (sent.count == 3 ? [2, 1] : [2]), "the filter holds across pages")
+                #expect(paged.flatMap { $0 } == filtered.compactMap { ($0["id"] as? String)?.lowercased() })
+            }
+            let other = try await harness.request(.get, "/api/v1/words/flags?conversationId=\(UUID())", token: boss)
+            #expect(other.status == .ok && (other.json["items"] as? [Any])?.isEmpty == true)
+            let bad = try await harness.request(.get, "/api/v1/words/flags?conversationId=nope", token: boss)
+            #expect(bad.status.code == 422 && (bad.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "conversationId", "\(bad.text)")
+            await first.close()
+            await second.close()
+        }
+    }
+
+    /// The items' ids page by page, following `nextCursor` until a page has none.
+    static func pages(_ session: APISession, _ path: String) async throws -> [[String]] {
+        try await pages(path) { try await session.get($0).json() }
+    }
+
+    static func pages(_ harness: RealtimeHarness, _ token: String, _ path: String) async throws -> [[String]] {
+        try await pages(path) { try await harness.request(.get, $0, token: token).json }
+    }
+
+    static func pages(_ path: String, _ get: (String) async throws -> [String: Any]) async throws -> [[String]] {
+        var pages: [[String]] = []
+        var cursor: String?
+        repeat {
+            let page = try await get(path + (cursor.map { "&cursor=\($0)" } ?? ""))
+            let items = try #require(page["items"] as? [[String: Any]], "\(page)")
+            pages.append(items.compactMap { ($0["id"] as? String)?.lowercased() })
+            cursor = page["nextCursor"] as? String
+        } while cursor != nil && pages.count < 20
+        return pages
+    }
 }

@@ -26,6 +26,38 @@ import Testing
         #expect(Self.masked("b a d", "b.a.d") == "*****", "the pattern is folded the same way")
     }
 
+    @Test func circledLettersAndDigitsFoldToTheirPlainForms() {
+        #expect(Self.masked("ⓢⓔⓧ", "sex") == "***", "circled small letters")
+        #expect(Self.masked("ⓈⒺⓍ!", "sex") == "***!", "circled capital letters, case folded")
+        #expect(Self.masked("🅂🄴🅇 ok", "sex") == "*** ok", "squared letters beyond the basic plane")
+        #expect(Self.masked("ⓒⓛⓐⓢⓢ", "ass") == "ⓒⓛⓐⓢⓢ", "circled letters are letters of a word, not boundaries")
+        #expect(WordNormalizer.standard.keyText(of: "ⓢⓔⓧ") == "sex", "the pattern is folded the same way")
+        #expect(Self.masked("加我⓼⓼", "88") == "加我**", "double-circled digits")
+        #expect(Self.masked("❽➑⓿", "880") == "***", "negative-circled digits")
+        #expect(Self.masked("⑻⒏", "88") == "**", "parenthesised digits and digits with a full stop")
+    }
+
+    @Test func halfWidthFormsFoldToTheirFullWidthLetters() {
+        #expect(Self.masked("去ｶﾗｵｹ吧", "カラオケ") == "去****吧", "half-width katakana")
+        #expect(Self.masked("カラオケ", "ｶﾗｵｹ") == "****", "the pattern is folded the same way")
+        #expect(Self.masked("야 ﾵﾲ", "ㅅㅂ") == "야 **", "half-width Hangul letters")
+        #expect(WordNormalizer.standard.keyText(of: "ﾵﾲ") == WordNormalizer.standard.keyText(of: "ㅅㅂ"))
+    }
+
+    @Test func formatCharactersBetweenARulesCharactersAreSkipped() {
+        // Masks count graphemes: a zero-width (non-)joiner joins the character before it; a word
+        // joiner, a byte-order mark and a soft hyphen are graphemes of their own.
+        #expect(Self.masked("敏\u{200C}感", "敏感") == "**", "zero-width non-joiner")
+        #expect(Self.masked("敏\u{200D}感", "敏感") == "**", "zero-width joiner")
+        #expect(Self.masked("敏\u{2060}感", "敏感") == "***", "word joiner")
+        #expect(Self.masked("敏\u{FEFF}感", "敏感") == "***", "zero-width no-break space (byte-order mark)")
+        #expect(Self.masked("s\u{00AD}e\u{00AD}x!", "sex") == "*****!", "soft hyphens")
+        #expect(Self.masked("clas\u{00AD}s", "ass") == "clas\u{00AD}s", "a soft hyphen does not make a word boundary")
+        let verdict = Self.verdict("x 敏\u{2060}\u{200D}感", [WordRule(pattern: "敏感", action: .flag)])
+        #expect(verdict.matches.map { [$0.start, $0.end] } == [[2, 6]], "offsets count the format characters")
+        #expect(WordNormalizer.standard.keyText(of: "敏\u{FEFF}\u{00AD}感") == "敏感")
+    }
+
     @Test func englishRulesMatchWholeWordsOnly() {
         #expect(Self.masked("first class", "ass") == "first class")
         #expect(Self.masked("you ass!", "ass") == "you ***!")
@@ -115,7 +147,7 @@ import Testing
                 #expect(verdict.text == Self.referenceMask(text, verdict.matches.filter { $0.action == .mask }), "mask of \(text)")
             }
         }
-        #expect(compared > 300, "the random texts hold enough matches to compare")
+        #expect(compared > 200, "the random texts hold enough matches to compare (usually 300 or more: 200 leaves room for chance)")
     }
 
     /// Every (rule, start, end) by brute force over the folded text.

@@ -115,9 +115,13 @@ public struct WordNormalizer: @unchecked Sendable {
             return .ignored
         case .control, .spaceSeparator, .lineSeparator, .paragraphSeparator,
              .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation,
-             .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
+             .initialPunctuation, .finalPunctuation, .otherPunctuation:
             return .separator
+        case .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
+            // Circled and squared letters (`ⓢ`, `🅂`) are alphabetic symbols that NFKC maps to
+            // letters: folded as those, not skipped.
+            let letter = properties.isAlphabetic && String(scalar).precomposedStringWithCompatibilityMapping != String(scalar)
+            return letter ? nil : .separator
         default:
             // Hangul fillers and the like: letters that show nothing.
             return properties.isDefaultIgnorableCodePoint ? .ignored : nil
