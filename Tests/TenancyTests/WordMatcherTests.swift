@@ -42,6 +42,12 @@ import Testing
         #expect(Self.masked("カラオケ", "ｶﾗｵｹ") == "****", "the pattern is folded the same way")
         #expect(Self.masked("야 ﾵﾲ", "ㅅㅂ") == "야 **", "half-width Hangul letters")
         #expect(WordNormalizer.standard.keyText(of: "ﾵﾲ") == WordNormalizer.standard.keyText(of: "ㅅㅂ"))
+        // Half width writes a sound mark as a character of its own: `ｶﾞｽ` is `ガス`, not `カス`.
+        #expect(Self.masked("ｶﾞｽ漏れ", "ガス") == "**漏れ", "the voiced mark joins its kana (and its grapheme)")
+        #expect(Self.masked("ｶﾞｽ漏れ", "カス") == "ｶﾞｽ漏れ", "a voiced kana is not its plain one")
+        #expect(Self.masked("ガス", "ｶﾞｽ") == "**", "the pattern is folded the same way")
+        #expect(Self.masked("ﾊﾟﾝ", "パン") == "**", "semi-voiced")
+        #expect(Self.masked("すごいがっこう", "がっこう") == "すごい****", "hiragana too")
     }
 
     @Test func formatCharactersBetweenARulesCharactersAreSkipped() {

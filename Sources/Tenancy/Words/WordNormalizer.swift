@@ -90,7 +90,22 @@ public struct WordNormalizer: @unchecked Sendable {
     /// What `scalar` folds to; nil when it stays as it is.
     private enum Folded { case ignored, separator, scalar(UInt32), expansion([UInt32]) }
 
+    /// The kana sound marks, combining and spacing, full and half width, as the one scalar each
+    /// folds to (U+3099 voiced, U+309A semi-voiced).
+    private static let soundMarks: [UInt32: UInt32] = [
+        0x3099: 0x3099, 0x309B: 0x3099, 0xFF9E: 0x3099,
+        0x309A: 0x309A, 0x309C: 0x309A, 0xFF9F: 0x309A,
+    ]
+
     private static func fold(_ scalar: Unicode.Scalar, simplified: [UInt32: UInt32]) -> Folded? {
+        // Kana and their sound marks fold apart — `ガ` as `カ` and a voiced mark — so that half
+        // width, which writes the mark as a character of its own (`ｶﾞ`), reads the same: NFKC
+        // composes across characters, which a table of single characters cannot.
+        if let mark = soundMarks[scalar.value] { return mark == scalar.value ? nil : .scalar(mark) }
+        let decomposed = Array(String(scalar).decomposedStringWithCanonicalMapping.unicodeScalars)
+        if decomposed.count == 2, let mark = soundMarks[decomposed[1].value], (0x3040...0x30FF).contains(decomposed[0].value) {
+            return .expansion([decomposed[0].value, mark])
+        }
         if let kind = kind(of: scalar) { return kind }
         let compatible = String(scalar).precomposedStringWithCompatibilityMapping.unicodeScalars
         var values: [UInt32] = []
