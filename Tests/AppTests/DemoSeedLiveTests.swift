@@ -37,6 +37,16 @@ import TestSupport
             #expect(demo.text.contains("src=\"/widget.js\""), "the page's own origin unless opened as localhost")
             node.signal(SIGTERM)
             #expect(try await node.waitForExit(timeout: .seconds(30)) == 0)
+
+            // Every later start names the workspace and the demo page again, and only those.
+            let again = try KefuProcess(["serve"], environment: ["DATABASE_URL": try KefuProcess.databaseURL(endpoint.database)])
+            try await again.waitUntilReady()
+            let later = again.output
+            #expect(later.contains("Agent workspace: http://127.0.0.1:\(again.port)/app/"))
+            #expect(later.contains("(from another origin: http://localhost:\(again.port)/demo)"))
+            #expect(!later.contains("Kefu demo tenant created") && !later.contains("password:"), "the password is shown once")
+            again.signal(SIGTERM)
+            #expect(try await again.waitForExit(timeout: .seconds(30)) == 0)
         }
     }
 }
