@@ -92,3 +92,20 @@ def test_a_file_over_the_size_limit_is_refused_in_the_widget_with_the_limit_name
     assert uploads == [], f"a refused file was uploaded: {uploads}"
     expect(panel.get_by_role("link", name=re.compile("holiday.mov"))).to_have_count(0)
     expect(messages(agent).get_by_text("holiday.mov")).to_have_count(0)
+
+
+def test_an_agent_pastes_an_image_and_drops_a_file_and_the_visitor_gets_both(kefu, site, standby, contexts):
+    agent, visitor = contexts().new_page(), contexts().new_page()
+    panel = visitor_writes_agent_opens(agent, visitor, kefu, site, f"Agent drop {uuid.uuid4().hex[:6]}", "Can you send the invoice?")
+    composer = agent.get_by_role("textbox", name="Message")
+
+    # A pasted image goes up as an attachment, not as text in the composer.
+    composer.evaluate(PASTE, [spec("label.png", "image/png", png_bytes())])
+    expect(messages(agent).get_by_role("img", name="Image label.png")).to_have_count(1)
+    expect(composer).to_have_value("")
+    expect(panel.get_by_role("button", name="Open image label.png")).to_have_count(1)
+
+    # A file dropped anywhere on the conversation pane: once, to both sides.
+    agent.locator("kefu-chat-pane").evaluate(DROP, [spec("invoice.pdf", "application/pdf", pdf_bytes())])
+    expect(messages(agent).get_by_text("invoice.pdf")).to_have_count(1)
+    expect(panel.get_by_text("invoice.pdf")).to_have_count(1)
