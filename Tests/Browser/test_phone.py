@@ -62,3 +62,38 @@ def test_phone_widget_is_full_screen_and_the_chat_page_fits(kefu, site, standby,
     assert chat.evaluate("document.documentElement.lang") == lang
     assert chat.evaluate("document.documentElement.scrollWidth") <= PHONE[0], "the chat page scrolls sideways"
     screenshot(chat, f"chat-page-phone-{lang}")
+
+
+# The on-screen keyboard, as a phone browser reports it: the visual viewport shrinks (and may
+# scroll) while the page's layout stays. Headless Chromium has no keyboard, so its report is played.
+KEYBOARD = """(() => {
+  const real = window.visualViewport;
+  const fake = new EventTarget();
+  let height = null;
+  Object.defineProperty(fake, "height", { get: () => height ?? real.height });
+  Object.defineProperty(fake, "width", { get: () => real.width });
+  Object.defineProperty(fake, "offsetTop", { get: () => 0 });
+  Object.defineProperty(window, "visualViewport", { configurable: true, get: () => fake });
+  window.__keyboard = (h) => { height = h; fake.dispatchEvent(new Event("resize")); };
+})();"""
+
+
+def test_on_a_phone_the_keyboard_never_covers_the_composer(kefu, site, standby, contexts):
+    context = contexts(viewport=PHONE, is_mobile=True, has_touch=True)
+    context.add_init_script(KEYBOARD)
+    page = context.new_page()
+    page.goto(site.page("/", "Northwind Outfitters"))
+    panel = open_widget(page)
+    composer = panel.get_by_role("textbox", name="Message", exact=True)
+    composer.tap()
+    # The keyboard takes the lower 394 px: the panel shrinks to what is left, composer included.
+    page.evaluate("__keyboard(450)")
+    page.wait_for_function("() => document.querySelector('[data-kefu-widget]').shadowRoot.querySelector('[role=dialog]').getBoundingClientRect().height <= 451")
+    box = composer.bounding_box()
+    assert box and box["y"] + box["height"] <= 450.5, f"the composer is under the keyboard: {box}"
+    composer.fill("typed above the keyboard")
+    composer.press("Enter")
+    expect(panel.get_by_text("typed above the keyboard", exact=True)).to_be_visible()
+    # The keyboard closes: full screen again.
+    page.evaluate("__keyboard(null)")
+    page.wait_for_function("() => document.querySelector('[data-kefu-widget]').shadowRoot.querySelector('[role=dialog]').getBoundingClientRect().height >= 843")
