@@ -12,6 +12,17 @@ const historyPage = 50;
 const keptThreads = 24;
 
 export const threadMethods = {
+  /** Reads a conversation this tab does not know yet (once at a time), then shows it live. */
+  loadUnlisted(id) {
+    this.unlistedPending ??= new Set();
+    if (this.unlistedPending.has(id)) return;
+    this.unlistedPending.add(id);
+    get(`/api/v1/conversations/${id}`)
+      .then((conversation) => { if (!this.conversations.has(id)) this.upsert(conversation, { live: true, follow: false }); })
+      .catch(() => {})
+      .finally(() => this.unlistedPending.delete(id));
+  },
+
   // ---------- messages ----------
 
   thread(id) {
@@ -33,6 +44,9 @@ export const threadMethods = {
     // The bot's stored answer replaces what was streamed of it.
     if (message.senderType === "bot" && message.clientId) this.dropStream(id, message.clientId);
     const conversation = this.conversations.get(id);
+    // One of the agent's own conversations the welcome did not list (it lists the 200 most
+    // recently active): read it now that it is active, so lists and counts have it.
+    if (!conversation && live) this.loadUnlisted(id);
     if (conversation && message.seq > (conversation.lastSeq ?? 0)) {
       conversation.lastSeq = message.seq;
       conversation.lastMessageAt = message.createdAt;

@@ -39,6 +39,42 @@ import TestSupport
         }
     }
 
+    @Test func theAgentWelcomeListsTheMostRecentlyActiveOwnConversationsAndFollowsThemAll() async throws {
+        try await RealtimeHarness.with { harness in
+            // 250 open conversations of the agent, the oldest activity first (#1 the least recent).
+            _ = try await harness.sql("""
+                WITH ids AS (
+                  SELECT t.id AS tenant, u.id AS agent, w.id AS widget FROM tenants t
+                  JOIN users u ON u.tenant_id = t.id AND u.email = 'agent@acme.example'
+                  JOIN widgets w ON w.tenant_id = t.id WHERE t.slug = 'acme' LIMIT 1),
+                seeded AS (
+                  SELECT g, gen_random_uuid() AS visitor, gen_random_uuid() AS conversation,
+                         now() - interval '5 hours' + g * interval '10 seconds' AS at
+                  FROM generate_series(1, 250) g),
+                visitors AS (
+                  INSERT INTO visitors (tenant_id, id, widget_id, token_hash, name, created_at, last_seen_at)
+                  SELECT tenant, visitor, widget, sha256(visitor::text::bytea), 'Visitor ' || g, at, at FROM ids, seeded RETURNING 1)
+                INSERT INTO conversations (tenant_id, id, widget_id, visitor_id, assignee_id, status, assigned_at, last_activity_at, created_at, updated_at)
+                SELECT tenant, conversation, widget, visitor, agent, 'open', at, at, at, at FROM ids, seeded
+                RETURNING 1
+                """)
+            let oldest = try #require(try await harness.sql("""
+                SELECT id::text FROM conversations WHERE status = 'open' ORDER BY last_activity_at LIMIT 1
+                """).first?.first ?? nil)
+            let token = try await harness.token(email: "agent@acme.example")
+            let (agent, welcome) = try await harness.agent(token: token)
+            let listed = welcome["conversations"] as? [[String: Any]] ?? []
+            #expect(listed.count == 200 && welcome["conversationsTotal"] as? Int == 250, "\(listed.count) listed")
+            #expect(!listed.contains { ($0["id"] as? String)?.lowercased() == oldest.lowercased() }, "the least recently active is not listed")
+            // …but followed: a reply there reaches this socket.
+            let sent = try await harness.request(.post, "/api/v1/conversations/\(oldest)/messages", ["text": "Still there?", "clientId": "r1"], token: token)
+            #expect(sent.status == .created || sent.status == .ok, "\(sent.text)")
+            let message = try await agent.nextMessage(from: "agent")
+            #expect((message["conversationId"] as? String)?.lowercased() == oldest.lowercased() && message["text"] as? String == "Still there?")
+            await agent.close()
+        }
+    }
+
     @Test func aProfileMidChatSendsTheConversationAgainToItsAgents() async throws {
         try await RealtimeHarness.with { harness in
             let boss = try await harness.token(email: "boss@acme.example")

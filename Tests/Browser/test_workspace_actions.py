@@ -115,12 +115,17 @@ def test_keyboard_moves_through_conversations_focuses_the_composer_resolves_and_
     agent.keyboard.press("j")
     expect(current).to_contain_text(names[0])
     expect(messages(agent)).to_contain_text(f"Question 1 from {names[0]}")
+    # Each move waits for the conversation to be shown: a key pressed while one still loads may
+    # act on the list as it was.
     agent.keyboard.press("k")
     expect(current).to_contain_text(names[1])
+    expect(messages(agent)).to_contain_text(f"Question 2 from {names[1]}")
     agent.keyboard.press("Alt+ArrowDown")
     expect(current).to_contain_text(names[0])
+    expect(messages(agent)).to_contain_text(f"Question 1 from {names[0]}")
     agent.keyboard.press("Alt+ArrowUp")
     expect(current).to_contain_text(names[1])
+    expect(messages(agent)).to_contain_text(f"Question 2 from {names[1]}")
 
     # R focuses the composer; letters typed there are text, not shortcuts; Escape leaves it.
     composer = agent.get_by_role("textbox", name="Message")

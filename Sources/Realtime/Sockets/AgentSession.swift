@@ -30,6 +30,13 @@ final class AgentSession: SocketSession {
 
     var tenantID: UUID { principal.tenantID }
 
+    /// How many of the agent's own conversations a welcome lists.
+    static let welcomeConversations = 200
+
+    private static func activity(_ conversation: Conversation) -> Date {
+        conversation.lastMessageAt ?? conversation.assignedAt ?? conversation.createdAt
+    }
+
     /// Sent once the socket is registered: where the agent stands and what they have.
     func welcome(on socket: LiveSocket) async throws {
         try await presence.connect(userID: principal.userID, tenantID: tenantID, node: hub.nodeID, status: initialPresence)
@@ -50,9 +57,12 @@ final class AgentSession: SocketSession {
         }
         socket.state.withLock { $0.maxMessageBytes = settings.maxMessageBytes }
         displayName.withLock { $0 = name }
+        // Every own conversation is followed; the welcome lists the most recently active (an
+        // agent with thousands would otherwise get megabytes before anything else).
+        let listed = mine.sorted { Self.activity($0) > Self.activity($1) }.prefix(Self.welcomeConversations)
         socket.send(.agentWelcome(AgentWelcome(
             userId: principal.userID, presence: initialPresence.rawValue, capacity: capacity, permissions: principal.permissions.map(\.rawValue).sorted(),
-            conversations: mine.map(ConversationView.init), queue: queue.map(ConversationView.init))))
+            conversations: listed.map(ConversationView.init), conversationsTotal: mine.count, queue: queue.map(ConversationView.init))))
         for conversation in mine {
             socket.remember(conversation)
             await hub.follow(socket, conversationID: conversation.id, after: conversation.lastSeq)

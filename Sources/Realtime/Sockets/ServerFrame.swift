@@ -94,7 +94,10 @@ struct AgentWelcome: Encodable, Sendable {
     let presence: String
     let capacity: Int
     let permissions: [String]
+    /// The most recently active of the agent's own conversations (at most 200).
     let conversations: [ConversationView]
+    /// How many own conversations the socket follows (more than listed when over 200).
+    let conversationsTotal: Int
     let queue: [ConversationView]
 }
 
