@@ -8,7 +8,7 @@ import pytest
 
 from playwright.sync_api import expect
 
-from harness import Proxy, identify, open_widget, sign_in
+from harness import Proxy, identify, messages, open_widget, sign_in, visitor_writes_agent_opens
 
 
 def agent_messages(page):
@@ -161,3 +161,61 @@ def test_a_message_still_sending_is_drawn_as_the_visitors_own(kefu, site, standb
     box.press("Enter")
     expect(panel.get_by_text("Sending…")).to_be_visible()
     expect(panel.locator(".kp-group.kp-me").filter(has_text="still sending")).to_have_count(1, timeout=3_000)
+
+
+def test_an_agents_reply_typed_offline_survives_a_reload_and_is_sent_once(kefu, site, standby, contexts):
+    agent_context = contexts()
+    state = {"down": False}
+
+    def route(ws):
+        if state["down"]:
+            ws.close(code=1006, reason="offline")
+        else:
+            ws.connect_to_server()
+
+    agent_context.route_web_socket(re.compile(r"/ws/agent"), route)
+    agent, visitor = agent_context.new_page(), contexts().new_page()
+    name = f"Outbox {uuid.uuid4().hex[:6]}"
+    panel = visitor_writes_agent_opens(agent, visitor, kefu, site, name, "Did my refund go through?")
+
+    # The agent's connection is gone (the page reloaded into a dead network): the reply waits.
+    state["down"] = True
+    agent.reload()
+    composer = agent.get_by_role("textbox", name="Message")
+    expect(composer).to_be_visible()
+    composer.fill("Yes, this morning")
+    composer.press("Enter")
+    waiting = messages(agent).locator("li[data-client-id]").filter(has_text="Yes, this morning")
+    expect(waiting).to_contain_text(re.compile("Waiting for the connection…|Sending…"))
+
+    # Another reload, still offline: the reply is still there, still waiting.
+    agent.reload()
+    expect(messages(agent).locator("li[data-client-id]").filter(has_text="Yes, this morning")).to_be_visible()
+
+    # Back online: sent once, seen once on both sides.
+    state["down"] = False
+    expect(messages(agent).locator("li[data-client-id]")).to_have_count(0, timeout=30_000)
+    expect(panel.get_by_text("Yes, this morning", exact=True)).to_have_count(1)
+    expect(messages(agent).get_by_text("Yes, this morning", exact=True)).to_have_count(1)
+
+
+def test_a_second_tab_shows_the_conversation_and_both_tabs_see_each_others_messages(kefu, site, standby, contexts):
+    context = contexts()
+    url = site.page("/", "Northwind Outfitters")
+    first = context.new_page()
+    first.goto(url)
+    first_panel = open_widget(first)
+    box = first_panel.get_by_role("textbox", name="Message")
+    box.fill("Written in the first tab")
+    box.press("Enter")
+    expect(first_panel.get_by_text(re.compile("· (Sent|Seen)$"))).to_be_visible()
+
+    second = context.new_page()
+    second.goto(url)
+    second_panel = open_widget(second)
+    expect(second_panel.get_by_text("Written in the first tab", exact=True)).to_be_visible()
+    other_box = second_panel.get_by_role("textbox", name="Message")
+    other_box.fill("Written in the second tab")
+    other_box.press("Enter")
+    expect(first_panel.get_by_text("Written in the second tab", exact=True)).to_have_count(1)
+    expect(second_panel.get_by_text("Written in the second tab", exact=True)).to_have_count(1)
