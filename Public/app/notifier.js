@@ -87,7 +87,8 @@ export class Notifier {
   }
 
   notify(conversationId, title, body) {
-    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    // The visitor's name may take a moment to read: an agent back on the tab meanwhile sees it there.
+    if (!("Notification" in window) || Notification.permission !== "granted" || !this.hidden()) return;
     try {
       const notification = new Notification(title, { body, tag: `kefu-${conversationId}`, icon: "/app/icon.svg", silent: true });
       notification.onclick = () => {
