@@ -59,6 +59,9 @@ struct ProblemMiddleware: RouterMiddleware {
             return .validation(error.fields.map { APIError.FieldError(field: $0.name, message: $0.message) })
         case let error as AdministrationError:
             return Self.problem(for: error)
+        case DatabaseError.deadlineExceeded, DatabaseError.connectionLost:
+            // The transaction ran past its deadline or lost its connection: the client may retry.
+            return .unavailable("The database did not answer in time. Try again.")
         case let error as RealtimeError:
             return Self.problem(for: error)
         case let error as LoginThrottle.Throttled:

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOPosix
 import PostgresNIO
+import Synchronization
 import Tenancy
 
 /// What the bot retrieves for a question: the full-text search (`KnowledgeStore.search`), fused
@@ -23,6 +24,10 @@ public final class KnowledgeRetriever: Sendable {
 
     /// Told when a tenant's stored vectors turned out stale (the embedder's `kick`).
     let onStaleVectors: (@Sendable (UUID) -> Void)?
+    /// A vector length the model answered with that differs from the stored ones, per tenant and
+    /// source: the stored vectors are forgotten only when the next question's vector has that
+    /// length too, so one malformed answer (a truncated vector) never re-embeds a whole knowledge base.
+    private let newLengths = Mutex<[String: Int]>([:])
 
     public init(database: Database, secrets: SecretBox, streamer: ChatStreamer, vectors: KnowledgeVectors = KnowledgeVectors(),
                 onStaleVectors: (@Sendable (UUID) -> Void)? = nil, logger: Logger) {
@@ -72,13 +77,22 @@ public final class KnowledgeRetriever: Sendable {
                 return found
             }
             guard let query = try await streamer.embed([question], with: provider).first else { throw BotFailure.provider("no vector") }
+            let lengthKey = "\(tenantID) \(source)"
             guard query.count == table.dimensions else {
                 // The model now answers with vectors of another length under the same name: the
                 // stored ones are of no use, and would never be redone (their source matches).
-                try await forgetVectors(source: source, keepingDimensions: query.count, tenantID: tenantID)
+                let seenBefore = newLengths.withLock { lengths in
+                    defer { lengths[lengthKey] = query.count }
+                    return lengths[lengthKey] == query.count
+                }
+                if seenBefore {
+                    newLengths.withLock { $0[lengthKey] = nil }
+                    try await forgetVectors(source: source, keepingDimensions: query.count, tenantID: tenantID)
+                }
                 found.chunks = textual
                 return found
             }
+            newLengths.withLock { if !$0.isEmpty { $0[lengthKey] = nil } }
             let floor = provider.embeddingMinSimilarity
             let nearest = try await NIOThreadPool.singleton.runIfActive {
                 table.nearest(query, limit: Self.candidates, floor: floor)
