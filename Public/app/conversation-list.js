@@ -3,6 +3,8 @@
  * (team, widget, status), paged from REST as the person scrolls, kept live from the store.
  * Rows are created once and updated in place: a frame touches only its own row, so thousands of
  * loaded conversations stay fast. Names and previews load only for rows that scroll into view.
+ * The list is one Tab stop (a roving tabindex: the open conversation's row, or the row last
+ * focused); the arrow keys, Home and End move between rows, Enter or Space opens one.
  * Fires "open-conversation" (detail: id) when a row is chosen.
  */
 import { formatDateTime, formatRelative } from "../shared/time.js";
@@ -23,6 +25,8 @@ class ConversationListElement extends HTMLElement {
     this.rows = new Map();       // id → <li>
     this.byVisitor = new Map();  // visitorId → Set(id)
     this.selectedId = null;
+    this.tabStop = null;         // the one row link with tabindex 0
+    this.tabStopChosen = false;  // focused or opened by the agent (else it follows the first row)
     this.filtersOpen = false;
     this.listeners = [];
   }
@@ -118,7 +122,12 @@ class ConversationListElement extends HTMLElement {
       },
     }, icon("filter", 18), h("span", { class: "filter-dot", hidden: true }));
     this.filterRow = h("div", { class: "list-filters", hidden: !this.filtersOpen });
-    this.listNode = h("ul", { class: "conv-list", "aria-labelledby": this.titleNode.id, onkeydown: (event) => this.onListKey(event) });
+    this.listNode = h("ul", {
+      class: "conv-list",
+      "aria-labelledby": this.titleNode.id,
+      onkeydown: (event) => this.onListKey(event),
+      onfocusin: (event) => { if (event.target.classList?.contains("conv-row")) this.setTabStop(event.target, true); },
+    });
     this.stateNode = h("div", { class: "list-state" });
     this.sentinel = h("div", { class: "list-sentinel", "aria-hidden": "true" });
     this.scroller = h("div", { class: "list-scroll" }, this.listNode, this.stateNode, this.sentinel);
@@ -232,6 +241,7 @@ class ConversationListElement extends HTMLElement {
       default:
         break;
     }
+    this.syncTabStop();
     this.renderCount();
     this.renderState();
   }
@@ -242,6 +252,7 @@ class ConversationListElement extends HTMLElement {
     const fragment = document.createDocumentFragment();
     for (const id of this.list.ids) fragment.append(this.rowFor(id));
     this.listNode.replaceChildren(fragment);
+    this.syncTabStop();
     this.renderCount();
     this.renderState();
   }
@@ -294,6 +305,7 @@ class ConversationListElement extends HTMLElement {
     const link = h("a", {
       class: "conv-row",
       href: `#/${this.viewKey}/${id}`,
+      tabindex: "-1",
       dataset: { id },
       onclick: (event) => {
         if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
@@ -396,7 +408,28 @@ class ConversationListElement extends HTMLElement {
       this.fillRow(row, this.store.conversation(key));
     }
     const row = this.rows.get(id);
-    if (row) scrollIntoViewIfNeeded(row, this.scroller);
+    if (row) {
+      this.setTabStop(row.querySelector("a"), true);
+      scrollIntoViewIfNeeded(row, this.scroller);
+    }
+  }
+
+  /** Makes `link` the list's one Tab stop (`chosen`: the agent focused or opened it). */
+  setTabStop(link, chosen = false) {
+    if (!link) return;
+    this.tabStopChosen = chosen;
+    if (link === this.tabStop) return;
+    if (this.tabStop) this.tabStop.tabIndex = -1;
+    link.tabIndex = 0;
+    this.tabStop = link;
+  }
+
+  /** Keeps one Tab stop in the list as rows come and go: the row the agent last focused or
+   * opened while it is listed, else the open conversation's row, else the first. */
+  syncTabStop() {
+    if (this.tabStopChosen && this.tabStop?.isConnected && this.listNode.contains(this.tabStop)) return;
+    const row = this.rows.get(this.selectedId) ?? this.rows.get(this.list.ids[0]);
+    this.setTabStop(row?.querySelector("a"));
   }
 
   focusRow(index) {
@@ -405,6 +438,12 @@ class ConversationListElement extends HTMLElement {
   }
 
   onListKey(event) {
+    if (event.key === " " && event.target.classList?.contains("conv-row")) {
+      // Space opens the row like Enter (a link alone would scroll the list).
+      event.preventDefault();
+      event.target.click();
+      return;
+    }
     if (event.key !== "ArrowDown" && event.key !== "ArrowUp" && event.key !== "Home" && event.key !== "End") return;
     const row = event.target.closest(".conv-item");
     if (!row) return;

@@ -43,6 +43,9 @@ export const frameMethods = {
     const firstWelcome = !this.welcomedOnce;
     this.welcomedOnce = true;
     state.welcomed = true;
+    this.welcomedAt = Date.now();
+    // The visitor this socket is: a new token, else the one the hello sent (none: no row yet).
+    this.sessionToken = frame.token || this.helloToken || null;
     if (frame.token) this.store("token", frame.token);
     if (state.visitorId && state.visitorId !== frame.visitorId) this.reset();
     state.visitorId = frame.visitorId;
@@ -67,7 +70,10 @@ export const frameMethods = {
   },
 
   onVisitor(frame) {
-    if (frame.token) this.store("token", frame.token);
+    if (frame.token) {
+      this.sessionToken = frame.token;
+      this.store("token", frame.token);
+    }
     if (this.state.visitorId && frame.visitorId !== this.state.visitorId) {
       this.reset();
       this.send_({ type: "history", limit: 50, ref: this.ref("history") });
@@ -150,6 +156,12 @@ export const frameMethods = {
 
   onAck(frame) {
     const item = this.outbox.get(frame.clientId);
+    if (frame.duplicate && !this.state.messages.some((m) => m.seq === frame.seq)) {
+      // Stored before, by another tab of this browser: this socket follows the conversation from
+      // after it, so it comes as no message. Read it; the item shows until it is in the thread.
+      this.send_({ type: "history", limit: 50, ref: this.ref("history") });
+      return;
+    }
     if (item) this.outbox.remove(frame.clientId);
     if (item?.fresh) this.state.fresh = false;
     if (frame.conversationId === this.load("dismissed")) {

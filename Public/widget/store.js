@@ -17,6 +17,9 @@
 import { ReconnectingSocket } from "../shared/socket.js";
 import { Outbox, newClientId } from "../shared/outbox.js";
 import { frameMethods } from "./store-frames.js";
+import { Tabs } from "./tabs.js";
+
+const ADOPT_AFTER_MS = 5000; // without Web Locks: how long a tab leaves another tab's message to it
 
 function initialState() {
   return {
@@ -51,6 +54,14 @@ export class VisitorStore extends EventTarget {
     this.state.offlineEmail = this.load("offlineEmail");
     this.outbox = new Outbox(this.prefix + "outbox");
     this.outbox.addEventListener("change", () => this.changed("outbox"));
+    // Every tab of this browser is one visitor: the tabs share the token and the outbox.
+    this.tabs = new Tabs(this.prefix);
+    this.sessionToken = null; // the token this tab's socket speaks as (null: no visitor row yet)
+    addEventListener("storage", (event) => {
+      if (event.key !== this.prefix + "token" || !event.newValue || event.newValue === this.sessionToken) return;
+      // Another tab became the visitor (its first message made the row): this tab joins it.
+      if (this.state.welcomed) this.socket.reconnect();
+    });
     this.pending = new Map(); // ref → {resolve, reject, kind}
     this.refs = 0;
     this.identity = null;
@@ -118,6 +129,7 @@ export class VisitorStore extends EventTarget {
       page: { url: location.href.slice(0, 2048), referrer: document.referrer.slice(0, 2048) } };
     const token = this.token;
     if (token) frame.token = token;
+    this.helloToken = token || null;
     const lastSeq = this.lastSeq();
     if (token && lastSeq > 0) frame.lastSeq = lastSeq;
     if (this.identity) frame.identity = this.identity;
@@ -159,7 +171,7 @@ export class VisitorStore extends EventTarget {
   send(text) {
     const trimmed = text.trim();
     if (!trimmed) return;
-    const item = this.outbox.add({ clientId: newClientId(), text: trimmed, fresh: this.state.fresh || undefined });
+    const item = this.outbox.add({ clientId: newClientId(), text: trimmed, fresh: this.state.fresh || undefined, tab: this.tabs.id });
     this.resend(item.clientId);
     this.typing(false);
   }
@@ -176,8 +188,22 @@ export class VisitorStore extends EventTarget {
     }
   }
 
-  flush() {
-    for (const item of this.outbox.list((i) => i.state === "sending")) this.resend(item.clientId);
+  /** Resends what the outbox holds, after each welcome. A message another tab wrote is left to
+   * that tab while it is open and this one is not yet the same visitor (two visitors would store
+   * it twice); it is sent from here once the tabs are one visitor or that tab has closed. */
+  async flush() {
+    const items = this.outbox.list((i) => i.state === "sending");
+    const shared = !!this.sessionToken && this.sessionToken === this.token;
+    const others = items.some((item) => item.tab && item.tab !== this.tabs.id);
+    const open = others && !shared ? await this.tabs.open() : null;
+    let waiting = false;
+    for (const item of items) {
+      const theirs = item.tab && item.tab !== this.tabs.id && !shared;
+      const gone = open ? !open.has(item.tab) : Date.now() - (this.welcomedAt || 0) >= ADOPT_AFTER_MS;
+      if (!theirs || gone) this.resend(item.clientId); else waiting = true;
+    }
+    clearTimeout(this.adoptTimer);
+    if (waiting) this.adoptTimer = setTimeout(() => { if (this.state.welcomed) this.flush(); }, open ? 2000 : ADOPT_AFTER_MS);
   }
 
   retry(clientId) {

@@ -378,22 +378,41 @@ def messages(page: Page):
     return page.get_by_role("region", name="Messages")
 
 
+MESSAGE_BOX = {"en": "Message", "zh-CN": "消息"}
+
+
+def visitor_writes(visitor: Page, url: str, name: str, text: str, lang: str = "en", referer: str | None = None,
+                   sent: bool = False, **identity):
+    """The visitor opens `url` (a page of the site), identifies as `name` (Kefu.identify), opens
+    the widget and writes `text`; with `sent`, waits until the widget says it is stored. Returns
+    the widget panel."""
+    visitor.goto(url, referer=referer)
+    identify(visitor, name, **identity)
+    panel = open_widget(visitor, lang)
+    box = panel.get_by_role("textbox", name=MESSAGE_BOX[lang])
+    box.fill(text)
+    box.press("Enter")
+    if sent:
+        expect(panel.get_by_text(re.compile("· (Sent|Seen)$|· (已发送|已读)$"))).to_be_visible()
+    return panel
+
+
+def agent_opens(agent: Page, name: str, text: str) -> None:
+    """The agent clicks the conversation of visitor `name` in the list and sees `text` in it."""
+    row = agent.get_by_role("link", name=re.compile(re.escape(name)))
+    expect(row).to_be_visible()
+    row.click()
+    expect(messages(agent)).to_contain_text(text)
+
+
 def visitor_writes_agent_opens(agent: Page, visitor: Page, kefu: "Kefu", site: "Site", name: str, text: str,
                                path: str = "/", title: str = "Northwind Outfitters", **identity):
     """The agent signs in (online, so the conversation is assigned to them), the visitor on the
     other origin identifies as `name`, opens the widget and writes `text`; the agent opens the
     conversation. Returns the widget panel."""
     sign_in(agent, kefu.url, kefu.password)
-    visitor.goto(site.page(path, title))
-    identify(visitor, name, **identity)
-    panel = open_widget(visitor)
-    box = panel.get_by_role("textbox", name="Message")
-    box.fill(text)
-    box.press("Enter")
-    row = agent.get_by_role("link", name=re.compile(re.escape(name)))
-    expect(row).to_be_visible()
-    row.click()
-    expect(messages(agent)).to_contain_text(text)
+    panel = visitor_writes(visitor, site.page(path, title), name, text, **identity)
+    agent_opens(agent, name, text)
     expect(agent.get_by_role("button", name="Resolve")).to_be_visible()
     return panel
 

@@ -9,7 +9,7 @@ import uuid
 from playwright.sync_api import expect
 
 from fake_llm import FakeLLM
-from harness import identify, messages, open_widget, screenshot, sign_in
+from harness import agent_opens, messages, screenshot, sign_in, visitor_writes
 
 ANSWER = "Our store opens at 9 am and closes at 9 pm every day. Is there anything else I can help you with?"
 ANSWER_ZH = "我们每天上午九点开门，晚上九点关门。还有什么可以帮您的吗？"
@@ -26,13 +26,8 @@ def test_a_bot_first_widget_streams_its_answer_and_hands_over_to_a_person(kefu, 
         "title": "Store hours", "body": "# Opening hours\n\nWe open at 9 am and close at 9 pm, every day of the week."})
     try:
         visitor = contexts().new_page()
-        visitor.goto(site.page("/", "Northwind Outfitters"))
         name = f"Mei {uuid.uuid4().hex[:6]}"
-        identify(visitor, name)
-        panel = open_widget(visitor)
-        box = panel.get_by_role("textbox", name="Message")
-        box.fill("When are you open?")
-        box.press("Enter")
+        panel = visitor_writes(visitor, site.page("/", "Northwind Outfitters"), name, "When are you open?")
         # The answer grows in place, then stays as the stored message.
         expect(panel.get_by_text(re.compile("^Our store opens"))).to_be_visible()
         expect(panel.locator(".kp-streaming")).to_have_count(1)
@@ -46,16 +41,14 @@ def test_a_bot_first_widget_streams_its_answer_and_hands_over_to_a_person(kefu, 
         agent = contexts().new_page()
         sign_in(agent, kefu.url, kefu.password)
         agent.get_by_role("link", name=re.compile("^With the bot")).click()
-        row = agent.get_by_role("link", name=re.compile(re.escape(name)))
-        expect(row).to_be_visible()
-        row.click()
-        expect(messages(agent)).to_contain_text(ANSWER)
+        agent_opens(agent, name, ANSWER)
         expect(agent.locator(".msg-sources")).to_have_text("Sources: Store hours")
         expect(agent.get_by_text(re.compile("^The bot is answering this visitor"))).to_be_visible()
         expect(agent.get_by_role("button", name="Take over")).to_be_visible()
         screenshot(agent, "workspace-bot-en")
 
         # The agent watches the next answer being written, then sees it stored in its place.
+        box = panel.get_by_role("textbox", name="Message")
         box.fill("Do you open on Sundays?")
         box.press("Enter")
         streaming = agent.locator(".msg-streaming")
@@ -88,13 +81,8 @@ def test_on_a_phone_in_chinese_the_bot_answers_with_its_sources_and_the_workspac
     try:
         context = contexts("zh-CN", viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
         visitor = context.new_page()
-        visitor.goto(site.page("/", "Northwind Outfitters"))
         name = f"王芳 {uuid.uuid4().hex[:4]}"
-        identify(visitor, name)
-        panel = open_widget(visitor, "zh-CN")
-        box = panel.get_by_role("textbox", name="消息", exact=True)
-        box.fill("你们几点开门？")
-        box.press("Enter")
+        panel = visitor_writes(visitor, site.page("/", "Northwind Outfitters"), name, "你们几点开门？", lang="zh-CN")
         expect(panel.get_by_text(ANSWER_ZH, exact=True)).to_be_visible()
         expect(panel.locator(".kp-streaming")).to_have_count(0)
         expect(panel.locator(".kp-sources")).to_have_text("来源：营业时间")

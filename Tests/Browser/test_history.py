@@ -8,7 +8,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from harness import identify, messages, open_widget, sign_in
+from harness import messages, open_widget, sign_in, visitor_writes
 
 REPLIES = 70
 
@@ -28,12 +28,7 @@ def test_scrolling_up_loads_earlier_messages_in_the_pane_and_in_the_widget_after
     name = f"Long {tag}"
     agent, visitor = contexts().new_page(), contexts().new_page()
     sign_in(agent, kefu.url, kefu.password)
-    visitor.goto(site.page("/", "Northwind Outfitters"))
-    identify(visitor, name)
-    panel = open_widget(visitor)
-    box = panel.get_by_role("textbox", name="Message")
-    box.fill(f"The very first message {tag}")
-    box.press("Enter")
+    panel = visitor_writes(visitor, site.page("/", "Northwind Outfitters"), name, f"The very first message {tag}")
     conversation = owner.wait_for("the conversation", lambda: owner.call("GET", f"/api/v1/conversations?q={tag}&limit=5")["items"],
                                   lambda items: len(items) == 1 and items[0].get("assigneeId"))[0]
     for n in range(1, REPLIES + 1):

@@ -7,7 +7,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from harness import identify, open_widget, sign_in
+from harness import sign_in, visitor_writes
 
 
 def rows(agent):
@@ -21,18 +21,6 @@ def widget_page(site, path: str, key: str) -> str:
     return url
 
 
-def visitor_writes(contexts, url: str, name: str, text: str):
-    page = contexts().new_page()
-    page.goto(url)
-    identify(page, name)
-    panel = open_widget(page)
-    box = panel.get_by_role("textbox", name="Message")
-    box.fill(text)
-    box.press("Enter")
-    expect(panel.get_by_text(re.compile("· (Sent|Seen)$"))).to_be_visible()
-    return panel
-
-
 def test_the_list_narrows_by_team_widget_status_and_search_text(kefu, owner, owner_id, site, standby, contexts):
     tag = uuid.uuid4().hex[:6]
     team = owner.call("POST", "/api/v1/teams", {"name": f"Outlet team {tag}", "memberIds": [owner_id]})
@@ -40,8 +28,8 @@ def test_the_list_narrows_by_team_widget_status_and_search_text(kefu, owner, own
     agent = contexts().new_page()
     sign_in(agent, kefu.url, kefu.password)
 
-    visitor_writes(contexts, site.page("/", "Northwind Outfitters"), f"Alpha {tag}", f"alpha question {tag}")
-    visitor_writes(contexts, widget_page(site, f"/outlet-{tag}", outlet["publicKey"]), f"Bravo {tag}", f"bravo question {tag}")
+    visitor_writes(contexts().new_page(), site.page("/", "Northwind Outfitters"), f"Alpha {tag}", f"alpha question {tag}", sent=True)
+    visitor_writes(contexts().new_page(), widget_page(site, f"/outlet-{tag}", outlet["publicKey"]), f"Bravo {tag}", f"bravo question {tag}", sent=True)
     alpha, bravo = rows(agent).filter(has_text=f"Alpha {tag}"), rows(agent).filter(has_text=f"Bravo {tag}")
     expect(alpha).to_be_visible()
     expect(bravo).to_be_visible()

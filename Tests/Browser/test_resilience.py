@@ -8,7 +8,7 @@ import pytest
 
 from playwright.sync_api import expect
 
-from harness import Proxy, identify, messages, open_widget, sign_in, visitor_writes_agent_opens
+from harness import Proxy, agent_opens, messages, open_widget, sign_in, visitor_writes, visitor_writes_agent_opens
 
 
 def agent_messages(page):
@@ -36,19 +36,10 @@ def test_agent_connection_cut_by_a_proxy_loses_and_doubles_nothing(kefu, site, s
         name = f"Cut {uuid.uuid4().hex[:6]}"
         agent = contexts().new_page()
         sign_in(agent, proxy.url, kefu.password)
-
-        visitor = contexts().new_page()
-        visitor.goto(site.page("/", "Northwind Outfitters"))
-        identify(visitor, name)
-        panel = open_widget(visitor)
-        box = panel.get_by_role("textbox", name="Message")
-        box.fill("before the cut")
-        box.press("Enter")
-
-        row = agent.get_by_role("link", name=re.compile(re.escape(name)))
-        expect(row).to_be_visible()
-        row.click()
+        panel = visitor_writes(contexts().new_page(), site.page("/", "Northwind Outfitters"), name, "before the cut")
+        agent_opens(agent, name, "before the cut")
         expect(agent_messages(agent).filter(has_text="before the cut")).to_have_count(1)
+        box = panel.get_by_role("textbox", name="Message")
 
         proxy.cut()
         expect(agent.get_by_text("Connection lost. Reconnecting…")).to_be_visible()
@@ -97,14 +88,7 @@ def test_visitor_history_and_outbox_survive_reloads_and_going_offline(kefu, owne
     context.route_web_socket(re.compile(r"/ws/visitor"), route)
     name = f"Reload {uuid.uuid4().hex[:6]}"
     visitor = context.new_page()
-    url = site.page("/", "Northwind Outfitters")
-    visitor.goto(url)
-    identify(visitor, name)
-    panel = open_widget(visitor)
-    box = panel.get_by_role("textbox", name="Message")
-    box.fill("my first message")
-    box.press("Enter")
-    expect(panel.get_by_text(re.compile("· (Sent|Seen)$"))).to_be_visible()
+    visitor_writes(visitor, site.page("/", "Northwind Outfitters"), name, "my first message", sent=True)
 
     # A reload keeps the history (the visitor token is in the page's localStorage).
     visitor.reload()

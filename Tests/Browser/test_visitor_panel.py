@@ -8,7 +8,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from harness import identify, messages, open_widget, sign_in
+from harness import agent_opens, messages, sign_in, visitor_writes, visitor_writes_agent_opens
 
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
           "Version/17.4 Mobile/15E148 Safari/604.1")
@@ -28,18 +28,9 @@ def test_the_visitor_panel_shows_the_referrer_language_and_device_of_the_visitor
     agent = contexts().new_page()
     visitor = contexts(lang="zh-CN", user_agent=IPHONE).new_page()
     sign_in(agent, kefu.url, kefu.password)
-    visitor.goto(site.page("/tents", "Tents · Northwind Outfitters"), referer=REFERRER)
+    visitor_writes(visitor, site.page("/tents", "Tents · Northwind Outfitters"), name, "这个帐篷防水吗？", lang="zh-CN", referer=REFERRER)
     assert visitor.evaluate("document.referrer") == REFERRER
-    identify(visitor, name)
-    panel = open_widget(visitor, "zh-CN")
-    box = panel.get_by_role("textbox", name="消息")
-    box.fill("这个帐篷防水吗？")
-    box.press("Enter")
-
-    row = agent.get_by_role("link", name=re.compile(re.escape(name)))
-    expect(row).to_be_visible()
-    row.click()
-    expect(messages(agent)).to_contain_text("这个帐篷防水吗？")
+    agent_opens(agent, name, "这个帐篷防水吗？")
     details = details_of(agent)
     referrer = row_value(details, "Referrer").get_by_role("link")
     expect(referrer).to_have_attribute("href", REFERRER)
@@ -54,17 +45,7 @@ def test_the_visitor_panel_shows_the_referrer_language_and_device_of_the_visitor
 def test_a_visitors_earlier_resolved_conversation_is_listed_and_opens_in_the_pane(kefu, site, standby, contexts):
     name = f"Returning {uuid.uuid4().hex[:6]}"
     agent, visitor = contexts().new_page(), contexts().new_page()
-    sign_in(agent, kefu.url, kefu.password)
-    visitor.goto(site.page("/", "Northwind Outfitters"))
-    identify(visitor, name)
-    panel = open_widget(visitor)
-    box = panel.get_by_role("textbox", name="Message")
-    box.fill("My first order never came")
-    box.press("Enter")
-    row = agent.get_by_role("link", name=re.compile(re.escape(name)))
-    expect(row).to_be_visible()
-    row.click()
-    expect(messages(agent)).to_contain_text("My first order never came")
+    panel = visitor_writes_agent_opens(agent, visitor, kefu, site, name, "My first order never came")
     first_id = agent.evaluate("location.hash").rsplit("/", 1)[-1]
     details = details_of(agent)
     expect(details).to_contain_text("No other conversations.")
@@ -73,6 +54,7 @@ def test_a_visitors_earlier_resolved_conversation_is_listed_and_opens_in_the_pan
 
     # The visitor comes back with a new question: a second conversation.
     panel.get_by_role("button", name="Start a new conversation").click()
+    box = panel.get_by_role("textbox", name="Message")
     box.fill("Now my second order is late too")
     box.press("Enter")
     agent.get_by_role("link", name=re.compile("^Mine")).click()

@@ -7,7 +7,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from harness import identify, open_widget, set_presence, sign_in
+from harness import open_widget, set_presence, sign_in, visitor_writes
 
 
 def widget_page(site, path: str, key: str) -> str:
@@ -51,23 +51,11 @@ def test_a_visitor_behind_another_queued_conversation_sees_their_number_in_the_q
     # Away: nobody takes the conversations (the standby agent has no room), so they queue.
     set_presence(agent, "Away")
     try:
-        first = contexts().new_page()
-        first.goto(site.page("/", "Northwind Outfitters"))
-        identify(first, f"First {tag}")
-        first_panel = open_widget(first)
-        box = first_panel.get_by_role("textbox", name="Message")
-        box.fill("Anyone there?")
-        box.press("Enter")
+        first_panel = visitor_writes(contexts().new_page(), site.page("/", "Northwind Outfitters"), f"First {tag}", "Anyone there?")
         expect(first_panel.get_by_text("You're number 1 in line. Someone will be with you shortly.")).to_be_visible()
 
         # The second visitor reads Chinese: the same number, in their words.
-        second = contexts(lang="zh-CN").new_page()
-        second.goto(site.page("/", "Northwind Outfitters"))
-        identify(second, f"Second {tag}")
-        second_panel = open_widget(second, "zh-CN")
-        box = second_panel.get_by_role("textbox", name="消息")
-        box.fill("有人吗？")
-        box.press("Enter")
+        second_panel = visitor_writes(contexts(lang="zh-CN").new_page(), site.page("/", "Northwind Outfitters"), f"Second {tag}", "有人吗？", lang="zh-CN")
         expect(second_panel.get_by_text("您当前排在第 2 位，请稍候，客服马上就来。")).to_be_visible()
         expect(first_panel.get_by_text("You're number 1 in line. Someone will be with you shortly.")).to_be_visible()
 

@@ -9,7 +9,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from harness import messages, open_widget, sign_in, visitor_writes_agent_opens
+from harness import messages, sign_in, visitor_writes, visitor_writes_agent_opens
 
 # The tab in the background, as the browser would report it; and every desktop notification the
 # page creates, recorded (the real one is still made).
@@ -94,14 +94,7 @@ def test_keyboard_moves_through_conversations_focuses_the_composer_resolves_and_
     agent = contexts().new_page()
     sign_in(agent, kefu.url, kefu.password)
     for index, name in enumerate(names):
-        visitor = contexts().new_page()
-        visitor.goto(site.page("/", "Northwind Outfitters"))
-        visitor.wait_for_function("() => window.Kefu && window.Kefu.version")
-        visitor.evaluate("name => Kefu.identify({name})", name)
-        panel = open_widget(visitor)
-        box = panel.get_by_role("textbox", name="Message")
-        box.fill(f"Question {index + 1} from {name}")
-        box.press("Enter")
+        visitor_writes(contexts().new_page(), site.page("/", "Northwind Outfitters"), name, f"Question {index + 1} from {name}")
         expect(rows(agent).filter(has_text=name)).to_be_visible()
     # Mine, most recent first: B, then A.
     expect(rows(agent).nth(0)).to_contain_text(names[1])
@@ -182,14 +175,7 @@ def test_with_the_tab_hidden_a_visitor_message_notifies_and_counts_in_the_title(
 
     # A new conversation while away notifies too.
     other = f"Notify new {uuid.uuid4().hex[:6]}"
-    second = contexts().new_page()
-    second.goto(site.page("/", "Northwind Outfitters"))
-    second.wait_for_function("() => window.Kefu && window.Kefu.version")
-    second.evaluate("name => Kefu.identify({name})", other)
-    second_panel = open_widget(second)
-    second_box = second_panel.get_by_role("textbox", name="Message")
-    second_box.fill("I have a question too")
-    second_box.press("Enter")
+    visitor_writes(contexts().new_page(), site.page("/", "Northwind Outfitters"), other, "I have a question too")
     agent.wait_for_function("name => __notifications.some(n => n.title === 'New conversation' && n.body === name)", arg=other)
     expect(agent).to_have_title(f"(2) {name} · Inbox · Kefu")
 

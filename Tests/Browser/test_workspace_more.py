@@ -9,7 +9,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from harness import messages, open_widget, set_presence, sign_in, visitor_writes_agent_opens
+from harness import messages, open_widget, set_presence, sign_in, visitor_writes, visitor_writes_agent_opens
 
 
 def rows(agent):
@@ -174,15 +174,7 @@ def test_presence_offline_is_shown_offers_nothing_and_the_capacity_figure_counts
 
     # Offline: a new visitor is not given to this agent, though still connected.
     other = f"Waiting {uuid.uuid4().hex[:6]}"
-    second = contexts().new_page()
-    second.goto(site.page("/", "Northwind Outfitters"))
-    second.wait_for_function("() => window.Kefu && window.Kefu.version")
-    second.evaluate("name => Kefu.identify({name})", other)
-    second_panel = open_widget(second)
-    box = second_panel.get_by_role("textbox", name="Message")
-    box.fill("Anyone there?")
-    box.press("Enter")
-    expect(second_panel.get_by_text(re.compile("· (Sent|Seen)$"))).to_be_visible()
+    visitor_writes(contexts().new_page(), site.page("/", "Northwind Outfitters"), other, "Anyone there?", sent=True)
     agent.get_by_role("link", name=re.compile("^Unassigned")).click()
     waiting = rows(agent).filter(has_text=other)
     expect(waiting).to_be_visible()
