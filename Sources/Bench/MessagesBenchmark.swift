@@ -24,6 +24,10 @@ struct MessagesBenchmark: AsyncParsableCommand {
     var wordRules = 0
     @Option(help: "The visitors' node's process id, to report its RSS before and after (memory stays flat under overload).")
     var serverPid: Int32?
+    @Flag(help: "Visitors behave as the widget does: a message refused with `overloaded` is sent again with its clientId after `retryAfterMs`, and its visitor sends nothing new meanwhile.")
+    var politeClients = false
+    @Flag(help: "Also print accepted messages' latency by the second they were sent in (does a queue build up during the run?).")
+    var timeline = false
 
     final class Tally: Sendable {
         struct State {
@@ -31,6 +35,8 @@ struct MessagesBenchmark: AsyncParsableCommand {
             var seen = Set<Int64>()
             var duplicates = 0
             var latency = LatencySample()
+            /// By the second (since the generator's start) each message was sent in.
+            var bySecond: [Int64: LatencySample] = [:]
         }
         let state = Mutex(State())
         let sent = Atomic<Int>(0)
@@ -38,6 +44,9 @@ struct MessagesBenchmark: AsyncParsableCommand {
         let agentWelcomes = Atomic<Int>(0)
         let subscribed = Atomic<Int>(0)
         let conversationIDs = Mutex([Int: (id: String, seq: Int)]())
+        /// Polite clients: until when (ns since the start) each refused visitor waits, and the
+        /// refused messages to send again then.
+        let refused = Mutex((pausedUntil: [Int: Int64](), resend: [(index: Int, number: Int, at: Int64)](), heldBack: 0, resent: 0))
     }
 
     func run() async throws {
@@ -71,8 +80,8 @@ struct MessagesBenchmark: AsyncParsableCommand {
         for index in 0..<conversations {
             let channel = try await BenchSocket.connect(
                 group: group, host: host, port: port, path: "/ws/visitor?key=\(setup.widgetKey)", headers: [("Origin", "http://bench.local")]
-            ) { frame in
-                Self.visitorReceived(frame, index: index, tally: tally)
+            ) { [politeClients] frame in
+                Self.visitorReceived(frame, index: index, tally: tally, polite: politeClients, now: (clock.now - origin).nanoseconds)
             }
             BenchSocket.send(#"{"type":"hello","v":1}"#, on: channel)
             BenchSocket.send(#"{"type":"send","clientId":"warm-up","text":"hello","ref":"w"}"#, on: channel)
@@ -119,20 +128,37 @@ struct MessagesBenchmark: AsyncParsableCommand {
         while clock.now - start < .seconds(duration) {
             debt += perTick
             var slices: [ObjectIdentifier: (loop: any EventLoop, sends: [(index: Int, number: Int)])] = [:]
+            let now = (clock.now - origin).nanoseconds
+            let (paused, due): ([Int: Int64], [(index: Int, number: Int, at: Int64)]) = politeClients ? tally.refused.withLock { refused in
+                let due = refused.resend.filter { $0.at <= now }
+                refused.resend.removeAll { $0.at <= now }
+                refused.resent += due.count
+                return (refused.pausedUntil.filter { $0.value > now }, due)
+            } : ([:], [])
+            for (index, number, _) in due {
+                let loop = channels[index].eventLoop
+                slices[ObjectIdentifier(loop), default: (loop, [])].sends.append((index, number))
+            }
+            var heldBack = 0
             while debt >= 1 {
                 debt -= 1
                 let index = cursor % conversations
                 cursor += 1
+                if paused[index] != nil {
+                    heldBack += 1
+                    continue
+                }
                 counters[index] += 1
                 let loop = channels[index].eventLoop
                 slices[ObjectIdentifier(loop), default: (loop, [])].sends.append((index, counters[index]))
             }
+            if heldBack > 0 { tally.refused.withLock { $0.heldBack += heldBack } }
             for (loop, sends) in slices.values {
                 loop.execute {
                     let sentAt = (clock.now - origin).nanoseconds
                     for (index, number) in sends {
                         channels[index].writeAndFlush(
-                            BenchSocket.frame(#"{"type":"send","clientId":"m\#(number)","text":"bench \#(index) \#(number) \#(sentAt)"}"#),
+                            BenchSocket.frame(#"{"type":"send","clientId":"m\#(number)","ref":"m\#(number)","text":"bench \#(index) \#(number) \#(sentAt)"}"#),
                             promise: nil)
                     }
                     tally.sent.add(sends.count, ordering: .relaxed)
@@ -158,8 +184,18 @@ struct MessagesBenchmark: AsyncParsableCommand {
         print(String(format: "sent %d, acknowledged %d, delivered %d (%.0f msg/s), lost %d, duplicated %d, errors %@",
                      sent, acked, state.seen.count, Double(state.seen.count) / seconds,
                      max(0, acked - state.seen.count), state.duplicates, state.errors.isEmpty ? "none" : "\(state.errors)"))
+        if politeClients {
+            let refused = tally.refused.withLock { $0 }
+            print("polite clients: \(refused.resent) refused messages sent again after retryAfterMs, \(refused.heldBack) new sends held back meanwhile")
+        }
         print(String(format: "send → receipt latency: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms",
                      state.latency.percentile(50), state.latency.percentile(99), state.latency.percentile(99.9), state.latency.percentile(100)))
+        if timeline, let first = state.bySecond.keys.min() {
+            for (second, sample) in state.bySecond.sorted(by: { $0.key < $1.key }) {
+                print(String(format: "  second %2d: %5d accepted, p50 %7.1f ms, p99 %7.1f ms", second - first, sample.count,
+                             sample.percentile(50), sample.percentile(99)))
+            }
+        }
         if let serverPid, let rssBefore, let rssAfter = residentKilobytes(pid: serverPid) {
             print(String(format: "server RSS: %.1f MB before the sockets, %.1f MB after sending", Double(rssBefore) / 1024, Double(rssAfter) / 1024))
         }
@@ -171,7 +207,7 @@ struct MessagesBenchmark: AsyncParsableCommand {
         if state.duplicates > 0 || acked > state.seen.count { throw ExitCode(1) }
     }
 
-    static func visitorReceived(_ frame: ByteBuffer, index: Int, tally: Tally) {
+    static func visitorReceived(_ frame: ByteBuffer, index: Int, tally: Tally, polite: Bool, now: Int64) {
         // Most frames are acks and echoes of the visitor's own messages: recognise them from the
         // bytes, so the load generator spends its CPU on load, not on parsing.
         if frame.contains(#""type":"ack""#) {
@@ -183,6 +219,13 @@ struct MessagesBenchmark: AsyncParsableCommand {
                 tally.acked.add(1, ordering: .relaxed)
             }
         } else if frame.contains(#""type":"error""#), !frame.contains(#""ref":"w""#) {
+            if polite, frame.contains(#""code":"overloaded""#), let number = frame.integer(after: #""ref":"m"#) {
+                let wait = Int64(frame.integer(after: #""retryAfterMs":"#) ?? 1000) * 1_000_000
+                tally.refused.withLock { refused in
+                    refused.pausedUntil[index] = max(refused.pausedUntil[index] ?? 0, now + wait)
+                    refused.resend.append((index, number, now + wait))
+                }
+            }
             let code = (try? JSONSerialization.jsonObject(with: Data(frame.readableBytesView)) as? [String: Any])?["code"] as? String ?? "?"
             tally.state.withLock { $0.errors[code, default: 0] += 1 }
         }
@@ -222,6 +265,7 @@ struct MessagesBenchmark: AsyncParsableCommand {
         tally.state.withLock { state in
             if state.seen.insert(visitor << 32 | number).inserted {
                 state.latency.record(latency)
+                state.bySecond[sentAt / 1_000_000_000, default: LatencySample()].record(latency)
             } else {
                 state.duplicates += 1
             }
@@ -235,6 +279,21 @@ struct MessagesBenchmark: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(20))
         }
         if !quiet { FileHandle.standardError.write(Data(String(format: "  %@: %.1f s\n", what, (ContinuousClock.now - started).seconds).utf8)) }
+    }
+}
+
+extension ByteBuffer {
+    /// The decimal number right after the first `marker` in the readable bytes.
+    func integer(after marker: StaticString) -> Int? {
+        guard let range = range(of: marker) else { return nil }
+        var value = 0
+        var digits = 0
+        for byte in readableBytesView.dropFirst(range.upperBound) {
+            guard byte >= 0x30 && byte <= 0x39 else { break }
+            value = value * 10 + Int(byte - 0x30)
+            digits += 1
+        }
+        return digits > 0 ? value : nil
     }
 }
 
