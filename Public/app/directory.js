@@ -18,6 +18,8 @@ export class Directory extends EventTarget {
     this.visitorQueue = [];
     this.visitorPending = new Set();
     this.visitorActive = 0;
+    /** The latest read asked for, per visitor: an older answer arriving after it is dropped. */
+    this.visitorReads = new Map();
     this.agentsAvailable = true;
     this.widgetsAvailable = true;
   }
@@ -115,11 +117,24 @@ export class Directory extends EventTarget {
     return undefined;
   }
 
-  /** Loads (or reloads) one visitor now; resolves to it, or null when it cannot be read. */
+  /** Whether the visitor is shown or being read (a change to them must be read again). */
+  visitorWanted(id) {
+    const key = upper(id);
+    return this.visitors.has(key) || this.visitorPending.has(key);
+  }
+
+  /**
+   * Loads (or reloads) one visitor now; resolves to it, or null when it cannot be read. Reads
+   * may overlap (a profile change arriving while the first read is on its way): only the latest
+   * one's answer is kept, so an older answer never hides a newer name.
+   */
   async fetchVisitor(id) {
     const key = upper(id);
+    const read = (this.visitorReads.get(key) ?? 0) + 1;
+    this.visitorReads.set(key, read);
     try {
       const visitor = await get(`/api/v1/visitors/${encodeURIComponent(key)}`);
+      if (this.visitorReads.get(key) !== read) return this.visitors.get(key) ?? visitor;
       this.visitors.set(key, visitor);
       this.emit("visitor", key);
       return visitor;

@@ -284,9 +284,9 @@ export class Store extends EventTarget {
     }
     conversation.unread = Math.max(0, (conversation.lastSeq ?? 0) - (conversation.agentReadSeq ?? 0));
     if (conversation.assigneeName) this.directory.noteAgent(conversation.assigneeId, conversation.assigneeName);
-    // A live change may be the visitor's own (a profile they sent): a visitor already shown is
-    // read again (one small request; changes are rare next to messages).
-    if (live && previous && this.directory.visitor(conversation.visitorId, { load: false })) this.directory.fetchVisitor(conversation.visitorId);
+    // A live change may be the visitor's own (a profile they sent): a visitor shown or being read
+    // is read again (one small request; changes are rare next to messages).
+    if (live && previous && this.directory.visitorWanted(conversation.visitorId)) this.directory.fetchVisitor(conversation.visitorId);
     this.conversations.set(id, conversation);
     if (conversation.status !== "bot") this.dropStream(id);
     if (follow || this.queueFollowed.has(id)) this.followQueued(conversation);

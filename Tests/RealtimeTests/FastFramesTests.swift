@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Realtime
 
-/// The hand-written `ack` and `message` frames match the general encoder byte for byte.
+/// The hand-written `ack`, `message` and `error` frames match the general encoder byte for byte.
 @Suite struct FastFramesTests {
     static let texts = ["hello", "你好，在吗？", "quote \" back\\slash / slash", "lines\nand\ttabs\r", "\u{01}\u{1F} controls \u{7F}", "emoji 👋🏽", ""]
 
@@ -18,6 +18,16 @@ import Testing
                     let result = AppendResult(message: message, duplicate: duplicate)
                     #expect(FastFrames.ack(ref: ref, result) == ServerFrame.ack(ref: ref, result).encoded)
                 }
+            }
+        }
+    }
+
+    @Test func errorFramesMatchTheEncoder() {
+        let errors: [RealtimeError] = [.overloaded(retryAfterMilliseconds: 140), .unavailable, .contentBlocked(category: "广告 \"spam\""),
+                                       .invalid("Field \"clientId\" must be a string / not 5."), .conversationNotFound, .rateLimited]
+        for error in errors {
+            for ref in ["m12", "r\"1\\ / 你好", nil] as [String?] {
+                #expect(FastFrames.error(ref: ref, error) == ServerFrame.error(ref: ref, error).encoded)
             }
         }
     }

@@ -1,10 +1,10 @@
 import Foundation
 import Tenancy
 
-/// The two frames sent for every message — `ack` and `message` — written by hand: they are most
-/// of the server's JSON, and this is several times cheaper than a general encoder. The output is
-/// byte for byte what `ServerFrame.json` produces (sorted keys, unescaped slashes); a test
-/// holds the two together.
+/// The two frames sent for every message — `ack` and `message` — and the `error` frame (every
+/// send refused under overload gets one), written by hand: they are most of the server's JSON,
+/// and this is several times cheaper than a general encoder. The output is byte for byte what
+/// `ServerFrame.encoded` produces (sorted keys, unescaped slashes); a test holds them together.
 enum FastFrames {
     static func ack(ref: String?, _ result: AppendResult) -> String {
         var out = "{"
@@ -13,6 +13,19 @@ enum FastFrames {
         out += ",\"messageId\":\"\(result.message.id.uppercased)\""
         if let ref { out += ",\"ref\":"; appendString(ref, to: &out) }
         out += ",\"seq\":\(result.message.seq),\"type\":\"ack\"}"
+        return out
+    }
+
+    static func error(ref: String?, _ error: RealtimeError) -> String {
+        var out = "{"
+        if let category = error.category { out += "\"category\":"; appendString(category, to: &out); out += "," }
+        out += "\"code\":"
+        appendString(error.code, to: &out)
+        out += ",\"message\":"
+        appendString(error.message, to: &out)
+        if let ref { out += ",\"ref\":"; appendString(ref, to: &out) }
+        if let retryAfter = error.retryAfterMilliseconds { out += ",\"retryAfterMs\":\(retryAfter)" }
+        out += ",\"type\":\"error\"}"
         return out
     }
 

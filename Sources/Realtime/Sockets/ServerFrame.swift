@@ -33,6 +33,7 @@ enum ServerFrame: Sendable {
         switch self {
         case .ack(let ref, let result): return FastFrames.ack(ref: ref, result)
         case .message(let message): return FastFrames.message(message)
+        case .error(let ref, let error): return FastFrames.error(ref: ref, error)
         default: return encoded
         }
     }
