@@ -9,7 +9,9 @@
  *                 navigator.languages
  *     storageKey  localStorage key remembering an explicit setLang() (optional)
  *   i18n.t(key, vars?)   → string; "{name}" placeholders filled from vars; falls back to en,
- *                          then to the key itself
+ *                          then to the key itself. In Chinese a value that starts or ends with a
+ *                          Latin letter or digit next to a Han character gets a space there
+ *                          ("Owner 已加入对话", "王小明已加入对话"), as Chinese typesetting does
  *   i18n.lang            the current language (a key of table)
  *   i18n.langs           the available languages
  *   i18n.setLang(lang)   switch (and remember); listeners are called
@@ -30,6 +32,18 @@ export function pickLanguage(available, preferred = navigator.languages || [navi
   return available[0];
 }
 
+const HAN = /[\u3400-\u9fff\uf900-\ufaff]/;
+const LATIN = /[A-Za-z0-9]/;
+
+/** `value` with a space on a side where it meets a Han character with a Latin one. */
+function spacedBetweenScripts(value, before, after) {
+  if (!value) return value;
+  let out = value;
+  if (before && HAN.test(before) && LATIN.test(value[0])) out = " " + out;
+  if (after && HAN.test(after) && LATIN.test(value[value.length - 1])) out += " ";
+  return out;
+}
+
 export function createI18n(table, options = {}) {
   const langs = Object.keys(table);
   const listeners = new Set();
@@ -42,9 +56,14 @@ export function createI18n(table, options = {}) {
     langs,
     lang: pickLanguage(langs, preferred),
     t(key, vars) {
-      let text = table[i18n.lang]?.[key] ?? table.en?.[key] ?? key;
-      if (vars) text = text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
-      return text;
+      const text = table[i18n.lang]?.[key] ?? table.en?.[key] ?? key;
+      if (!vars) return text;
+      const spaced = i18n.lang.startsWith("zh");
+      return text.replace(/\{(\w+)\}/g, (whole, name, offset) => {
+        if (!(name in vars)) return whole;
+        const value = String(vars[name]);
+        return spaced ? spacedBetweenScripts(value, text[offset - 1], text[offset + whole.length]) : value;
+      });
     },
     setLang(lang) {
       const next = pickLanguage(langs, [lang]);

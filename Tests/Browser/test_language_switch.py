@@ -42,3 +42,19 @@ def test_the_workspace_switches_language_from_its_menu_and_remembers_it(kefu, co
     expect(page.get_by_role("link", name=re.compile("^我的"))).to_be_visible()
     page.reload()
     expect(page.get_by_role("navigation", name=WORKSPACE_NAV["zh-CN"])).to_be_visible()
+
+
+def test_chinese_strings_put_a_space_where_a_latin_name_meets_han_characters(kefu, contexts):
+    page = contexts("zh-CN").new_page()
+    page.goto(kefu.url + "/app/")
+    filled = page.evaluate("""async () => {
+        const { createI18n } = await import("/shared/i18n.js");
+        const table = {en: {joined: "{name} joined"}, "zh-CN": {joined: "{name}已加入对话", to: "您的对话已转给{name}", team: "{name}团队"}};
+        const zh = createI18n(table, {lang: "zh-CN"});
+        const en = createI18n(table, {lang: "en"});
+        return [zh.t("joined", {name: "Owner"}), zh.t("joined", {name: "王小明"}), zh.t("to", {name: "Alice"}),
+                zh.t("team", {name: "Demo site"}), zh.t("team", {name: "售后"}), zh.t("joined", {name: "Owner（值班）"}),
+                en.t("joined", {name: "Owner"})];
+    }""")
+    assert filled == ["Owner 已加入对话", "王小明已加入对话", "您的对话已转给 Alice", "Demo site 团队", "售后团队",
+                      "Owner（值班）已加入对话", "Owner joined"]

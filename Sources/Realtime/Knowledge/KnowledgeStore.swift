@@ -52,7 +52,7 @@ public struct KnowledgeStore: Sendable {
         try Self.validate(title: title, body: body)
         let id = UUID()
         let chunks = DocumentSplitter.chunks(title: title, body: body, format: format)
-        return try await database.withTenant(caller.tenantID, deadline: Database.bulkDeadline) { tx in
+        return try await database.withTenant(caller.tenantID) { tx in
             try await tx.query("""
                 INSERT INTO knowledge_documents (tenant_id, id, title, format, body) VALUES (\(tx.tenantID), \(id), \(title), \(format.rawValue), \(body))
                 """)
@@ -67,7 +67,7 @@ public struct KnowledgeStore: Sendable {
 
     public func updateDocument(_ id: UUID, title: String?, format: DocumentSplitter.Format?, body: String?, by caller: Principal,
                                origin: RequestOrigin) async throws -> KnowledgeDocument {
-        try await database.withTenant(caller.tenantID, deadline: Database.bulkDeadline) { tx in
+        try await database.withTenant(caller.tenantID) { tx in
             let before = try await Self.loadDocument(id, lock: true, in: tx)
             let title = title ?? before.title
             let format = format ?? before.format

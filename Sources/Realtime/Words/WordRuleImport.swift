@@ -56,7 +56,7 @@ extension WordRuleStore {
         report.invalid = invalid
         if !report.invalid.isEmpty, !skipInvalid { throw WordImportRefused(report: report) }
         let counted = report
-        return try await changing(caller.tenantID, deadline: Database.bulkDeadline) { tx in
+        return try await changing(caller.tenantID) { tx in
             var report = counted
             let existing = try await Self.existingByKey(in: tx)
             var added: [(WordRule, String)] = []

@@ -58,10 +58,9 @@ public struct WordRuleStore: Sendable {
     }
 
     /// Runs a change of the tenant's rules in one transaction, then rebuilds this node's matcher.
-    func changing<Result: Sendable>(_ tenantID: UUID, deadline: Duration = Database.transactionDeadline,
-                                    _ body: @escaping @Sendable (TenantTransaction) async throws -> Result) async throws -> Result {
+    func changing<Result: Sendable>(_ tenantID: UUID, _ body: @escaping @Sendable (TenantTransaction) async throws -> Result) async throws -> Result {
         let nodeID = self.nodeID
-        let result = try await database.withTenant(tenantID, deadline: deadline) { tx in
+        let result = try await database.withTenant(tenantID) { tx in
             try await tx.query("SELECT set_config('kefu.node', \(nodeID), true)")
             return try await body(tx)
         }

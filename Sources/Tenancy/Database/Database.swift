@@ -57,29 +57,15 @@ public final class Database: Service, Sendable {
         }
     }
 
-    /// How long a transaction may hold its connection unless its caller says otherwise: long
-    /// enough for any request's work, short enough that a request on a connection that died
-    /// silently is answered (503) instead of hanging with its HTTP client.
-    public static let transactionDeadline: Duration = .seconds(15)
-
-    /// For the few transactions that write a tenant's data in bulk (a word-list import, a long
-    /// knowledge document's chunks, re-sealing secrets under a new master key).
-    public static let bulkDeadline: Duration = .seconds(120)
-
     /// Runs `body` in one transaction scoped to `tenantID`: row-level security shows and accepts
     /// only that tenant's rows. Commits when `body` returns, rolls back when it throws, and rethrows
     /// `body`'s own error unchanged.
-    ///
-    /// Past `deadline` (counted from the call, lease wait included) the connection is closed, the
-    /// transaction rolls back on the server, and the call throws `DatabaseError.deadlineExceeded`;
-    /// a lease granted after the deadline runs nothing.
     @discardableResult
     public func withTenant<Result: Sendable>(
         _ tenantID: UUID,
-        deadline: Duration = Database.transactionDeadline,
         _ body: (TenantTransaction) async throws -> Result
     ) async throws -> Result {
-        try await transaction(deadline: deadline) { connection in
+        try await transaction { connection in
             try await connection.query("SELECT set_config('app.tenant_id', \(tenantID.uuidString.lowercased()), true)", logger: logger)
             return try await body(TenantTransaction(tenantID: tenantID, connection: connection, logger: logger))
         }
@@ -92,7 +78,7 @@ public final class Database: Service, Sendable {
     /// other modules get the named exceptions built on it instead (`TenantDirectory`'s reads
     /// and `create(slug:name:_:)`, `migrationStatus(of:)`, `openConnections()`).
     func withoutTenant<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await transaction(deadline: Self.transactionDeadline, body)
+        try await transaction(body)
     }
 
     /// Connections currently lent out by this process, by what holds them.
@@ -108,34 +94,12 @@ public final class Database: Service, Sendable {
         }
     }
 
-    /// The body runs in the caller's task (no task per transaction): the deadline is a watch of
-    /// the pool's watchdog that closes the connection, which fails the round trip in flight.
-    /// A lease that turns out closed before anything was sent on it (the pool had not yet
-    /// noticed; PostgreSQL restarted, or an earlier transaction was cut) is taken again.
-    private func transaction<Result: Sendable>(deadline: Duration, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        let hold = TransactionHold()
-        let watch = watchdog.watch(within: deadline) {
-            if let connection = hold.expire() { connection.close().whenComplete { _ in } }
-        }
-        defer { watchdog.finish(watch) }
-        var leases = 0
-        while true {
-            leases += 1
-            do {
-                return try await client.withConnection { connection in
-                    guard hold.hold(connection) else { throw DatabaseError.deadlineExceeded(deadline) }
-                    defer { hold.release() }
-                    if connection.isClosed { throw ClosedLease() }
-                    holders.add(.request)
-                    defer { holders.remove(.request) }
-                    return try await Self.inTransaction(on: connection, logger: logger, body)
-                }
-            } catch is ClosedLease {
-                guard leases < 3 else { throw DatabaseError.connectionLost }
-                await Task.yield()
-            } catch where hold.expired {
-                throw DatabaseError.deadlineExceeded(deadline)
-            }
+    private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await client.withConnection { connection in
+            holders.add(.request)
+            defer { holders.remove(.request) }
+            try DatabaseError.checkOpen(connection)
+            return try await Self.inTransaction(on: connection, logger: logger, body)
         }
     }
 
@@ -157,36 +121,6 @@ public final class Database: Service, Sendable {
         try await connection.query("COMMIT", logger: logger)
         return result
     }
-}
-
-/// A lease found closed before anything was sent on it.
-private struct ClosedLease: Error {}
-
-/// The connection a transaction holds, and whether its deadline passed: the watchdog closes a
-/// held connection at the deadline; a lease granted after it is given back unused.
-private final class TransactionHold: Sendable {
-    private let state = Mutex<(expired: Bool, connection: PostgresConnection?)>((false, nil))
-
-    /// - Returns: false when the deadline passed before the lease was granted.
-    func hold(_ connection: PostgresConnection) -> Bool {
-        state.withLock { state in
-            guard !state.expired else { return false }
-            state.connection = connection
-            return true
-        }
-    }
-
-    func release() { state.withLock { $0.connection = nil } }
-
-    /// Marks the deadline passed. - Returns: the connection to close, if one is held.
-    func expire() -> PostgresConnection? {
-        state.withLock { state in
-            state.expired = true
-            return state.connection
-        }
-    }
-
-    var expired: Bool { state.withLock { $0.expired } }
 }
 
 /// One open transaction scoped to one tenant. Valid only inside `Database.withTenant` (or

@@ -81,7 +81,7 @@ public struct StoredSecrets: Sendable {
     public func discard(keyID: String, with box: SecretBox) async throws -> [SecretColumn: Int] {
         var discarded: [SecretColumn: Int] = [:]
         for tenantID in try await tenantIDs() {
-            let counts = try await database.withTenant(tenantID, deadline: Database.bulkDeadline) { tx in
+            let counts = try await database.withTenant(tenantID) { tx in
                 var counts: [SecretColumn: Int] = [:]
                 for column in columns {
                     let rows = try await tx.query("""
@@ -117,7 +117,7 @@ public struct StoredSecrets: Sendable {
     private func rewrite(with box: SecretBox, resealOldKeys: Bool) async throws -> Report {
         var report = Report()
         for tenantID in try await tenantIDs() {
-            let tenantReport = try await database.withTenant(tenantID, deadline: Database.bulkDeadline) { tx in
+            let tenantReport = try await database.withTenant(tenantID) { tx in
                 var report = Report()
                 for column in columns {
                     report.sealedPlaintext += try await sealPlaintext(of: column, with: box, in: tx)
