@@ -18,8 +18,10 @@ export class Directory extends EventTarget {
     this.visitorQueue = [];
     this.visitorPending = new Set();
     this.visitorActive = 0;
-    /** The latest read asked for, per visitor: an older answer arriving after it is dropped. */
+    /** Reads asked for and answers applied, numbered per visitor: an answer older than one
+     * already applied is dropped (one arriving first is kept until the newer one comes). */
     this.visitorReads = new Map();
+    this.visitorApplied = new Map();
     this.agentsAvailable = true;
     this.widgetsAvailable = true;
   }
@@ -125,8 +127,8 @@ export class Directory extends EventTarget {
 
   /**
    * Loads (or reloads) one visitor now; resolves to it, or null when it cannot be read. Reads
-   * may overlap (a profile change arriving while the first read is on its way): only the latest
-   * one's answer is kept, so an older answer never hides a newer name.
+   * may overlap (a profile change arriving while the first read is on its way): an older answer
+   * never replaces a newer one, so it never hides a newer name.
    */
   async fetchVisitor(id) {
     const key = upper(id);
@@ -134,7 +136,8 @@ export class Directory extends EventTarget {
     this.visitorReads.set(key, read);
     try {
       const visitor = await get(`/api/v1/visitors/${encodeURIComponent(key)}`);
-      if (this.visitorReads.get(key) !== read) return this.visitors.get(key) ?? visitor;
+      if (read < (this.visitorApplied.get(key) ?? 0)) return this.visitors.get(key) ?? visitor;
+      this.visitorApplied.set(key, read);
       this.visitors.set(key, visitor);
       this.emit("visitor", key);
       return visitor;
