@@ -3,8 +3,7 @@
  * (team, widget, status), paged from REST as the person scrolls, kept live from the store.
  * Rows are created once and updated in place: a frame touches only its own row, so thousands of
  * loaded conversations stay fast. Names and previews load only for rows that scroll into view.
- * The list is one Tab stop (a roving tabindex: the open conversation's row, or the row last
- * focused); the arrow keys, Home and End move between rows, Enter or Space opens one.
+ * The list is one Tab stop with arrow keys between rows (list-keyboard.js).
  * Fires "open-conversation" (detail: id) when a row is chosen.
  */
 import { formatDateTime, formatRelative } from "../shared/time.js";
@@ -13,6 +12,7 @@ import { h, replace, uid } from "./dom.js";
 import { describeEvent } from "./event-text.js";
 import { icon } from "./icons.js";
 import { avatar, updateAvatar, visitorName } from "./names.js";
+import { listKeyboard, scrollIntoViewIfNeeded } from "./list-keyboard.js";
 import { language, t } from "./strings.js";
 
 const statusOrder = ["bot", "queued", "open", "pending", "snoozed"];
@@ -414,48 +414,6 @@ class ConversationListElement extends HTMLElement {
     }
   }
 
-  /** Makes `link` the list's one Tab stop (`chosen`: the agent focused or opened it). */
-  setTabStop(link, chosen = false) {
-    if (!link) return;
-    this.tabStopChosen = chosen;
-    if (link === this.tabStop) return;
-    if (this.tabStop) this.tabStop.tabIndex = -1;
-    link.tabIndex = 0;
-    this.tabStop = link;
-  }
-
-  /** Keeps one Tab stop in the list as rows come and go: the row the agent last focused or
-   * opened while it is listed, else the open conversation's row, else the first. */
-  syncTabStop() {
-    if (this.tabStopChosen && this.tabStop?.isConnected && this.listNode.contains(this.tabStop)) return;
-    const row = this.rows.get(this.selectedId) ?? this.rows.get(this.list.ids[0]);
-    this.setTabStop(row?.querySelector("a"));
-  }
-
-  focusRow(index) {
-    const id = this.list.ids[index];
-    this.rows.get(id)?.querySelector("a")?.focus();
-  }
-
-  onListKey(event) {
-    if (event.key === " " && event.target.classList?.contains("conv-row")) {
-      // Space opens the row like Enter (a link alone would scroll the list).
-      event.preventDefault();
-      event.target.click();
-      return;
-    }
-    if (event.key !== "ArrowDown" && event.key !== "ArrowUp" && event.key !== "Home" && event.key !== "End") return;
-    const row = event.target.closest(".conv-item");
-    if (!row) return;
-    event.preventDefault();
-    const index = this.list.ids.indexOf(row.dataset.id);
-    const next = event.key === "Home" ? 0 : event.key === "End" ? this.list.ids.length - 1 : index + (event.key === "ArrowDown" ? 1 : -1);
-    if (next < 0) { this.searchInput.focus(); return; }
-    if (next >= this.list.ids.length) { this.list.loadMore(); return; }
-    this.focusRow(next);
-    scrollIntoViewIfNeeded(this.rows.get(this.list.ids[next]), this.scroller);
-  }
-
   focusSearch() {
     this.searchInput?.focus();
     this.searchInput?.select();
@@ -464,12 +422,6 @@ class ConversationListElement extends HTMLElement {
 
 function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
-}
-
-function scrollIntoViewIfNeeded(node, scroller) {
-  const box = node.getBoundingClientRect();
-  const view = scroller.getBoundingClientRect();
-  if (box.top < view.top || box.bottom > view.bottom) node.scrollIntoView({ block: "nearest" });
 }
 
 /** One line of preview text for a message. */
@@ -485,4 +437,5 @@ export function previewOf(message, store) {
   return text;
 }
 
+Object.assign(ConversationListElement.prototype, listKeyboard);
 customElements.define("kefu-conversation-list", ConversationListElement);
