@@ -178,6 +178,7 @@ export class ConversationList extends EventTarget {
     this.emit({ op: "state" });
     const generation = this.generation;
     try {
+      const asOf = this.store.liveClock;
       const page = await get("/api/v1/conversations", { ...this.query(), cursor: this.cursor });
       if (generation !== this.generation) return;
       const items = page.items ?? [];
@@ -186,7 +187,7 @@ export class ConversationList extends EventTarget {
       const wasEmpty = this.ids.length === 0;
       const fresh = [];
       for (const item of items) {
-        const conversation = this.store.upsert(item) ?? item;
+        const conversation = this.store.upsert(item, { asOf }) ?? item;
         if (this.members.has(conversation.id) || (!this.filters.q && !this.matches(conversation))) continue;
         fresh.push(conversation);
       }

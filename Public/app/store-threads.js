@@ -95,7 +95,8 @@ export const threadMethods = {
     }
     this.followed.add(key);
     if (!this.conversations.has(key)) {
-      try { this.upsert(await get(`/api/v1/conversations/${key}`)); } catch (error) { throw error; }
+      const asOf = this.liveClock;
+      this.upsert(await get(`/api/v1/conversations/${key}`), { asOf });
     }
     if (!thread.loaded) {
       const page = await get(`/api/v1/conversations/${key}/messages`, { limit: historyPage });

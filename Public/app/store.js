@@ -42,6 +42,8 @@ export class Store extends EventTarget {
     this.directory = new Directory();
     this.directory.agents.set(this.userId, { id: this.userId, displayName: me.user.displayName, teamIds: me.user.teamIds ?? [] });
     this.conversations = new Map();
+    this.liveClock = 0;                // counts live conversation frames (see upsert's asOf)
+    this.liveAt = new Map();           // id → liveClock at its last live frame
     this.threads = new Map();          // id → Thread, most recently used last
     this.previews = new Map();         // id → {seq, message} | {seq, message: null}
     this.previewQueue = [];
@@ -262,11 +264,18 @@ export class Store extends EventTarget {
     return this.conversations.get(upper(id));
   }
 
-  /** Takes the server's latest state of a conversation (a frame or a REST answer). */
-  upsert(incoming, { live = false, follow = live } = {}) {
+  /**
+   * Takes the server's latest state of a conversation (a frame or a REST answer). A REST answer
+   * passes `asOf` (the `liveClock` when it was requested): a live frame that came in since is as
+   * new or newer (a reopen's answer says "queued" while the socket already said "assigned"), so
+   * the answer is dropped; frames come in order, so the action's own frame is never missed.
+   */
+  upsert(incoming, { live = false, follow = live, asOf } = {}) {
     if (!incoming?.id) return undefined;
     const id = upper(incoming.id);
     const previous = this.conversations.get(id);
+    if (asOf !== undefined && previous && (this.liveAt.get(id) ?? -1) > asOf) return previous;
+    if (live) this.liveAt.set(id, ++this.liveClock);
     const conversation = { ...incoming, id };
     if (conversation.assigneeId) conversation.assigneeId = upper(conversation.assigneeId);
     if (conversation.teamId) conversation.teamId = upper(conversation.teamId);
@@ -334,8 +343,9 @@ export class Store extends EventTarget {
 
   async act(conversationId, action, body = {}) {
     const id = upper(conversationId);
+    const asOf = this.liveClock;
     const answer = await post(`/api/v1/conversations/${id}/${action}`, body);
-    if (answer?.id) this.upsert(answer);
+    if (answer?.id) this.upsert(answer, { asOf });
     return answer;
   }
 

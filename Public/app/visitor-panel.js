@@ -66,9 +66,10 @@ class VisitorPanel extends HTMLElement {
 
   async loadPast(visitorId, id) {
     try {
+      const asOf = this.store.liveClock;
       const page = await get("/api/v1/conversations", { visitorId, limit: 20, order: "desc" });
       if (this.conversationId !== id) return;
-      this.past = (page.items ?? []).map((item) => this.store.upsert(item) ?? item);
+      this.past = (page.items ?? []).map((item) => this.store.upsert(item, { asOf }) ?? item);
       this.past.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
     } catch {
       if (this.conversationId === id) this.past = [];

@@ -140,7 +140,21 @@ def test_mark_pending_then_open_and_reopen_a_resolved_conversation_from_the_reso
     agent.get_by_role("link", name=re.compile("^Resolved")).click()
     expect(row).to_be_visible()
     row.click()
+    # The reopen's answer ("queued") is held until the socket has said the conversation was
+    # assigned again: an answer older than a live frame must not undo it.
+    held = []
+    agent.route(f"**/api/v1/conversations/{conversation_id}/reopen", lambda route: held.append(route))
+    assignments = messages(agent).get_by_text("Assigned to Owner")
+    assigned_before = assignments.count()
     agent.get_by_role("button", name="Reopen").click()
+    for _ in range(200):
+        if held:
+            break
+        agent.wait_for_timeout(50)
+    answer = held[0].fetch()
+    assert answer.json()["status"] == "queued"
+    expect(assignments).to_have_count(assigned_before + 1)
+    held[0].fulfill(response=answer)
     expect(messages(agent)).to_contain_text("Reopened by Owner")
     expect(agent.get_by_role("button", name="Reopen")).to_have_count(0)
     # Requeued, and offered to the online owner again.
