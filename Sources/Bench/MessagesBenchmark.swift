@@ -37,12 +37,16 @@ struct MessagesBenchmark: AsyncParsableCommand {
             var latency = LatencySample()
             /// By the second (since the generator's start) each message was sent in.
             var bySecond: [Int64: LatencySample] = [:]
+            /// With --timeline: send → ack on the visitor's own socket (ends at the commit, before delivery).
+            var ackLatency = LatencySample()
         }
         let state = Mutex(State())
         let sent = Atomic<Int>(0)
         let acked = Atomic<Int>(0)
         let agentWelcomes = Atomic<Int>(0)
         let subscribed = Atomic<Int>(0)
+        /// With --timeline: when each message (visitor << 32 | number) was last sent.
+        let sentAt = Mutex([Int64: Int64]())
         let conversationIDs = Mutex([Int: (id: String, seq: Int)]())
         /// Polite clients: until when (ns since the start) each refused visitor waits, and the
         /// refused messages to send again then.
@@ -125,6 +129,25 @@ struct MessagesBenchmark: AsyncParsableCommand {
         let channels = visitorChannels
         let start = clock.now
         var tick = start
+        // With --timeline: the node's loop lag (the most its threads ran behind), second by second.
+        let lagBySecond = Mutex([Int: Double]())
+        let lagWatch = timeline ? Task.detached {
+            for second in 0... {
+                try await Task.sleep(until: start.advanced(by: .seconds(second + 1)), clock: clock)
+                if let lag = try? WriterTotals.scrape(host: host, port: port).loopLag { lagBySecond.withLock { $0[second] = lag } }
+            }
+        } : nil
+        // And the generator's own loops: how late a 10 ms tick runs on them, second by second
+        // (a message's latency includes the generator reading its delivery).
+        let generatorLag = Mutex([Int: Double]())
+        let generatorTicks: [RepeatedTask] = timeline ? group.makeIterator().map { loop in
+            let due = Mutex(clock.now + .milliseconds(10))
+            return loop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { _ in
+                let now = clock.now
+                let late = due.withLock { due in defer { due = now + .milliseconds(10) }; return max(.zero, now - due) }
+                generatorLag.withLock { $0[Int((now - start).seconds), default: 0] = max($0[Int((now - start).seconds), default: 0], late.seconds) }
+            }
+        } : []
         while clock.now - start < .seconds(duration) {
             debt += perTick
             var slices: [ObjectIdentifier: (loop: any EventLoop, sends: [(index: Int, number: Int)])] = [:]
@@ -156,6 +179,9 @@ struct MessagesBenchmark: AsyncParsableCommand {
             for (loop, sends) in slices.values {
                 loop.execute {
                     let sentAt = (clock.now - origin).nanoseconds
+                    if timeline {
+                        tally.sentAt.withLock { stamps in for (index, number) in sends { stamps[Int64(index) << 32 | Int64(number)] = sentAt } }
+                    }
                     for (index, number) in sends {
                         channels[index].writeAndFlush(
                             BenchSocket.frame(#"{"type":"send","clientId":"m\#(number)","ref":"m\#(number)","text":"bench \#(index) \#(number) \#(sentAt)"}"#),
@@ -168,6 +194,8 @@ struct MessagesBenchmark: AsyncParsableCommand {
             try await Task.sleep(until: tick, clock: clock)
         }
         let sendingTime = clock.now - start
+        lagWatch?.cancel()
+        for tick in generatorTicks { tick.cancel() }
         // Let the tail arrive: until every acknowledged message is delivered, or 15 s pass.
         let deadline = clock.now + .seconds(15)
         while clock.now < deadline {
@@ -190,10 +218,16 @@ struct MessagesBenchmark: AsyncParsableCommand {
         }
         print(String(format: "send → receipt latency: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms",
                      state.latency.percentile(50), state.latency.percentile(99), state.latency.percentile(99.9), state.latency.percentile(100)))
+        if timeline {
+            print(String(format: "send → ack (visitor's socket, at the commit): p50 %.2f ms, p99 %.2f ms",
+                         state.ackLatency.percentile(50), state.ackLatency.percentile(99)))
+        }
         if timeline, let first = state.bySecond.keys.min() {
             for (second, sample) in state.bySecond.sorted(by: { $0.key < $1.key }) {
-                print(String(format: "  second %2d: %5d accepted, p50 %7.1f ms, p99 %7.1f ms", second - first, sample.count,
-                             sample.percentile(50), sample.percentile(99)))
+                var lag = lagBySecond.withLock { $0[Int(second - first)] }.map { String(format: ", node loop lag up to %5.0f ms", $0 * 1000) } ?? ""
+                lag += generatorLag.withLock { $0[Int(second - first)] }.map { String(format: ", generator's up to %5.0f ms", $0 * 1000) } ?? ""
+                print(String(format: "  second %2d: %5d accepted, p50 %7.1f ms, p99 %7.1f ms%@", second - first, sample.count,
+                             sample.percentile(50), sample.percentile(99), lag))
             }
         }
         if let serverPid, let rssBefore, let rssAfter = residentKilobytes(pid: serverPid) {
@@ -217,6 +251,10 @@ struct MessagesBenchmark: AsyncParsableCommand {
                 tally.conversationIDs.withLock { $0[index] = (id, seq) }
             } else {
                 tally.acked.add(1, ordering: .relaxed)
+                if let number = frame.integer(after: #""ref":"m"#),
+                   let sentAt = tally.sentAt.withLock({ $0[Int64(index) << 32 | Int64(number)] }) {
+                    tally.state.withLock { $0.ackLatency.record(.nanoseconds(now - sentAt)) }
+                }
             }
         } else if frame.contains(#""type":"error""#), !frame.contains(#""ref":"w""#) {
             if polite, frame.contains(#""code":"overloaded""#), let number = frame.integer(after: #""ref":"m"#) {
@@ -307,6 +345,8 @@ struct WriterTotals {
     var batches = 0.0
     var messages = 0.0
     var seconds = 0.0
+    /// The most the node's threads ran behind since the previous scrape (seconds).
+    var loopLag = 0.0
 
     static func scrape(host: String, port: Int) throws -> WriterTotals {
         let response = try HTTPConnection(host: host, port: port).request("GET", "/metrics")
@@ -318,6 +358,7 @@ struct WriterTotals {
             case "kefu_writer_batches_total": totals.batches = value
             case "kefu_writer_messages_total": totals.messages = value
             case "kefu_writer_commit_seconds_total": totals.seconds = value
+            case "kefu_node_loop_lag_seconds": totals.loopLag = value
             default: break
             }
         }

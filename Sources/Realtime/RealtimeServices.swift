@@ -15,6 +15,8 @@ public struct RealtimeServices: Sendable {
     public let background: BackgroundWork
     public let hub: Hub
     public let writer: MessageWriter
+    /// How far behind this node's threads run (admission and /metrics).
+    public let load: LoopLagGauge
     public let conversations: ConversationService
     public let gateway: SocketGateway
     /// Each tenant's sensitive-word matcher, kept current by the fan-out listener.
@@ -29,11 +31,14 @@ public struct RealtimeServices: Sendable {
     public let embedder: KnowledgeEmbedder
 
     public init(database: Database, authenticator: Authenticator, secrets: SecretBox, logger: Logger,
-                writerLimits: MessageWriter.Limits = .init(), socketLimits: SocketGateway.Limits = .init()) {
+                writerLimits: MessageWriter.Limits = .init(), socketLimits: SocketGateway.Limits = .init(),
+                maximumLoopLag: Duration? = nil) {
         let nodeID = String(UUID().uuidString.lowercased().prefix(8))
         let background = BackgroundWork()
         let hub = Hub(database: database, nodeID: nodeID, background: background, logger: logger)
-        let writer = MessageWriter(database: database, nodeID: nodeID, limits: writerLimits, logger: logger) { [hub] messages in
+        let load = LoopLagGauge(maximumLag: maximumLoopLag)
+        self.load = load
+        let writer = MessageWriter(database: database, nodeID: nodeID, limits: writerLimits, load: load, logger: logger) { [hub] messages in
             hub.deliver(messages)
         }
         let words = WordMatchers(database: database, logger: logger)
@@ -71,13 +76,14 @@ public struct RealtimeServices: Sendable {
     ///    HTTP clients close (answers still streaming fail and hand over to people);
     /// 1. the gateway waits until every socket here has closed (the server asked them to);
     /// 2. the writer commits what is queued (later sends are refused with `shutting-down`);
-    /// 3. the sweeper, the fan-out listener, then the frame watchdog, stop;
+    /// 3. the sweeper, the fan-out listener, the frame watchdog, then the lag gauge, stop;
     /// 4. the background work, last: everything that spawns jobs (sockets, writer completions, the
     ///    sweeper, the listener) has stopped, so it only waits for the jobs it has — the writer's
     ///    last completions and the sockets' closes included — while the pool is still open.
     public func services(logger: Logger) -> [any Service] {
         [
             background,
+            load,
             hub.watchdog,
             FanoutListener(database: hub.database, hub: hub, conversations: conversations, words: words, nodeID: nodeID,
                            background: background, logger: logger),

@@ -3,4 +3,9 @@ extension Duration {
     public var wholeMilliseconds: Int {
         Int(components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000)
     }
+
+    /// Whole nanoseconds, rounded down: what NIO's timers and Prometheus histograms take.
+    public var wholeNanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
 }

@@ -373,4 +373,34 @@ import TestSupport
             }
         }
     }
+    @Test func oneAnswerIsWrittenAtATimeAcrossNodesAndAQuestionAskedOnTheOtherNodeIsAnswered() async throws {
+        try await FakeLLMServer.with { llm in
+            try await RealtimeHarness.with(nodes: 2) { harness in
+                _ = try await Self.setUp(harness, llm)
+                // The visitor with a tab on each node (two nodes behind a balancer).
+                let (first, _) = try await harness.visitorHello(node: 0)
+                try await first.send(["type": "send", "clientId": "v-1", "text": "[trickle] [say:第一个回答慢慢写] 一"])
+                let token = try #require(try await first.next("visitor")["token"] as? String)
+                let (second, _) = try await harness.visitorHello(node: 1, ["token": token])
+                _ = try await first.next("stream")
+                // Asked on node 1 while node 0 writes the first answer: node 0 holds the lease, so
+                // node 1 writes nothing now; node 0 answers it next.
+                try await second.send(["type": "send", "clientId": "v-2", "text": "[say:第二个回答] 二"])
+                _ = try await second.next("ack")
+                var answers: [String] = []
+                while answers.last != "第二个回答" {
+                    answers.append(try await first.nextMessage(from: "bot")["text"] as? String ?? "")
+                }
+                #expect(answers == ["第一个回答慢慢写", "第二个回答"], "one answer at a time, in order: \(answers)")
+                try await Task.sleep(for: .milliseconds(500))
+                let stored = try await harness.sql("SELECT body FROM messages WHERE sender_type = 'bot' ORDER BY seq")
+                #expect(stored == [["第一个回答慢慢写"], ["第二个回答"]], "each question answered once")
+                #expect(llm.requests.filter { $0.path.hasSuffix("/chat/completions") }.count == 2)
+                let lease = try await harness.sql("SELECT bot_lease_node FROM conversations")
+                #expect(lease == [[nil]], "the lease is let go once the answers are written")
+                await first.close()
+                await second.close()
+            }
+        }
+    }
 }

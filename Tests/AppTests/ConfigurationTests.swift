@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tenancy
+import TestSupport
 @testable import App
 
 @Suite struct ConfigurationTests {
@@ -16,6 +17,11 @@ import Tenancy
         #expect(configuration.seedDemoTenant)
     }
 
+    @Test func loopLagAdmissionIsOffUnlessAskedFor() throws {
+        #expect(try TestApplication.configuration().maximumLoopLagMilliseconds == 0)
+        #expect(try TestApplication.configuration(["KEFU_MAX_LOOP_LAG_MS": "200"]).maximumLoopLagMilliseconds == 200)
+    }
+
     @Test func portZeroAsksForAnyFreePort() throws {
         #expect(try TestApplication.configuration(["KEFU_PORT": "0"]).port == 0)
     }
@@ -25,6 +31,7 @@ import Tenancy
         ("KEFU_PORT", "70000", "invalid KEFU_PORT=\"70000\": expected a port number from 1 to 65535, or 0 for any free port"),
         ("KEFU_PORT", "-1", "invalid KEFU_PORT=\"-1\": expected a port number from 1 to 65535, or 0 for any free port"),
         ("KEFU_DB_POOL_SIZE", "0", "invalid KEFU_DB_POOL_SIZE=\"0\": expected an integer from 2 to 1000"),
+        ("KEFU_MAX_LOOP_LAG_MS", "-1", "invalid KEFU_MAX_LOOP_LAG_MS=\"-1\": expected an integer from 0 to 60000"),
         ("KEFU_SEED_DEMO", "maybe", "invalid KEFU_SEED_DEMO=\"maybe\": expected true or false"),
         ("KEFU_LOG_FORMAT", "xml", "invalid KEFU_LOG_FORMAT=\"xml\": expected one of text, json"),
         ("KEFU_LOG_LEVEL", "loud", "invalid KEFU_LOG_LEVEL=\"loud\": expected one of trace, debug, info, notice, warning, error, critical"),

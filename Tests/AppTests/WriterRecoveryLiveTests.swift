@@ -49,6 +49,7 @@ import TestSupport
         let metrics = String(buffer: try #require(try await node.process.get("/metrics").body))
         #expect(metrics.contains(#"kefu_writer_queue_depth{shard="0"} 0"#))
         #expect(metrics.contains(#"kefu_writer_last_batch_timestamp_seconds{shard="0"}"#))
+        #expect(metrics.contains("kefu_node_loop_lag_seconds "), "how far the node's threads ran behind")
     }
 
     @Test func aStalledWriterMakesTheNodeUnreadyUntilItCommitsAgain() async throws {

@@ -4,7 +4,7 @@ import Logging
 import Tenancy
 
 /// Every setting of `kefu`, read from the environment. The README's configuration table lists
-/// the same variables with the same defaults; `Configuration.variables` is that table's source.
+/// the same variables with the same defaults.
 struct Configuration: Sendable {
     enum LogFormat: String, CaseIterable, Sendable { case text, json }
 
@@ -44,6 +44,10 @@ struct Configuration: Sendable {
     var loginFailuresPerAccount: Int
     var loginFailuresPerIP: Int
     var shutdownGraceSeconds: Int
+    /// Sends from sockets are refused (`overloaded`) while the node's threads run this far
+    /// behind (`LoopLagGauge`); 0 (the default): never — the writer's own admission did better
+    /// in the overload benchmark (BENCHMARKS.md).
+    var maximumLoopLagMilliseconds: Int
     var nodeName: String
     /// `KEFU_MASTER_KEY`: the keys that seal secrets at rest, shared by every node; `nil` uses
     /// the key file in `dataDirectory` (see `MasterKeySource`).
@@ -95,6 +99,7 @@ struct Configuration: Sendable {
         tls = try Self.tlsSettings(env)
         if tls != nil { secureCookies = true }
         shutdownGraceSeconds = try env.integer("KEFU_SHUTDOWN_GRACE", default: 10, in: 0...3600)
+        maximumLoopLagMilliseconds = try env.integer("KEFU_MAX_LOOP_LAG_MS", default: 0, in: 0...60_000)
         nodeName = env.string("KEFU_NODE_NAME", default: ProcessInfo.processInfo.hostName + "-" + String(ProcessInfo.processInfo.processIdentifier))
         if let keys = env.string("KEFU_MASTER_KEY") {
             do {

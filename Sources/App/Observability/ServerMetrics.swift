@@ -65,6 +65,11 @@ final class ServerMetrics: Sendable {
             namespace: "kefu", subsystem: "writer", metricName: "queue_depth", unitName: "",
             helpText: "Sends waiting for a batch, per writer shard")
     }
+    static var loopLag: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "kefu", subsystem: "node", metricName: "loop_lag", unitName: "seconds",
+            helpText: "The most an event loop or the task pool ran behind since the previous scrape (sends are refused beyond KEFU_MAX_LOOP_LAG_MS)")
+    }
     static var writerLastBatch: MetricNameDescriptor {
         MetricNameDescriptor(
             namespace: "kefu", subsystem: "writer", metricName: "last_batch_timestamp", unitName: "seconds",
@@ -104,7 +109,7 @@ final class ServerMetrics: Sendable {
             descriptor: Self.requestDuration,
             labels: [("method", method), ("route", route)],
             buckets: Self.latencyBuckets
-        ).recordNanoseconds(duration.nanoseconds)
+        ).recordNanoseconds(duration.wholeNanoseconds)
     }
 
     /// Reads the pool's state (one small query) and renders every metric in Prometheus text format.
@@ -118,7 +123,7 @@ final class ServerMetrics: Sendable {
         }
         writerBatches.increment(by: Int64(totals.batches - last.batches))
         writerMessages.increment(by: Int64(totals.messages - last.messages))
-        writerSeconds.increment(by: Double((totals.committing - last.committing).nanoseconds) / 1e9)
+        writerSeconds.increment(by: Double((totals.committing - last.committing).wholeNanoseconds) / 1e9)
         let (wordTotals, lastWords) = lastWordTotals.withLock { last in
             let totals = words.totals
             defer { last = totals }
@@ -139,6 +144,9 @@ final class ServerMetrics: Sendable {
         if let open = try? await database.openConnections() {
             poolIdle.set(Double(max(0, open - inUse - 1)))
         }
+        if let load = writer.load {
+            registry.makeGauge(descriptor: Self.loopLag).set(Double(load.takePeak().wholeNanoseconds) / 1e9)
+        }
         for (index, shard) in writer.shardReports().enumerated() {
             let labels = [("shard", String(index))]
             registry.makeGauge(descriptor: Self.writerQueueDepth, labels: labels).set(Double(shard.queueDepth))
@@ -150,8 +158,3 @@ final class ServerMetrics: Sendable {
     }
 }
 
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
-}

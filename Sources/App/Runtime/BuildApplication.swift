@@ -39,7 +39,7 @@ struct ApplicationDependencies: Sendable {
         self.realtime = RealtimeServices(
             database: database,
             authenticator: Authenticator(sessions: SessionStore(database: database), tokens: ApiTokenStore(database: database)),
-            secrets: secrets, logger: logger)
+            secrets: secrets, logger: logger, maximumLoopLag: .milliseconds(configuration.maximumLoopLagMilliseconds))
     }
 
     var auditVerifier: AuditVerifier {

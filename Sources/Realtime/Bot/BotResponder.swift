@@ -25,6 +25,8 @@ public final class BotResponder: Sendable {
     let logger: Logger
     /// Whether tenants have a provider, for welcomes.
     public let providerPresence = ProviderPresence()
+    /// One answer at a time per conversation, across nodes.
+    let lease: BotAnswerLease
 
     /// Recent turns sent as context: at most this many messages, and about this many characters.
     static let contextMessages = 30
@@ -48,6 +50,7 @@ public final class BotResponder: Sendable {
         self.streamer = streamer
         self.words = words
         self.logger = logger
+        self.lease = BotAnswerLease(database: database, nodeID: hub.nodeID)
     }
 
     /// Whether a new conversation from `widget` would start with the bot now, without opening a
@@ -69,9 +72,51 @@ public final class BotResponder: Sendable {
         }
     }
 
+    /// Answers under this node's lease on the conversation: waits while another node holds it
+    /// (that node answers this question too, or its lease runs out), renews it while writing,
+    /// and before letting go looks for a question asked on another node meanwhile.
+    private func answer(tenantID: UUID, conversationID: UUID, widget: Widget) async {
+        for _ in 0..<Self.leaseRounds {
+            do {
+                switch try await lease.claim(conversationID, tenantID: tenantID) {
+                case .notWithBot: return
+                case .heldElsewhere(let until):
+                    let wait = max(200, Int(until.timeIntervalSinceNow * 1000)) + Int.random(in: 0...500)
+                    try await Task.sleep(for: .milliseconds(wait))
+                    continue
+                case .held: break
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                // The database is failing: the round below hands over with a reason rather than
+                // leave the visitor waiting.
+                logger.warning("bot answer lease failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
+            }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.renewLease(conversationID, tenantID: tenantID) }
+                await answerRound(tenantID: tenantID, conversationID: conversationID, widget: widget)
+                group.cancelAll()
+            }
+            guard !Task.isCancelled else { return }
+            try? await lease.release(conversationID, tenantID: tenantID)
+            guard (try? await lease.hasUnansweredQuestion(conversationID, tenantID: tenantID)) == true else { return }
+        }
+    }
+
+    /// Lease rounds before giving up: a holder renews every 10 s while it writes, so this covers
+    /// several long answers written elsewhere.
+    static let leaseRounds = 12
+
+    private func renewLease(_ conversationID: UUID, tenantID: UUID) async {
+        while (try? await Task.sleep(for: BotAnswerLease.renewEvery)) != nil {
+            _ = try? await lease.claim(conversationID, tenantID: tenantID)
+        }
+    }
+
     /// Answers until the visitor's latest message has its answer (a visitor may write again
     /// while the bot writes), or the conversation is handed over.
-    private func answer(tenantID: UUID, conversationID: UUID, widget: Widget) async {
+    private func answerRound(tenantID: UUID, conversationID: UUID, widget: Widget) async {
         // The seq of the last question answered here: one written while it was being answered
         // comes before that answer in seq, and still wants its own.
         var answered: Int64 = 0

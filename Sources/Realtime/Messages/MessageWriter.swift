@@ -20,12 +20,17 @@ import Tenancy
 /// the shard carries on with a fresh connection. Nobody waits forever for an answer.
 public final class MessageWriter: Service, Sendable {
     public struct Limits: Sendable {
+        /// Messages one round trip takes at most: 128 keeps a round trip near its fixed part
+        /// under load (about 30 ms on two busy cores), where 500 made it 250 ms and everything
+        /// admitted behind it waited twice that.
         public var maximumBatch: Int
         public var shards: Int
         /// Sends one shard may hold: a memory bound, far above what `maximumQueueDelay` admits.
         public var maximumQueued: Int
-        /// A shard refuses new sends (`overloaded`) while its oldest waiting send has waited
-        /// longer than this: admission by delay, so what is accepted is answered quickly even at
+        /// A shard refuses new sends (`overloaded`) while a send arriving now would wait longer
+        /// than this for its commit (the rest of the batch in flight and the round trip of its
+        /// own, at the cost measured on recent batches, `BatchCost`), or its oldest waiting send
+        /// has waited longer: admission by delay, so what is accepted is answered quickly even at
         /// twice the sustainable rate, instead of waiting behind seconds of queue.
         public var maximumQueueDelay: Duration
         /// Longest a batch's round trip may take before its connection is closed and its senders
@@ -38,7 +43,7 @@ public final class MessageWriter: Service, Sendable {
         /// flush, the hand-offs between threads), and four in flight overlap that waiting. Measured
         /// on 2 cores at 5,000 msg/s: p99 about 30 ms with four, 40–90 ms with two, 140–300 ms
         /// with one; eight crowd PostgreSQL and round trips triple.
-        public init(maximumBatch: Int = 500, shards: Int = 4, maximumQueued: Int = 20_000,
+        public init(maximumBatch: Int = 128, shards: Int = 4, maximumQueued: Int = 20_000,
                     maximumQueueDelay: Duration = .milliseconds(100), roundTripDeadline: Duration = .seconds(5),
                     stallAfter: Duration = .seconds(5)) {
             self.maximumBatch = maximumBatch
@@ -79,12 +84,15 @@ public final class MessageWriter: Service, Sendable {
     private let shards: [Shard]
     private let committed: @Sendable ([Message]) -> Void
     private let counted = Mutex(Totals())
+    /// How far behind the node's threads are: a send arriving while they are is refused too.
+    public let load: LoopLagGauge?
 
     public var totals: Totals { counted.withLock { $0 } }
 
     /// - Parameter committed: called with every batch's new messages once committed (fan-out).
-    public init(database: Database, nodeID: String, limits: Limits = Limits(), logger: Logger,
+    public init(database: Database, nodeID: String, limits: Limits = Limits(), load: LoopLagGauge? = nil, logger: Logger,
                 committed: @escaping @Sendable ([Message]) -> Void) {
+        self.load = load
         self.database = database
         self.nodeID = nodeID
         self.limits = limits
@@ -109,12 +117,13 @@ public final class MessageWriter: Service, Sendable {
         }
     }
 
-    /// What a send to `conversationID` would be told now if its shard is behind (`overloaded`) or
-    /// stopping (`shuttingDown`); nil when it would be queued. Lets a socket refuse such a send
-    /// as it arrives, before it costs a task and a parse: under overload the refusals are most
-    /// of the traffic, and what is accepted must not wait behind them.
+    /// What a send to `conversationID` arriving from a socket would be told now if its shard is
+    /// behind or the node's threads are (`overloaded`), or it is stopping (`shuttingDown`); nil
+    /// when it would be queued. Lets a socket refuse such a send as it arrives, before it costs
+    /// a task and a parse: under overload the refusals are most of the traffic, and what is
+    /// accepted must not wait behind them.
     public func refusal(forConversation conversationID: UUID) -> RealtimeError? {
-        shard(for: conversationID).refusal(at: .now, limits: limits)
+        shard(for: conversationID).refusal(at: .now, limits: limits) ?? load?.refusal()
     }
 
     private func shard(for conversationID: UUID) -> Shard {
@@ -130,11 +139,11 @@ public final class MessageWriter: Service, Sendable {
     /// Whether some shard has work it has not committed for `stallAfter` (the node is unready).
     public var isStalled: Bool { shardReports().contains(where: \.stalled) }
 
-    /// Whether some shard's queue is half way to refusing sends: ephemeral relays (typing, read
-    /// receipts) are shed first, so messages keep the room.
+    /// Whether some shard's queue, or the node's threads, are half way to refusing sends:
+    /// ephemeral relays (typing, read receipts) are shed first, so messages keep the room.
     public var isUnderPressure: Bool {
         let now = ContinuousClock.now
-        return shards.contains { $0.waitOfOldest(now: now) > limits.maximumQueueDelay / 2 }
+        return shards.contains { $0.waitOfOldest(now: now) > limits.maximumQueueDelay / 2 } || load?.isPressed == true
     }
 
     public func run() async throws {
@@ -183,6 +192,7 @@ public final class MessageWriter: Service, Sendable {
         let elapsed = ContinuousClock.now - started
         let stored = outcomes.count { if case .success = $0 { true } else { false } }
         if stored > 0 || !outcomes.contains(where: { Self.isUnavailable($0) }) { shard?.committedBatch() }
+        shard?.answered(count: stored, elapsed: elapsed)
         counted.withLock { totals in
             totals.batches += 1
             totals.messages += stored
@@ -329,6 +339,10 @@ final class Shard: Sendable {
         var finished = false
         /// When the oldest send of the batch in flight was queued (nil: none in flight).
         var inFlightSince: ContinuousClock.Instant?
+        /// The batch in flight: its size and when its round trip began.
+        var inFlight: (count: Int, started: ContinuousClock.Instant)?
+        /// What a round trip costs by batch size, from recent batches.
+        var cost = BatchCost()
         var lastCommit: ContinuousClock.Instant?
         var lastCommitDate: Date?
     }
@@ -359,20 +373,35 @@ final class Shard: Sendable {
 
     private static func refusal(in state: State, at now: ContinuousClock.Instant, limits: MessageWriter.Limits) -> RealtimeError? {
         if state.finished { return .shuttingDown }
-        guard let oldest = state.queue.first else { return nil }
-        let waited = now - oldest.queuedAt
-        guard waited > limits.maximumQueueDelay || state.queue.count >= limits.maximumQueued else { return nil }
-        // About as long as the queue is behind (by then it has room again), but back within a
+        // An idle shard takes a send whatever it measured: that is how it measures again.
+        guard !state.queue.isEmpty || state.inFlight != nil else { return nil }
+        let waited = state.queue.first.map { now - $0.queuedAt } ?? .zero
+        // The wait a send arriving now is in for: the rest of the batch in flight, then the
+        // round trip of the batch it joins (the queue and itself), at the measured cost.
+        // Admission by this, not only by how long the oldest has waited: at twice the
+        // sustainable rate the batch in flight is the larger part, and the oldest's wait says
+        // nothing of it.
+        var expected = Duration.zero
+        if let own = state.cost.estimate(size: state.queue.count + 1) {
+            expected = own
+            if let inFlight = state.inFlight, let whole = state.cost.estimate(size: inFlight.count) {
+                expected += max(.zero, whole - (now - inFlight.started))
+            }
+        }
+        let behind = max(waited, expected)
+        guard behind > limits.maximumQueueDelay || state.queue.count >= limits.maximumQueued else { return nil }
+        // About as long as the shard is behind (by then it has room again), but back within a
         // second: a stalled shard may recover any moment.
-        let milliseconds = waited.wholeMilliseconds
-        return .overloaded(retryAfterMilliseconds: min(1_000, max(100, milliseconds)))
+        return .overloaded(retryAfterMilliseconds: min(1_000, max(100, behind.wholeMilliseconds)))
     }
+
 
     func take(_ count: Int) -> [Pending] {
         state.withLock { state in
             let batch = Array(state.queue.prefix(count))
             state.queue.removeFirst(batch.count)
             state.inFlightSince = batch.first?.queuedAt
+            state.inFlight = batch.isEmpty ? nil : (batch.count, .now)
             return batch
         }
     }
@@ -381,6 +410,14 @@ final class Shard: Sendable {
         state.withLock { state in
             state.lastCommit = .now
             state.lastCommitDate = Date()
+        }
+    }
+
+    /// The batch in flight is answered: `count` messages stored in one round trip of `elapsed`.
+    func answered(count: Int, elapsed: Duration) {
+        state.withLock { state in
+            state.inFlight = nil
+            state.cost.record(size: count, elapsed: elapsed)
         }
     }
 
