@@ -61,6 +61,8 @@ import TestSupport
                 #expect(invalid.status.code == 422)
                 let fields = Set((invalid.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
                 #expect(fields == ["baseUrl", "model", "temperature"], "\(invalid.text)")
+                let metadata = try await harness.request(.patch, "/api/v1/llm/providers/\(id)", ["baseUrl": "http://169.254.169.254/latest"], token: boss)
+                #expect(metadata.status.code == 422 && metadata.text.contains("metadata"), "the node's metadata endpoint is no provider: \(metadata.text)")
                 let agent = try await harness.token(email: "agent@acme.example")
                 #expect(try await harness.request(.get, "/api/v1/llm/providers", token: agent).status == .forbidden)
                 let output = harness.nodes[0].output

@@ -246,7 +246,7 @@ public struct BotProvidersController: Sendable {
         "name": ["type": "string", "maxLength": 100],
         "kind": ["type": "string", "enum": ["openai-compatible", "azure-openai", "dify"],
                  "description": "openai-compatible: POST {baseUrl}/chat/completions (OpenAI, DeepSeek, Qwen compatible mode, Moonshot, GLM, Ollama, vLLM); azure-openai: {baseUrl}/openai/deployments/{deployment}/chat/completions?api-version=…; dify: a Dify app's {baseUrl}/chat-messages in streaming mode"],
-        "baseUrl": ["type": "string", "format": "uri", "description": "e.g. https://api.openai.com/v1, https://api.deepseek.com, http://127.0.0.1:11434/v1, https://RESOURCE.openai.azure.com, https://api.dify.ai/v1"],
+        "baseUrl": ["type": "string", "format": "uri", "description": "e.g. https://api.openai.com/v1, https://api.deepseek.com, http://127.0.0.1:11434/v1, https://RESOURCE.openai.azure.com, https://api.dify.ai/v1. Link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, 100.100.100.200, fd00:ec2::254, metadata.google.internal) are refused (422)"],
         "model": ["type": "string", "maxLength": 200, "description": "Required for openai-compatible"],
         "deployment": ["type": "string", "maxLength": 200, "description": "Required for azure-openai"],
         "apiVersion": ["type": "string", "maxLength": 50, "description": "Required for azure-openai"],

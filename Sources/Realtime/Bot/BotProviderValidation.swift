@@ -10,8 +10,12 @@ enum BotProviderValidation {
         }
         check((1...100).contains(provider.name.count), "name", "1 to 100 characters")
         let url = URL(string: provider.baseURL)
-        check(provider.baseURL.count <= 2048 && ["http", "https"].contains(url?.scheme?.lowercased() ?? "") && url?.host?.isEmpty == false,
-              "baseUrl", "an http(s) URL, e.g. https://api.openai.com/v1")
+        let wellFormed = provider.baseURL.count <= 2048 && ["http", "https"].contains(url?.scheme?.lowercased() ?? "") && url?.host?.isEmpty == false
+        check(wellFormed, "baseUrl", "an http(s) URL, e.g. https://api.openai.com/v1")
+        if wellFormed, let host = url?.host {
+            check(!ProviderAddressPolicy.refuses(host: host), "baseUrl",
+                  "not a link-local or cloud metadata address (169.254.0.0/16, fe80::/10, metadata endpoints)")
+        }
         switch provider.kind {
         case .openAICompatible:
             check(!provider.model.isEmpty, "model", "is required for openai-compatible (e.g. gpt-4o-mini, deepseek-chat, qwen-plus)")
