@@ -337,10 +337,9 @@ final class Shard: Sendable {
     private struct State {
         var queue: [Pending] = []
         var finished = false
-        /// When the oldest send of the batch in flight was queued (nil: none in flight).
-        var inFlightSince: ContinuousClock.Instant?
-        /// The batch in flight: its size and when its round trip began.
-        var inFlight: (count: Int, started: ContinuousClock.Instant)?
+        /// The batch in flight: its size, when its round trip began, and when its oldest send
+        /// was queued (nil: none in flight).
+        var inFlight: (count: Int, started: ContinuousClock.Instant, oldest: ContinuousClock.Instant)?
         /// What a round trip costs by batch size, from recent batches.
         var cost = BatchCost()
         var lastCommit: ContinuousClock.Instant?
@@ -400,8 +399,7 @@ final class Shard: Sendable {
         state.withLock { state in
             let batch = Array(state.queue.prefix(count))
             state.queue.removeFirst(batch.count)
-            state.inFlightSince = batch.first?.queuedAt
-            state.inFlight = batch.isEmpty ? nil : (batch.count, .now)
+            state.inFlight = batch.first.map { (batch.count, .now, $0.queuedAt) }
             return batch
         }
     }
@@ -424,14 +422,14 @@ final class Shard: Sendable {
     /// How long the oldest send not yet answered has waited.
     func waitOfOldest(now: ContinuousClock.Instant) -> Duration {
         state.withLock { state in
-            guard let oldest = state.inFlightSince ?? state.queue.first?.queuedAt else { return .zero }
+            guard let oldest = state.inFlight?.oldest ?? state.queue.first?.queuedAt else { return .zero }
             return now - oldest
         }
     }
 
     func report(now: ContinuousClock.Instant, stallAfter: Duration) -> MessageWriter.ShardReport {
         state.withLock { state in
-            let oldest = [state.inFlightSince, state.queue.first?.queuedAt].compactMap { $0 }.min()
+            let oldest = [state.inFlight?.oldest, state.queue.first?.queuedAt].compactMap { $0 }.min()
             let waiting = oldest.map { now - $0 > stallAfter } ?? false
             let quiet = state.lastCommit.map { now - $0 > stallAfter } ?? true
             return MessageWriter.ShardReport(queueDepth: state.queue.count, lastBatchAt: state.lastCommitDate, stalled: waiting && quiet)
