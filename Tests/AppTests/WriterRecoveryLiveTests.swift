@@ -14,7 +14,7 @@ import TestSupport
     @Test func everyResentSendIsAcknowledgedAfterPostgreSQLRestartsAndNothingIsLostOrDoubled() async throws {
         let node = try await PrivateClusterNode.start()
         defer { node.stop() }
-        let load = VisitorLoad(port: node.process.port, widgetKey: node.widgetKey, visitors: 20)
+        let load = VisitorLoad(port: node.process.port, widgetKey: node.widgetKey, visitors: 20, node: node.process)
         try await load.connect()
         let writers = Task { await load.run() }
 
@@ -36,7 +36,7 @@ import TestSupport
         load.stopSending()
         await writers.value
         let sent = load.sentClientIDs()
-        #expect(load.unanswered().isEmpty, "sends never acknowledged: \(load.unanswered().prefix(10))")
+        #expect(load.unanswered().isEmpty, "sends never acknowledged: \(load.told(load.unanswered().prefix(10)))")
         #expect(sent.count > 500, "the load ran (\(sent.count) messages)")
 
         // Exactly one row per acknowledged send: none lost, none doubled.
@@ -55,7 +55,7 @@ import TestSupport
     @Test func aStalledWriterMakesTheNodeUnreadyUntilItCommitsAgain() async throws {
         let node = try await PrivateClusterNode.start()
         defer { node.stop() }
-        let load = VisitorLoad(port: node.process.port, widgetKey: node.widgetKey, visitors: 4)
+        let load = VisitorLoad(port: node.process.port, widgetKey: node.widgetKey, visitors: 4, node: node.process)
         try await load.connect()
         let writers = Task { await load.run() }
         try await Task.sleep(for: .seconds(1))
@@ -77,7 +77,7 @@ import TestSupport
             if !ready { try await Task.sleep(for: .milliseconds(250)) }
         }
         #expect(ready)
-        #expect(load.unanswered().isEmpty)
+        #expect(load.unanswered().isEmpty, "sends never acknowledged: \(load.told(load.unanswered().prefix(10)))")
     }
 }
 
@@ -151,16 +151,22 @@ final class VisitorLoad: Sendable {
     private struct State {
         var sent: Set<String> = []
         var pending: [String: (text: String, visitor: Int, lastTry: ContinuousClock.Instant)] = [:]
+        /// What the server last said about each send not yet acknowledged, and how often it was
+        /// sent: printed when a test fails, so a rare failure tells what happened.
+        var story: [String: (tries: Int, lastAnswer: String)] = [:]
         var sending = true
     }
 
     let port: Int
     let widgetKey: String
     let visitors: Int
+    /// The node under load, whose warnings a failure quotes.
+    let node: KefuProcess
     private let state = Mutex(State())
     private let sockets = Mutex<[Int: (WebSocketTestClient, String?)]>([:])
 
-    init(port: Int, widgetKey: String, visitors: Int) {
+    init(port: Int, widgetKey: String, visitors: Int, node: KefuProcess) {
+        self.node = node
         self.port = port
         self.widgetKey = widgetKey
         self.visitors = visitors
@@ -186,6 +192,13 @@ final class VisitorLoad: Sendable {
     func sentClientIDs() -> Set<String> { state.withLock { $0.sent } }
     func unanswered() -> [String] { state.withLock { Array($0.pending.keys) } }
 
+    /// Each send with how often it went out and what the server last said of it.
+    func told(_ ids: some Sequence<String>) -> [String] {
+        state.withLock { state in
+            ids.map { id in "\(id) (sent \(state.story[id]?.tries ?? 0)×, last answer: \(state.story[id]?.lastAnswer ?? "none"))" }
+        }
+    }
+
     /// Waits until every send made so far has been acknowledged.
     func expectCaughtUp(within limit: Duration, after event: String) async throws {
         let marked = state.withLock { Set($0.pending.keys).union($0.sent) }
@@ -196,7 +209,12 @@ final class VisitorLoad: Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         let open = state.withLock { state in marked.filter { state.pending[$0] != nil } }
-        Issue.record("\(open.count) sends still unacknowledged \(limit) after \(event): \(open.sorted().prefix(5))")
+        let warnings = node.output.split(separator: "\n").filter { $0.contains("warning") || $0.contains("error") }.suffix(12)
+        Issue.record("""
+            \(open.count) sends still unacknowledged \(limit) after \(event): \(told(open.sorted().prefix(5)))
+            the node's last warnings:
+            \(warnings.joined(separator: "\n"))
+            """)
     }
 
     /// Runs every visitor until sending stops and all its sends are acknowledged (or 60 s pass).
@@ -229,6 +247,7 @@ final class VisitorLoad: Sendable {
                     state.withLock { state in
                         state.sent.insert(clientID)
                         state.pending[clientID] = (text, index, now)
+                        state.story[clientID] = (1, "none")
                     }
                     try? await socket.send(["type": "send", "clientId": clientID, "text": text, "ref": clientID])
                 }
@@ -236,7 +255,10 @@ final class VisitorLoad: Sendable {
             }
             // Unanswered for 2 s: resend with the same client id.
             for (clientID, entry) in mine where now - entry.lastTry > .seconds(2) {
-                state.withLock { $0.pending[clientID]?.lastTry = now }
+                state.withLock { state in
+                    state.pending[clientID]?.lastTry = now
+                    state.story[clientID]?.tries += 1
+                }
                 try? await socket.send(["type": "send", "clientId": clientID, "text": entry.text, "ref": clientID])
             }
             let frame: JSONFrame?
@@ -247,18 +269,34 @@ final class VisitorLoad: Sendable {
             }
             guard let frame else {
                 // Closed by the server: come back with the same visitor token.
+                let code = await socket.closeCode.map { "\($0)" } ?? "none"
+                state.withLock { state in
+                    for id in mine.keys { state.story[id]?.lastAnswer = "socket closed (\(code))" }
+                }
                 try? await Task.sleep(for: .milliseconds(200))
-                try? await reconnect(index)
+                do { try await reconnect(index) } catch {
+                    state.withLock { state in
+                        for id in mine.keys { state.story[id]?.lastAnswer = "reconnect failed: \(error)" }
+                    }
+                }
                 continue
             }
             switch frame["type"] as? String {
             case "ack":
-                if let ref = frame["ref"] as? String { _ = state.withLock { $0.pending.removeValue(forKey: ref) } }
+                if let ref = frame["ref"] as? String {
+                    state.withLock { state in
+                        state.pending.removeValue(forKey: ref)
+                        state.story.removeValue(forKey: ref)
+                    }
+                }
             case "error":
                 // unavailable / overloaded / rate-limited: resend soon (sooner than the 2 s timeout).
                 if let ref = frame["ref"] as? String {
                     let wait = Duration.milliseconds(frame["retryAfterMs"] as? Int ?? (frame["code"] as? String == "rate-limited" ? 1_000 : 200))
-                    state.withLock { $0.pending[ref]?.lastTry = now - .seconds(2) + wait }
+                    state.withLock { state in
+                        state.pending[ref]?.lastTry = now - .seconds(2) + wait
+                        state.story[ref]?.lastAnswer = frame["code"] as? String ?? "error"
+                    }
                 }
             default:
                 break
