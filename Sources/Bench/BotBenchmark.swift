@@ -25,6 +25,7 @@ struct BotBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds of each human run.") var humanDuration = 15
     @Option(help: "Bot conversations hanging on their provider during the second human run.") var hanging = 200
     @Option(help: "The server's process id, for its memory per stream.") var serverPid: Int32?
+    @Flag(help: "Only the full-text phases (searches, send → provider asked): to compare two builds quickly.") var fullTextOnly = false
 
     func run() async throws {
         let (host, port) = try hostAndPort(url)
@@ -44,6 +45,11 @@ struct BotBenchmark: AsyncParsableCommand {
         print(String(format: "indexed %d chunks in %.1f s", (chunks + 99) / 100 * 100, took.seconds))
         try corpus.timeSearches(searches, connection: api, token: setup.token, label: "(full text)")
         try await firstToken(label: "full text", corpus: &corpus, provider: provider, group: group, host: host, port: port, key: setup.widgetKey)
+        if fullTextOnly {
+            await provider.stop()
+            try await group.shutdownGracefully()
+            return
+        }
 
         _ = try call(api, "PATCH", "/api/v1/llm/providers/\(providerID)", setup.token, ["embeddingModel": "bench-embedding", "embeddingMinSimilarity": 0.2])
         let embedded = try await waitForEmbeddings(api, token: setup.token)

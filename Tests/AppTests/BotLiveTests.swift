@@ -238,23 +238,10 @@ import TestSupport
                 let (visitor, _) = try await harness.visitorHello()
                 // Ten pieces 0.4 s apart: it starts at once and would take 4 s.
                 try await visitor.send(["type": "send", "clientId": "v-1", "text": "[trickle] [say:One two three four five six seven eight nine ten.] hi"])
-                var streamed = false
-                var withdrawn: String?
-                var handoff: String?
-                while handoff == nil {
-                    let frame = try #require(try await visitor.next())
-                    switch frame["type"] as? String {
-                    case "stream": streamed = true
-                    case "streamWithdrawn": withdrawn = frame["reason"] as? String
-                    case "message":
-                        let message = frame["message"] as? [String: Any]
-                        #expect(message?["senderType"] as? String != "bot", "a cut answer is never stored")
-                        if message?["senderType"] as? String == "system" { handoff = message?["text"] as? String }
-                    default: break
-                    }
-                }
-                #expect(streamed && withdrawn == "timeout", "shown, then withdrawn: \(String(describing: withdrawn))")
-                #expect(handoff?.contains(#""reason":"timeout""#) == true, "\(String(describing: handoff))")
+                let seen = try await visitor.watchAnswer { _, system in system != nil }
+                #expect(!seen.botStored, "a cut answer is never stored")
+                #expect(seen.streamed && seen.withdrawn == "timeout", "shown, then withdrawn: \(String(describing: seen.withdrawn))")
+                #expect(seen.system?.contains(#""reason":"timeout""#) == true, "\(String(describing: seen.system))")
                 #expect(llm.requests.filter { $0.path.hasSuffix("/chat/completions") }.count == 1, "not retried after its first token")
                 await visitor.close()
             }

@@ -28,6 +28,11 @@ import Testing
             (.read(node: "n1", tenantID: tenant, conversationID: conversation, side: .visitor, seq: 9), "rn1;\(t) \(c) visitor 9"),
             // What the trigger on word_rules writes, as SQL by hand does (no node: "-").
             (.wordsChanged(node: "-", tenantID: tenant), "w-;\(t)"),
+            // The text in base64: it may hold spaces, `;` and line breaks.
+            (.botDelta(node: "n1", tenantID: tenant, conversationID: conversation, streamID: "bot-1", offset: 3, delta: "好; a b\n"),
+             "sn1;\(t) \(c) bot-1 3 5aW9OyBhIGIK"),
+            (.botWithdrawn(node: "n1", tenantID: tenant, conversationID: conversation, streamID: "bot-1", reason: "timeout"),
+             "xn1;\(t) \(c) bot-1 timeout"),
         ]
         for (event, payload) in expectations {
             #expect(event.payload == payload)
@@ -46,6 +51,8 @@ import Testing
                     toVisitors: false),
             .read(node: "a1b2c3d4", tenantID: tenant, conversationID: conversation, side: .agent, seq: 12345),
             .wordsChanged(node: "a1b2c3d4", tenantID: tenant),
+            .botDelta(node: "a1b2c3d4", tenantID: tenant, conversationID: conversation, streamID: "bot-9", offset: 0, delta: "您好！😀 ;;"),
+            .botWithdrawn(node: "a1b2c3d4", tenantID: tenant, conversationID: conversation, streamID: "bot-9", reason: "content-blocked"),
         ]
         for event in events {
             #expect(FanoutEvent(payload: event.payload) == event)
@@ -76,6 +83,10 @@ import Testing
         "rn1;0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3 f0e1d2c3-b4a5-4968-8776-655443322110 agent",
         "rn1;0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3 f0e1d2c3-b4a5-4968-8776-655443322110 nobody 3",
         "rn1;0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3 f0e1d2c3-b4a5-4968-8776-655443322110 agent 3.5",
+        "sn1;0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3 f0e1d2c3-b4a5-4968-8776-655443322110 bot-1 -1 YQ==",
+        "sn1;0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3 f0e1d2c3-b4a5-4968-8776-655443322110 bot-1 0 not*base64",
+        "sn1;0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3 f0e1d2c3-b4a5-4968-8776-655443322110 bot-1 0",
+        "xn1;0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3 f0e1d2c3-b4a5-4968-8776-655443322110 bot-1",
     ])
     func aPayloadWithoutOneWellFormedEntryDecodesToNothing(payload: String) {
         #expect(FanoutEvent(payload: payload) == nil)

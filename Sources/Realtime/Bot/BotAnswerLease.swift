@@ -25,23 +25,26 @@ struct BotAnswerLease: Sendable {
 
     /// Takes (or renews) the lease on `conversationID` for this node.
     func claim(_ conversationID: UUID, tenantID: UUID) async throws -> Claim {
-        let seconds = Double(Self.duration.wholeMilliseconds) / 1000
-        return try await database.withTenant(tenantID) { tx in
-            for try await (held, until) in try await tx.query("""
-                WITH claimed AS (
-                    UPDATE conversations SET bot_lease_node = \(nodeID), bot_lease_until = now() + make_interval(secs => \(seconds))
-                    WHERE id = \(conversationID) AND status = 'bot'
-                      AND (bot_lease_until IS NULL OR bot_lease_until < now() OR bot_lease_node = \(nodeID))
-                    RETURNING id)
-                SELECT EXISTS (SELECT 1 FROM claimed), c.bot_lease_until
-                FROM conversations c WHERE c.id = \(conversationID) AND c.status = 'bot'
-                """).decode((Bool, Date?).self) {
-                // Not claimed: another node's lease has not run out (this statement's snapshot
-                // shows the row as it was before the update).
-                return held ? .held : .heldElsewhere(until: until ?? Date())
-            }
-            return .notWithBot
+        try await database.withTenant(tenantID) { tx in try await Self.claim(conversationID, for: nodeID, in: tx) }
+    }
+
+    /// The same in a transaction the caller has open (the first read of an answer's context).
+    static func claim(_ conversationID: UUID, for nodeID: String, in tx: TenantTransaction) async throws -> Claim {
+        let seconds = Double(duration.wholeMilliseconds) / 1000
+        for try await (held, until) in try await tx.query("""
+            WITH claimed AS (
+                UPDATE conversations SET bot_lease_node = \(nodeID), bot_lease_until = now() + make_interval(secs => \(seconds))
+                WHERE id = \(conversationID) AND status = 'bot'
+                  AND (bot_lease_until IS NULL OR bot_lease_until < now() OR bot_lease_node = \(nodeID))
+                RETURNING id)
+            SELECT EXISTS (SELECT 1 FROM claimed), c.bot_lease_until
+            FROM conversations c WHERE c.id = \(conversationID) AND c.status = 'bot'
+            """).decode((Bool, Date?).self) {
+            // Not claimed: another node's lease has not run out (this statement's snapshot
+            // shows the row as it was before the update).
+            return held ? .held : .heldElsewhere(until: until ?? Date())
         }
+        return .notWithBot
     }
 
     /// Lets go of the lease (if this node still holds it).

@@ -77,26 +77,20 @@ public final class BotResponder: Sendable {
     /// and before letting go looks for a question asked on another node meanwhile.
     private func answer(tenantID: UUID, conversationID: UUID, widget: Widget) async {
         for _ in 0..<Self.leaseRounds {
-            do {
-                switch try await lease.claim(conversationID, tenantID: tenantID) {
-                case .notWithBot: return
-                case .heldElsewhere(let until):
-                    let wait = max(200, Int(until.timeIntervalSinceNow * 1000)) + Int.random(in: 0...500)
-                    try await Task.sleep(for: .milliseconds(wait))
-                    continue
-                case .held: break
-                }
-            } catch is CancellationError {
-                return
-            } catch {
-                // The database is failing: the round below hands over with a reason rather than
-                // leave the visitor waiting.
-                logger.warning("bot answer lease failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
-            }
-            await withTaskGroup(of: Void.self) { group in
+            // The lease is claimed in the first read of the answer's context (one transaction).
+            let claim = await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.renewLease(conversationID, tenantID: tenantID) }
-                await answerRound(tenantID: tenantID, conversationID: conversationID, widget: widget)
+                let claim = await answerRound(tenantID: tenantID, conversationID: conversationID, widget: widget)
                 group.cancelAll()
+                return claim
+            }
+            switch claim {
+            case .notWithBot: return
+            case .heldElsewhere(let until):
+                let wait = max(200, Int(until.timeIntervalSinceNow * 1000)) + Int.random(in: 0...500)
+                guard (try? await Task.sleep(for: .milliseconds(wait))) != nil else { return }
+                continue
+            case .held: break
             }
             guard !Task.isCancelled else { return }
             try? await lease.release(conversationID, tenantID: tenantID)
@@ -116,45 +110,32 @@ public final class BotResponder: Sendable {
 
     /// Answers until the visitor's latest message has its answer (a visitor may write again
     /// while the bot writes), or the conversation is handed over.
-    private func answerRound(tenantID: UUID, conversationID: UUID, widget: Widget) async {
+    /// - Returns: the lease as the first read found it (`held` also when that read failed: the
+    ///   conversation was handed over then, and the lease is let go).
+    private func answerRound(tenantID: UUID, conversationID: UUID, widget: Widget) async -> BotAnswerLease.Claim {
         // The seq of the last question answered here: one written while it was being answered
         // comes before that answer in seq, and still wants its own.
         var answered: Int64 = 0
-        for _ in 0..<5 {
-            guard !Task.isCancelled else { return }
+        for round in 0..<5 {
+            guard !Task.isCancelled else { return .held }
             _ = hub.botStreams.takePending(conversationID)
             let outcome: Outcome
             do {
-                // One transaction for everything the answer starts from: each round trip here is
-                // time before the provider's first token.
-                let secrets = providers.secrets
-                let (context, profile, provider, embedding) = try await database.withTenant(tenantID) { tx in
-                    let conversation = try await ConversationStore.load(conversationID, in: tx)
-                    let context = (conversation,
-                                   try await MessageLog.before(nil, conversationID: conversationID, limit: Self.contextMessages, visitorView: true, in: tx),
-                                   try await Self.botTurns(conversationID, in: tx))
-                    let profile = try await BotVisitorProfile.load(conversation?.visitorID ?? UUID(), fields: widget.bot.visitorFields, in: tx)
-                    guard conversation?.status == .bot else { return (context, profile, BotProvider?.none, KnowledgeRetriever.EmbeddingContext?.none) }
-                    let provider = try await BotProviderStore.answering(conversationID, widgetProviderID: widget.bot.providerID, opening: secrets, in: tx)
-                    return (context, profile, provider, try await KnowledgeRetriever.embeddingContext(opening: secrets, in: tx))
+                let (secrets, node) = (providers.secrets, round == 0 ? lease.nodeID : nil)
+                let start = try await database.withTenant(tenantID) { tx in
+                    try await BotAnswerStart.read(conversationID, widget: widget, answered: answered, claimingFor: node, secrets: secrets, in: tx)
                 }
-                // The question: the latest text when it is the visitor's (no answer yet), or a
-                // visitor's text newer than the question just answered.
-                let texts = context.1.filter { $0.kind == .text }
-                let question = answered == 0
-                    ? texts.last.flatMap { $0.senderType == .visitor ? $0 : nil }
-                    : texts.last { $0.senderType == .visitor && $0.seq > answered }
-                guard let conversation = context.0, conversation.status == .bot, let question else {
+                guard start.claim == .held else { return start.claim }
+                guard let conversation = start.conversation, conversation.status == .bot, let question = start.question else {
                     if hub.botStreams.takePending(conversationID) { continue }
-                    return
+                    return .held
                 }
-                outcome = try await answerOnce(conversation, provider: provider, history: context.1, botTurns: context.2, question: question,
-                                               widget: widget, profile: profile, embedding: embedding)
+                outcome = try await answerOnce(conversation, start: start, question: question, widget: widget)
                 answered = question.seq
             } catch is CancellationError {
-                return
+                return .held
             } catch where Task.isCancelled {
-                return
+                return .held
             } catch {
                 // Whatever went wrong (the database, the writer), the visitor is not left waiting.
                 logger.warning("bot answer failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
@@ -169,9 +150,10 @@ public final class BotResponder: Sendable {
                         logger.warning("bot handoff failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
                     }
                 }
-                return
+                return .held
             }
         }
+        return .held
     }
 
     enum Outcome {
@@ -179,16 +161,30 @@ public final class BotResponder: Sendable {
         case handOff(String)
     }
 
-    private func answerOnce(_ conversation: Conversation, provider: BotProvider?, history: [Message], botTurns: Int, question: Message,
-                            widget: Widget, profile: [(field: String, value: String)],
-                            embedding: KnowledgeRetriever.EmbeddingContext?) async throws -> Outcome {
+    /// Chunks of knowledge an answer's prompt holds at most.
+    static let chunksInPrompt = 4
+
+    /// The question to answer: the latest text when it is the visitor's (no answer yet), or a
+    /// visitor's text newer than `answered`, the question answered last.
+    static func question(in messages: [Message], after answered: Int64) -> Message? {
+        let texts = messages.filter { $0.kind == .text }
+        return answered == 0
+            ? texts.last.flatMap { $0.senderType == .visitor ? $0 : nil }
+            : texts.last { $0.senderType == .visitor && $0.seq > answered }
+    }
+
+    private func answerOnce(_ conversation: Conversation, start: BotAnswerStart, question: Message, widget: Widget) async throws -> Outcome {
+        let (provider, history, profile) = (start.provider, start.history, start.profile)
         guard let provider else {
             return .handOff("provider-error")
         }
         if Self.asksForPerson(question.body, keywords: provider.handoffKeywords) { return .handOff("keyword") }
-        if botTurns >= provider.maxBotTurns { return .handOff("max-turns") }
+        if start.botTurns >= provider.maxBotTurns { return .handOff("max-turns") }
         // The tenant's knowledge first: a FAQ entry that clearly matches answers as it is.
-        let retrieval = try? await knowledge.search(question.body, tenantID: conversation.tenantID, embedding: embedding)
+        var retrieval = start.searched
+        if retrieval == nil {
+            retrieval = try? await knowledge.search(question.body, tenantID: conversation.tenantID, limit: Self.chunksInPrompt, embedding: start.embedding)
+        }
         let chinese = question.body.unicodeScalars.contains { SearchText.isCJK($0.value) }
         if let faq = retrieval?.faq, faq.score >= KnowledgeStore.faqThreshold {
             return try await store(faq.entry.answer, sources: [faq.entry.questions[0]], chinese: chinese, in: conversation, id: "faq-" + UUID().uuidString.lowercased())
@@ -202,7 +198,8 @@ public final class BotResponder: Sendable {
         }
         let turns = Self.turns(history, prompt: provider.systemPrompt, knowledge: retrieval?.chunks ?? [], visitor: profile)
         let matcher = try await words.matcher(for: conversation.tenantID)
-        var stream = BotStream(conversationID: conversation.id, id: "bot-" + UUID().uuidString.lowercased(), hub: hub, matcher: matcher)
+        var stream = BotStream(tenantID: conversation.tenantID, conversationID: conversation.id, id: "bot-" + UUID().uuidString.lowercased(),
+                               hub: hub, matcher: matcher)
         var answer: String
         do {
             do {
@@ -214,7 +211,8 @@ public final class BotResponder: Sendable {
                       let fallback = try? await providers.withKey(fallbackID, tenantID: conversation.tenantID) else { throw failure }
                 logger.info("bot provider failed; trying its fallback", metadata: ["provider": "\(provider.id)", "error": "\(failure)"])
                 // A fresh stream: nothing the first provider wrote (and held back) joins the answer.
-                stream = BotStream(conversationID: conversation.id, id: "bot-" + UUID().uuidString.lowercased(), hub: hub, matcher: matcher)
+                stream = BotStream(tenantID: conversation.tenantID, conversationID: conversation.id,
+                                   id: "bot-" + UUID().uuidString.lowercased(), hub: hub, matcher: matcher)
                 answer = try await streamer.stream(fallback, turns: turns, user: conversation.visitorID.lowercased) { [stream] delta in
                     try stream.received(delta)
                 }
@@ -253,6 +251,7 @@ public final class BotResponder: Sendable {
             stream.withdraw(reason: "taken-over")
             throw CancellationError()
         }
+        await stream.relayed()
         try await append(NewMessage(tenantID: conversation.tenantID, conversationID: conversation.id, senderType: .bot,
                                     senderID: nil, kind: .text, body: answer + Self.sourcesLine(titles, chinese: chinese),
                                     clientID: stream.id, flag: flagged))

@@ -3,7 +3,8 @@ import Synchronization
 import Tenancy
 
 /// One answer as it streams: what of it is settled is checked against the tenant's words and
-/// forwarded, masked, to the conversation's sockets on this node.
+/// forwarded, masked, to the conversation's sockets on this node, and through `StreamRelay` to
+/// those on the other nodes.
 final class BotStream: Sendable {
     /// The answer contains a word that blocks it.
     struct Blocked: Error {}
@@ -18,11 +19,13 @@ final class BotStream: Sendable {
     let id: String
     let hub: Hub
     let matcher: WordMatcher?
+    private let relay: StreamRelay
     /// The answer so far, how many of its scalars are settled and shown, and how many scalars
     /// of the masked text those made.
     private let state = Mutex((text: "", settled: 0, shownMasked: 0))
 
-    init(conversationID: UUID, id: String, hub: Hub, matcher: WordMatcher?) {
+    init(tenantID: UUID, conversationID: UUID, id: String, hub: Hub, matcher: WordMatcher?) {
+        relay = StreamRelay(tenantID: tenantID, conversationID: conversationID, streamID: id, hub: hub)
         self.conversationID = conversationID
         self.id = id
         self.hub = hub
@@ -59,6 +62,7 @@ final class BotStream: Sendable {
         if let forward {
             hub.broadcast(.botDelta(conversationID: conversationID, streamID: id, offset: forward.offset, delta: forward.text),
                           conversationID: conversationID)
+            relay.shown(offset: forward.offset, text: forward.text)
         }
     }
 
@@ -77,5 +81,12 @@ final class BotStream: Sendable {
     func withdraw(reason: String) {
         guard hasShown else { return }
         hub.broadcast(.botWithdrawn(conversationID: conversationID, streamID: id, reason: reason), conversationID: conversationID)
+        relay.withdraw(reason: reason)
+    }
+
+    /// Returns once the other nodes have been sent all that was shown here: the stored answer
+    /// is announced after its pieces, so no node shows a piece after the answer it belongs to.
+    func relayed() async {
+        await relay.finish()
     }
 }

@@ -14,6 +14,11 @@ import Tenancy
 ///     t<node>;<tenant> <conversation> <sender type> <sender id or -> <typing 1|0> <to visitors 1|0>
 ///     r<node>;<tenant> <conversation> <side> <seq>     a read position moved
 ///     w<node>;<tenant>                                a tenant's sensitive-word rules changed
+///     s<node>;<tenant> <conversation> <stream id> <offset> <text, base64>   a piece of a bot answer
+///     x<node>;<tenant> <conversation> <stream id> <reason>                  that answer is withdrawn
+///
+/// `s` and `x` carry a bot answer to the nodes that did not write it (one at a time per answer, in
+/// order; the stored answer's `m` follows them). A stream id and a reason hold no space or `;`.
 ///
 /// `w` is written by a trigger on `word_rules` (`Migrations/0015_word_flags.sql`), with node `-`
 /// when the change came from outside any node. Nodes of earlier versions ignore kinds they do
@@ -45,12 +50,17 @@ enum FanoutEvent: Equatable, Sendable {
     case read(node: String, tenantID: UUID, conversationID: UUID, side: Message.SenderType, seq: Int64)
     /// `w`: a tenant's sensitive-word rules changed: rebuild its matcher.
     case wordsChanged(node: String, tenantID: UUID)
+    /// `s`: a piece of a bot answer as shown on the node writing it, from scalar `offset`.
+    case botDelta(node: String, tenantID: UUID, conversationID: UUID, streamID: String, offset: Int, delta: String)
+    /// `x`: what was shown of that answer is withdrawn.
+    case botWithdrawn(node: String, tenantID: UUID, conversationID: UUID, streamID: String, reason: String)
 
     /// The node that announced this event.
     var node: String {
         switch self {
         case .messagesCommitted(let node, _), .conversationChanged(let node, _, _), .typing(let node, _, _, _, _, _, _),
-             .read(let node, _, _, _, _), .wordsChanged(let node, _):
+             .read(let node, _, _, _, _), .wordsChanged(let node, _), .botDelta(let node, _, _, _, _, _),
+             .botWithdrawn(let node, _, _, _, _):
             node
         }
     }
@@ -76,11 +86,15 @@ enum FanoutEvent: Equatable, Sendable {
             "r\(node);\(tenantID.lowercased) \(conversationID.lowercased) \(side.rawValue) \(seq)"
         case .wordsChanged(let node, let tenantID):
             "w\(node);\(tenantID.lowercased)"
+        case .botDelta(let node, let tenantID, let conversationID, let streamID, let offset, let delta):
+            "s\(node);\(tenantID.lowercased) \(conversationID.lowercased) \(streamID) \(offset) \(Data(delta.utf8).base64EncodedString())"
+        case .botWithdrawn(let node, let tenantID, let conversationID, let streamID, let reason):
+            "x\(node);\(tenantID.lowercased) \(conversationID.lowercased) \(streamID) \(reason)"
         }
     }
 
     /// Reads a payload; nil when it has no node, an unknown kind, or no well-formed entry.
-    /// Malformed entries are skipped; `e`, `t` and `r` act on their first well-formed entry
+    /// Malformed entries are skipped; `e`, `t`, `r`, `s` and `x` act on their first well-formed entry
     /// (every writer sends exactly one).
     init?(payload: String) {
         guard let kind = payload.first else { return nil }
@@ -120,6 +134,23 @@ enum FanoutEvent: Equatable, Sendable {
         case "w":
             guard let tenantID = entries.lazy.compactMap({ $0.count == 1 ? UUID(uuidString: String($0[0])) : nil }).first else { return nil }
             self = .wordsChanged(node: node, tenantID: tenantID)
+        case "s":
+            let event = entries.compactMap { fields -> FanoutEvent? in
+                guard fields.count == 5, let ids = Self.ids(fields), let offset = Int(fields[3]), offset >= 0,
+                      let text = Data(base64Encoded: String(fields[4])) else { return nil }
+                return .botDelta(node: node, tenantID: ids.tenantID, conversationID: ids.conversationID, streamID: String(fields[2]),
+                                 offset: offset, delta: String(decoding: text, as: UTF8.self))
+            }.first
+            guard let event else { return nil }
+            self = event
+        case "x":
+            let event = entries.compactMap { fields -> FanoutEvent? in
+                guard fields.count == 4, let ids = Self.ids(fields) else { return nil }
+                return .botWithdrawn(node: node, tenantID: ids.tenantID, conversationID: ids.conversationID, streamID: String(fields[2]),
+                                     reason: String(fields[3]))
+            }.first
+            guard let event else { return nil }
+            self = event
         default:
             return nil
         }

@@ -80,6 +80,10 @@ public struct FanoutListener: Service {
                           conversationID: conversationID, visitors: toVisitors)
         case .read(_, _, let conversationID, let side, let seq):
             hub.broadcast(.read(conversationID: conversationID, side: side, seq: seq), conversationID: conversationID)
+        case .botDelta(_, _, let conversationID, let streamID, let offset, let delta):
+            hub.broadcast(.botDelta(conversationID: conversationID, streamID: streamID, offset: offset, delta: delta), conversationID: conversationID)
+        case .botWithdrawn(_, _, let conversationID, let streamID, let reason):
+            hub.broadcast(.botWithdrawn(conversationID: conversationID, streamID: streamID, reason: reason), conversationID: conversationID)
         case .wordsChanged(_, let tenantID):
             // Beside the listener: a big tenant's rebuild takes a while, notifications keep flowing.
             background.spawn { await words.rulesChanged(tenantID: tenantID) }

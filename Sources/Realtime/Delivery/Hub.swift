@@ -299,14 +299,16 @@ public final class Hub: Sendable {
 
     /// Sends an ephemeral notification to the other nodes (typing, read): one NOTIFY, no table.
     private func relay(_ payload: String) {
-        let database = self.database
-        let logger = self.logger
-        background.spawn {
-            do {
-                try await database.notify("kefu", payload, deadline: .seconds(2))
-            } catch {
-                logger.debug("relay failed", metadata: ["error": "\(error)"])
-            }
+        background.spawn { await self.notifyOtherNodes(payload) }
+    }
+
+    /// Announces `payload` to the other nodes (one NOTIFY). What it carries is ephemeral: a
+    /// failure is logged, never thrown.
+    func notifyOtherNodes(_ payload: String) async {
+        do {
+            try await database.notify(FanoutEvent.channel, payload, deadline: .seconds(2))
+        } catch {
+            logger.debug("relay failed", metadata: ["error": "\(error)"])
         }
     }
 

@@ -49,13 +49,17 @@ public final class KnowledgeRetriever: Sendable {
 
     /// The embedding context, read in a transaction the caller has open anyway (the bot's).
     public static func embeddingContext(opening secrets: SecretBox, in tx: TenantTransaction) async throws -> EmbeddingContext {
-        EmbeddingContext(provider: try await BotProviderStore.embeddingProvider(opening: secrets, in: tx), generation: try await generation(in: tx))
+        // Without an embedding model the generation keys no vectors: not read.
+        let provider = try await BotProviderStore.embeddingProvider(opening: secrets, in: tx)
+        return EmbeddingContext(provider: provider, generation: provider == nil ? 0 : try await generation(in: tx))
     }
 
     /// The best `limit` chunks and the best FAQ entry for `question`; `embedding` when the caller
     /// has read it already, else it is read here (beside the full-text search).
     public func search(_ question: String, tenantID: UUID, limit: Int = 4, embedding: EmbeddingContext? = nil) async throws -> Retrieval {
-        async let byText = store.search(question, tenantID: tenantID, limit: Self.candidates)
+        // Known to be the full-text search alone: no more candidates than are returned.
+        let textOnly = embedding.map { $0.provider?.embeddingSource == nil } ?? false
+        async let byText = store.search(question, tenantID: tenantID, limit: textOnly ? limit : Self.candidates)
         let secrets = self.secrets
         let context: EmbeddingContext
         if let embedding {

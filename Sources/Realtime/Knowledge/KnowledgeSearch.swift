@@ -42,55 +42,42 @@ extension KnowledgeStore {
     /// for the search with embeddings): terms are CJK bigrams and stemmed
     /// English words (see `SearchText`), any of which may match; ranked by `ts_rank_cd`.
     public func search(_ question: String, tenantID: UUID, limit: Int = 4) async throws -> Retrieval {
+        try await database.withTenant(tenantID) { tx in try await Self.search(question, limit: limit, in: tx) }
+    }
+
+    /// The same search in a transaction the caller has open (the bot's, which reads the
+    /// conversation too): one statement, `kefu_search_knowledge` (0025).
+    public static func search(_ question: String, limit: Int, in tx: TenantTransaction) async throws -> Retrieval {
         let text = SearchText(question)
         let bigrams = text.bigrams.split(separator: " ").map(String.init)
-        return try await database.withTenant(tenantID) { tx in
-            // The query text first, then searched as a constant: a tsquery computed inside the
-            // search statement would hide it from the planner, which then scans every chunk
-            // instead of asking the GIN index.
-            var queryText: String?
-            for try await text in try await tx.query("""
-                SELECT string_agg('''' || t || '''', ' | ') FROM (
-                    SELECT DISTINCT t FROM (SELECT unnest(\(bigrams)::text[]) UNION ALL
-                                            SELECT unnest(tsvector_to_array(to_tsvector('english', \(text.rest))))) AS x(t)
-                    WHERE t <> '') AS terms
-                """).decode(String?.self) {
-                queryText = text
+        var chunks: [Retrieval.Chunk] = []
+        var candidates: [FAQEntry] = []
+        let rows = try await tx.query("""
+            SELECT is_faq, id, ordinal, title, heading, body, rank, questions
+            FROM kefu_search_knowledge(\(bigrams)::text[], \(text.rest), \(limit)::integer)
+            """)
+        for try await (isFAQ, id, ordinal, title, heading, body, rank, questions)
+            in rows.decode((Bool, UUID, Int?, String?, String?, String, Double, [String]?).self) {
+            if isFAQ {
+                candidates.append(FAQEntry(id: id, questions: questions ?? [], answer: body, enabled: true))
+            } else {
+                chunks.append(Retrieval.Chunk(documentID: id, ordinal: ordinal ?? 0, title: title ?? "", heading: heading ?? "", text: body,
+                                              rank: rank, textRank: rank))
             }
-            var chunks: [Retrieval.Chunk] = []
-            var candidates: [FAQEntry] = []
-            if let queryText {
-                let query: SQLFragment = "to_tsquery('simple', \(queryText))"
-                // Through the search functions (0023): under row-level security `@@` could not use
-                // the GIN index, and every search scanned every chunk.
-                for try await (id, ordinal, title, heading, body, rank) in try await tx.query("""
-                    SELECT k.document_id, k.ordinal, d.title, k.heading, k.body, k.rank
-                    FROM kefu_search_chunks(\(query), \(limit)::integer) k JOIN knowledge_documents d ON d.id = k.document_id
-                    ORDER BY k.rank DESC, k.document_id, k.ordinal
-                    """).decode((UUID, Int, String, String, String, Double).self) {
-                    chunks.append(Retrieval.Chunk(documentID: id, ordinal: ordinal, title: title, heading: heading, text: body, rank: rank,
-                                                  textRank: rank))
-                }
-                for try await (id, questions, answer) in try await tx.query("""
-                    SELECT id, questions, answer FROM kefu_search_faq(\(query), 5)
-                    """).decode((UUID, [String], String).self) {
-                    candidates.append(FAQEntry(id: id, questions: questions, answer: answer, enabled: true))
-                }
-            }
-            var hasKnowledge = !chunks.isEmpty || !candidates.isEmpty
-            if !hasKnowledge {
-                for try await exists in try await tx.query("""
-                    SELECT EXISTS (SELECT 1 FROM knowledge_chunks) OR EXISTS (SELECT 1 FROM faq_entries WHERE enabled)
-                    """).decode(Bool.self) {
-                    hasKnowledge = exists
-                }
-            }
-            let asked = text.terms
-            let best = candidates.map { entry in
-                Retrieval.FAQMatch(entry: entry, score: entry.questions.map { Self.overlap(asked, SearchText($0).terms) }.max() ?? 0)
-            }.max { $0.score < $1.score }
-            return Retrieval(faq: best, chunks: chunks, hasKnowledge: hasKnowledge)
         }
+        var hasKnowledge = !chunks.isEmpty || !candidates.isEmpty
+        if !hasKnowledge {
+            for try await exists in try await tx.query("""
+                SELECT EXISTS (SELECT 1 FROM knowledge_chunks) OR EXISTS (SELECT 1 FROM faq_entries WHERE enabled)
+                """).decode(Bool.self) {
+                hasKnowledge = exists
+            }
+        }
+        let asked = text.terms
+        let best = candidates.filter { !$0.questions.isEmpty }.map { entry in
+            Retrieval.FAQMatch(entry: entry, score: entry.questions.map { overlap(asked, SearchText($0).terms) }.max() ?? 0)
+        }.max { $0.score < $1.score }
+        return Retrieval(faq: best, chunks: chunks, hasKnowledge: hasKnowledge)
     }
 
     /// The share of the two term sets they have in common (Jaccard).
