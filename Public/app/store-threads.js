@@ -53,7 +53,9 @@ export const threadMethods = {
       if (message.senderType === "agent" && upper(message.senderId) === this.userId && message.kind !== "event") {
         conversation.agentReadSeq = Math.max(conversation.agentReadSeq ?? 0, message.seq);
       }
-      conversation.unread = Math.max(0, conversation.lastSeq - (conversation.agentReadSeq ?? 0));
+      const read = conversation.agentReadSeq ?? 0;
+      if (read >= message.seq) conversation.unread = 0;
+      else if (message.senderType === "visitor" && (message.kind === "text" || message.kind === "attachment")) conversation.unread = (conversation.unread ?? 0) + 1;
       this.emit("conversation", { conversation, previous: conversation });
     }
     if (message.senderType === "visitor") this.clearTyping(id, "visitor");

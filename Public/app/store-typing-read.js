@@ -68,8 +68,20 @@ export const typingReadMethods = {
     if (!this.welcomed) return;
     this.socket.send({ type: "read", conversationId: id, seq });
     conversation.agentReadSeq = seq;
-    conversation.unread = Math.max(0, (conversation.lastSeq ?? 0) - seq);
+    conversation.unread = this.unreadAfter(id, conversation, seq);
     this.emit("conversation", { conversation, previous: conversation });
+  },
+
+  /**
+   * What the agents have not read once their read position is `seq`: the visitor's messages after
+   * it (events, notes and replies are not unread, as the server counts), counted in the loaded
+   * thread when it holds them all, else the count known so far, at most the seqs left.
+   */
+  unreadAfter(id, conversation, seq) {
+    const last = conversation.lastSeq ?? 0;
+    if (seq >= last) return 0;
+    const counted = this.threads.get(id)?.visitorMessagesAfter(seq, last);
+    return counted ?? Math.min(conversation.unread ?? 0, last - seq);
   },
 
   onRead(frame) {
@@ -78,7 +90,7 @@ export const typingReadMethods = {
     if (!conversation) return;
     if (frame.side === "visitor") conversation.visitorReadSeq = Math.max(conversation.visitorReadSeq ?? 0, frame.seq);
     else conversation.agentReadSeq = Math.max(conversation.agentReadSeq ?? 0, frame.seq);
-    conversation.unread = Math.max(0, (conversation.lastSeq ?? 0) - (conversation.agentReadSeq ?? 0));
+    conversation.unread = this.unreadAfter(id, conversation, conversation.agentReadSeq ?? 0);
     this.emit("read", { conversationId: id, side: frame.side });
     this.emit("conversation", { conversation, previous: conversation });
   },

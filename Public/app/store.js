@@ -277,6 +277,8 @@ export class Store extends EventTarget {
     if (asOf !== undefined && previous && (this.liveAt.get(id) ?? -1) > asOf) return previous;
     if (live) this.liveAt.set(id, ++this.liveClock);
     const conversation = { ...incoming, id };
+    const frameLastSeq = conversation.lastSeq ?? 0;
+    const frameReadSeq = conversation.agentReadSeq ?? 0;
     if (conversation.assigneeId) conversation.assigneeId = upper(conversation.assigneeId);
     if (conversation.teamId) conversation.teamId = upper(conversation.teamId);
     if (conversation.visitorId) conversation.visitorId = upper(conversation.visitorId);
@@ -291,7 +293,13 @@ export class Store extends EventTarget {
         conversation.lastMessageAt = previous.lastMessageAt ?? conversation.lastMessageAt;
       }
     }
-    conversation.unread = Math.max(0, (conversation.lastSeq ?? 0) - (conversation.agentReadSeq ?? 0));
+    // The answer's unread count holds for its own positions; where this store knows more (later
+    // messages, or a read the answer predates) it counts again from what it knows.
+    conversation.unread = Math.max(0, conversation.unread ?? 0);
+    if (previous && (conversation.lastSeq > frameLastSeq || conversation.agentReadSeq > frameReadSeq)) {
+      const known = conversation.lastSeq > frameLastSeq ? (previous.unread ?? 0) : conversation.unread;
+      conversation.unread = this.unreadAfter(id, { ...conversation, unread: known }, conversation.agentReadSeq);
+    }
     if (conversation.assigneeName) this.directory.noteAgent(conversation.assigneeId, conversation.assigneeName);
     // A live change may be the visitor's own (a profile they sent): a visitor shown or being read
     // is read again (one small request; changes are rare next to messages).

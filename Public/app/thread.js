@@ -69,6 +69,22 @@ export class Thread {
     return -1;
   }
 
+  /**
+   * The visitor's messages after `seq` (what the agents have not read), or null when the thread
+   * does not hold every seq from there to `lastSeq`: a count over a gap would be a guess.
+   */
+  visitorMessagesAfter(seq, lastSeq) {
+    let count = 0;
+    let expected = lastSeq;
+    for (let i = this.seqs.length - 1; i >= 0 && this.seqs[i] > seq; i -= 1) {
+      if (this.seqs[i] !== expected) return null;
+      const message = this.bySeq.get(this.seqs[i]);
+      if (message.senderType === "visitor" && (message.kind === "text" || message.kind === "attachment")) count += 1;
+      expected -= 1;
+    }
+    return expected === seq ? count : null;
+  }
+
   *messages() {
     for (const seq of this.seqs) yield this.bySeq.get(seq);
   }

@@ -156,6 +156,50 @@ import TestSupport
         }
     }
 
+    @Test func unreadCountsTheVisitorsMessagesOnly() async throws {
+        try await RealtimeHarness.with { harness in
+            let owner = try await harness.token(email: "boss@acme.example")
+            let (visitor, _) = try await harness.visitorHello()
+            try await visitor.send(["type": "send", "clientId": "u1", "text": "first question"])
+            let conversationID = try #require(try await visitor.next("ack")["conversationId"] as? String)
+            try await visitor.send(["type": "send", "clientId": "u2", "text": "second question"])
+            _ = try await visitor.next("ack")
+            func conversation() async throws -> (unread: Int?, lastSeq: Int?) {
+                let json = try await harness.request(.get, "/api/v1/conversations/\(conversationID)", token: owner).json
+                return (json["unread"] as? Int, json["lastSeq"] as? Int)
+            }
+            #expect(try await conversation() == (2, 2))
+
+            // Events (the assignment, made as the agent comes online) and notes are not unread;
+            // each visitor message is.
+            let (agent, _) = try await harness.agent(token: try await harness.token(email: "agent@acme.example"))
+            var assigned = false
+            for _ in 0..<50 where !assigned {
+                let json = try await harness.request(.get, "/api/v1/conversations/\(conversationID)", token: owner).json
+                assigned = json["assigneeId"] is String
+                if !assigned { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(assigned)
+            try await agent.send(["type": "send", "conversationId": conversationID, "clientId": "n1", "text": "VIP", "note": true])
+            _ = try await agent.next("ack")
+            let (unread, lastSeq) = try await conversation()
+            #expect(unread == 2 && (lastSeq ?? 0) >= 4, "unread \(String(describing: unread)) at seq \(String(describing: lastSeq))")
+
+            // Read up to the first question: one left; read to the end: none; a new one: one.
+            try await agent.send(["type": "read", "conversationId": conversationID, "seq": 1])
+            _ = try await visitor.next("read")
+            #expect(try await conversation().unread == 1)
+            try await agent.send(["type": "read", "conversationId": conversationID, "seq": lastSeq ?? 0])
+            _ = try await visitor.next("read")
+            #expect(try await conversation().unread == 0)
+            try await visitor.send(["type": "send", "clientId": "u3", "text": "third question"])
+            _ = try await visitor.next("ack")
+            #expect(try await conversation().unread == 1)
+            let rows = try await harness.request(.get, "/api/v1/conversations?limit=5", token: owner)
+            #expect((rows.json["items"] as? [[String: Any]])?.first { $0["id"] as? String == conversationID }?["unread"] as? Int == 1)
+        }
+    }
+
     static func headers(_ harness: RealtimeHarness, _ path: String) async throws -> HTTPFields {
         let response = try await TestClient.withClient(host: "127.0.0.1", port: harness.nodes[0].port) { client in
             try await client.execute(TestClient.Request(path, method: .get, headers: [:], body: nil))

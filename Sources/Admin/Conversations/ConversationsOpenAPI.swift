@@ -14,7 +14,7 @@ extension ConversationsController {
             "assigneeName": ["type": "string", "description": "The assignee's display name"],
             "lastSeq": ["type": "integer", "description": "seq of the latest message"],
             "visitorReadSeq": ["type": "integer"], "agentReadSeq": ["type": "integer"],
-            "unread": ["type": "integer", "description": "Messages the agents have not read"],
+            "unread": ["type": "integer", "description": "The visitor's messages after agentReadSeq (events, notes and replies are not counted; at most 1,000)"],
             "queuedAt": ["type": "string", "format": "date-time"], "assignedAt": ["type": "string", "format": "date-time"],
             "resolvedAt": ["type": "string", "format": "date-time"], "lastMessageAt": ["type": "string", "format": "date-time"],
             "csatRating": ["type": "integer", "minimum": 1, "maximum": 5], "createdAt": ["type": "string", "format": "date-time"],

@@ -40,9 +40,9 @@ public struct Conversation: Sendable, Equatable {
     public var snoozedUntil: Date?
     /// The assignee's display name (never their email), for the visitor's header.
     public var assigneeName: String? = nil
-
-    /// Messages the agents have not read yet.
-    public var unreadByAgent: Int64 { max(0, lastSeq - agentReadSeq) }
+    /// The visitor's messages after the agents' read position (events, notes and the agents'
+    /// and bot's messages are not unread; see migration 0026).
+    public var unreadByAgent: Int64 = 0
 }
 
 /// How a conversation looks in frames and REST responses.

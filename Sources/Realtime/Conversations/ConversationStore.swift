@@ -9,7 +9,8 @@ enum ConversationStore {
         id, widget_id, visitor_id, team_id, assignee_id, status, kefu_conversation_last_seq(tenant_id, id) AS last_seq,
         visitor_read_seq, agent_read_seq, queued_at, assigned_at, resolved_at,
         kefu_conversation_last_message_at(tenant_id, id) AS last_message_at, csat_rating, csat_comment, created_at, updated_at,
-        snoozed_until, (SELECT u.display_name FROM users u WHERE u.id = assignee_id) AS assignee_name
+        snoozed_until, (SELECT u.display_name FROM users u WHERE u.id = assignee_id) AS assignee_name,
+        kefu_conversation_unread(tenant_id, id, agent_read_seq) AS unread
         """
 
     static func load(_ id: UUID, lock: Bool = false, in tx: TenantTransaction) async throws -> Conversation? {
@@ -43,7 +44,7 @@ enum ConversationStore {
             lastMessageAt: try c["last_message_at"].decode(Date?.self), csatRating: try c["csat_rating"].decode(Int16?.self).map(Int.init),
             csatComment: try c["csat_comment"].decode(String?.self), createdAt: try c["created_at"].decode(Date.self),
             updatedAt: try c["updated_at"].decode(Date.self), snoozedUntil: try c["snoozed_until"].decode(Date?.self),
-            assigneeName: try c["assignee_name"].decode(String?.self))
+            assigneeName: try c["assignee_name"].decode(String?.self), unreadByAgent: try c["unread"].decode(Int64.self))
     }
 
     /// The visitor's current conversation: the latest unresolved one, or one resolved within
