@@ -33,6 +33,7 @@ import Testing
              "sn1;\(t) \(c) bot-1 3 5aW9OyBhIGIK"),
             (.botWithdrawn(node: "n1", tenantID: tenant, conversationID: conversation, streamID: "bot-1", reason: "timeout"),
              "xn1;\(t) \(c) bot-1 timeout"),
+            (.nodeAlive(node: "n1"), "nn1;"),
         ]
         for (event, payload) in expectations {
             #expect(event.payload == payload)
@@ -53,6 +54,7 @@ import Testing
             .wordsChanged(node: "a1b2c3d4", tenantID: tenant),
             .botDelta(node: "a1b2c3d4", tenantID: tenant, conversationID: conversation, streamID: "bot-9", offset: 0, delta: "您好！😀 ;;"),
             .botWithdrawn(node: "a1b2c3d4", tenantID: tenant, conversationID: conversation, streamID: "bot-9", reason: "content-blocked"),
+            .nodeAlive(node: "a1b2c3d4"),
         ]
         for event in events {
             #expect(FanoutEvent(payload: event.payload) == event)
@@ -74,7 +76,7 @@ import Testing
     }
 
     @Test(arguments: [
-        "", "m", "mn1", "mn1;", "mn1;;", "xn1;a b 1", "zn1;\u{0}",
+        "", "m", "mn1", "mn1;", "mn1;;", "xn1;a b 1", "zn1;\u{0}", "n", "nn1", "n;",
         "mn1;0a1b2c3d 4e5f 1", "mn1;0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3 f0e1d2c3-b4a5-4968-8776-655443322110",
         "mn1;0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3 f0e1d2c3-b4a5-4968-8776-655443322110 seven",
         "en1;0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3",

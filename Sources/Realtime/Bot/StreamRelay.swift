@@ -6,6 +6,7 @@ import Synchronization
 /// NOTIFY in flight at a time, and whatever arrives meanwhile travels with the next, so a fast
 /// provider costs no more notifications than the database can answer. `finish()` waits until all
 /// of it has gone out, so the stored answer's own announcement always comes after its pieces.
+/// A node that has heard from no other lately relays nothing.
 final class StreamRelay: Sendable {
     private struct State {
         /// Text not yet announced and the scalar offset of its first character.
@@ -23,6 +24,8 @@ final class StreamRelay: Sendable {
     private let withdrawal: @Sendable (_ reason: String) -> FanoutEvent
     private let background: BackgroundWork
     private let announce: @Sendable (String) async -> Void
+    /// Whether another node would hear a relay (see `OtherNodes`).
+    private let anyoneListening: @Sendable () -> Bool
     private let state = Mutex(State())
 
     init(tenantID: UUID, conversationID: UUID, streamID: String, hub: Hub) {
@@ -35,10 +38,12 @@ final class StreamRelay: Sendable {
         }
         background = hub.background
         announce = { payload in await hub.notifyOtherNodes(payload) }
+        anyoneListening = { hub.otherNodes.anyListening() }
     }
 
     /// `text` was shown here, starting at scalar `offset` of the answer.
     func shown(offset: Int, text: String) {
+        guard anyoneListening() else { return }
         let start = state.withLock { state in
             if let pending = state.pending {
                 state.pending = (pending.offset, pending.text + text)
@@ -52,6 +57,7 @@ final class StreamRelay: Sendable {
 
     /// What was shown of the answer is withdrawn (after every piece already on its way).
     func withdraw(reason: String) {
+        guard anyoneListening() else { return }
         let start = state.withLock { state in
             state.withdrawn = reason
             return claimSender(&state)

@@ -16,9 +16,11 @@ import Tenancy
 ///     w<node>;<tenant>                                a tenant's sensitive-word rules changed
 ///     s<node>;<tenant> <conversation> <stream id> <offset> <text, base64>   a piece of a bot answer
 ///     x<node>;<tenant> <conversation> <stream id> <reason>                  that answer is withdrawn
+///     n<node>;                                        a node is listening (at start, every 10 s)
 ///
 /// `s` and `x` carry a bot answer to the nodes that did not write it (one at a time per answer, in
 /// order; the stored answer's `m` follows them). A stream id and a reason hold no space or `;`.
+/// They are sent only while another node has said `n` lately: a lone node relays nothing.
 ///
 /// `w` is written by a trigger on `word_rules` (`Migrations/0015_word_flags.sql`), with node `-`
 /// when the change came from outside any node. Nodes of earlier versions ignore kinds they do
@@ -54,13 +56,16 @@ enum FanoutEvent: Equatable, Sendable {
     case botDelta(node: String, tenantID: UUID, conversationID: UUID, streamID: String, offset: Int, delta: String)
     /// `x`: what was shown of that answer is withdrawn.
     case botWithdrawn(node: String, tenantID: UUID, conversationID: UUID, streamID: String, reason: String)
+    /// `n`: the node is listening (said at start and every 10 s, and in answer to a node it had
+    /// not heard of), so the others know whether anyone would hear a relay.
+    case nodeAlive(node: String)
 
     /// The node that announced this event.
     var node: String {
         switch self {
         case .messagesCommitted(let node, _), .conversationChanged(let node, _, _), .typing(let node, _, _, _, _, _, _),
              .read(let node, _, _, _, _), .wordsChanged(let node, _), .botDelta(let node, _, _, _, _, _),
-             .botWithdrawn(let node, _, _, _, _):
+             .botWithdrawn(let node, _, _, _, _), .nodeAlive(let node):
             node
         }
     }
@@ -90,6 +95,8 @@ enum FanoutEvent: Equatable, Sendable {
             "s\(node);\(tenantID.lowercased) \(conversationID.lowercased) \(streamID) \(offset) \(Data(delta.utf8).base64EncodedString())"
         case .botWithdrawn(let node, let tenantID, let conversationID, let streamID, let reason):
             "x\(node);\(tenantID.lowercased) \(conversationID.lowercased) \(streamID) \(reason)"
+        case .nodeAlive(let node):
+            "n\(node);"
         }
     }
 
@@ -151,6 +158,9 @@ enum FanoutEvent: Equatable, Sendable {
             }.first
             guard let event else { return nil }
             self = event
+        case "n":
+            guard !node.isEmpty, !node.contains(" ") else { return nil }
+            self = .nodeAlive(node: node)
         default:
             return nil
         }

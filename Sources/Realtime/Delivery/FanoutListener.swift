@@ -41,6 +41,8 @@ public struct FanoutListener: Service {
                         // Rule changes announced meanwhile were missed too; rebuilt on their own,
                         // so messages' catch-ups never wait for them.
                         background.spawn { await words.allRulesMayHaveChanged() }
+                        // The others learn that this node listens (and answer, so it learns of them).
+                        background.spawn { await hub.announceAlive() }
                         background.spawn {
                             await hub.resyncAgents()
                             // Agents who came back while this node was deaf may have room; served
@@ -64,7 +66,14 @@ public struct FanoutListener: Service {
     func handle(_ payload: String) async {
         // This node's own announcements come back too: skip them before any parsing.
         guard !FanoutEvent.payload(payload, isFrom: nodeID), let event = FanoutEvent(payload: payload) else { return }
+        // A node new to this one ("-" is SQL outside any node) hears of this one now, not at the
+        // next sweep.
+        if event.node != "-", hub.otherNodes.heard(from: event.node) {
+            background.spawn { await hub.announceAlive() }
+        }
         switch event {
+        case .nodeAlive:
+            break
         case .messagesCommitted(_, let committed):
             var announced: [UUID: [(conversationID: UUID, lastSeq: Int64)]] = [:]
             for position in committed {

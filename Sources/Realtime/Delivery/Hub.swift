@@ -36,6 +36,8 @@ public final class Hub: Sendable {
     let agentsOnline = AgentsOnlineCache()
     /// The bot answers being written here: stopped when their conversation leaves the bot.
     let botStreams = BotStreams()
+    /// Who would hear a relayed bot answer (see `announceAlive`).
+    let otherNodes = OtherNodes()
     /// Positions other nodes announced and not yet read, per tenant and conversation, and
     /// whether a reader is at work on them (see `announce`).
     private let announcements = Mutex((pending: [UUID: [UUID: Int64]](), reading: false))
@@ -300,6 +302,12 @@ public final class Hub: Sendable {
     /// Sends an ephemeral notification to the other nodes (typing, read): one NOTIFY, no table.
     private func relay(_ payload: String) {
         background.spawn { await self.notifyOtherNodes(payload) }
+    }
+
+    /// Tells the other nodes this one is listening (at each listener connect, every sweep, and in
+    /// answer to a node not heard of before), so they relay bot answers to its sockets.
+    func announceAlive() async {
+        await notifyOtherNodes(FanoutEvent.nodeAlive(node: nodeID).payload)
     }
 
     /// Announces `payload` to the other nodes (one NOTIFY). What it carries is ephemeral: a

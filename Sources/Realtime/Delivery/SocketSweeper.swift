@@ -7,7 +7,8 @@ import Tenancy
 
 /// One shared clock for every socket on this node, instead of a timer each: pings sockets that
 /// have been quiet, closes those that stopped answering, refreshes the presence heartbeat of
-/// the agents connected here, and auto-resolves idle conversations.
+/// the agents connected here, tells the other nodes this one listens, and auto-resolves idle
+/// conversations.
 public struct SocketSweeper: Service {
     public struct Timing: Sendable {
         public var interval: Duration
@@ -47,6 +48,7 @@ public struct SocketSweeper: Service {
     }
 
     func sweep(autoResolve: Bool) async {
+        await hub.announceAlive()
         let now = ContinuousClock.now
         var agentsByTenant: [UUID: Set<UUID>] = [:]
         for socket in hub.allSockets() {
