@@ -200,6 +200,51 @@ import TestSupport
         }
     }
 
+    @Test func anAgentWithoutConversationsReadListsAndReadsOnlyTheirOwn() async throws {
+        try await RealtimeHarness.with { harness in
+            let owner = try await harness.token(email: "boss@acme.example")
+            let role = try await harness.request(.post, "/api/v1/roles", ["name": "Reply only", "description": "", "permissions": ["conversations.reply"]],
+                                                 token: owner)
+            let roleID = try #require(role.json["id"] as? String)
+            let created = try await harness.request(.post, "/api/v1/users", ["email": "replier@acme.example", "displayName": "Replier",
+                                                                              "password": TestApplication.password, "roleId": roleID,
+                                                                              "maxConcurrentChats": 5], token: owner)
+            #expect(created.status == .created)
+            let replier = try await harness.token(email: "replier@acme.example")
+            let (agent, _) = try await harness.agent(token: replier)
+
+            // Theirs: assigned as they are the one online. Then away, so the next waits unassigned.
+            let (mine, _) = try await harness.visitorHello()
+            try await mine.send(["type": "send", "clientId": "m1", "text": "mine"])
+            let mineID = try #require(try await mine.next("ack")["conversationId"] as? String)
+            var assigned = false
+            for _ in 0..<50 where !assigned {
+                assigned = try await harness.request(.get, "/api/v1/conversations/\(mineID)", token: owner).json["assigneeId"] is String
+                if !assigned { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(assigned)
+            try await agent.send(["type": "presence", "status": "away", "ref": "p"])
+            _ = try await agent.next("ok")
+            let (other, _) = try await harness.visitorHello()
+            try await other.send(["type": "send", "clientId": "o1", "text": "not theirs"])
+            let otherID = try #require(try await other.next("ack")["conversationId"] as? String)
+
+            let listed = try await harness.request(.get, "/api/v1/conversations?limit=50", token: replier)
+            #expect(listed.status == .ok)
+            #expect((listed.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [mineID])
+            #expect(try await harness.request(.get, "/api/v1/conversations?assigneeId=none", token: replier).status == .forbidden)
+            let all = try await harness.request(.get, "/api/v1/conversations?limit=50", token: owner)
+            #expect(Set((all.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []) == [mineID, otherID])
+
+            func visitorOf(_ id: String) async throws -> String {
+                try #require(try await harness.request(.get, "/api/v1/conversations/\(id)", token: owner).json["visitorId"] as? String)
+            }
+            #expect(try await harness.request(.get, "/api/v1/visitors/\(try await visitorOf(mineID))", token: replier).status == .ok)
+            #expect(try await harness.request(.get, "/api/v1/visitors/\(try await visitorOf(otherID))", token: replier).status == .notFound)
+            #expect(try await harness.request(.get, "/api/v1/visitors/\(try await visitorOf(otherID))", token: owner).status == .ok)
+        }
+    }
+
     static func headers(_ harness: RealtimeHarness, _ path: String) async throws -> HTTPFields {
         let response = try await TestClient.withClient(host: "127.0.0.1", port: harness.nodes[0].port) { client in
             try await client.execute(TestClient.Request(path, method: .get, headers: [:], body: nil))

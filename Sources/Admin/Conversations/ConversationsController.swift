@@ -47,7 +47,7 @@ public struct ConversationsController: Sendable {
     }
 
     public func addRoutes(to group: RouterGroup<KefuRequestContext>) {
-        group.on(.get, "conversations", access: .permission(.conversationsRead), use: list)
+        group.on(.get, "conversations", access: .signedIn, use: list)
         group.on(.get, "conversations/counts", access: .signedIn, use: counts)
         group.on(.get, "conversations/{id}", access: .signedIn, use: get)
         group.on(.get, "conversations/{id}/messages", access: .signedIn, use: messages)
@@ -70,8 +70,17 @@ public struct ConversationsController: Sendable {
         case "activity": byActivity = true
         default: errors.append(.init(field: "order", message: "expected asc, desc or activity"))
         }
-        let filter = Self.filter(request.uri.queryParameters, text: request.formParameter("q"), errors: &errors)
+        var filter = Self.filter(request.uri.queryParameters, text: request.formParameter("q"), errors: &errors)
         if !errors.isEmpty { throw APIError.validation(errors) }
+        // Without conversations.read an agent lists their own conversations only (Mine, a
+        // visitor's past conversations in the visitor panel), as the agent socket shows them.
+        if !principal.has(.conversationsRead) {
+            switch filter.assigneeID {
+            case nil: filter.assigneeID = .some(principal.userID)
+            case .some(principal.userID): break
+            default: throw RealtimeError.forbidden("Listing other agents' conversations needs conversations.read.")
+            }
+        }
         return PageView(try await queries.list(filter, page: page, byActivity: byActivity, tenantID: principal.tenantID), ListedConversationView.init)
     }
 

@@ -73,8 +73,9 @@ extension ConversationsController {
     public static let openAPIPaths: JSONValue = [
         "/api/v1/conversations": [
             "get": OpenAPIDocument.operation(
-                "listConversations", "Conversations in creation order (or newest first), filtered, with their visitors and latest messages",
-                tag: "conversations", access: .permission(.conversationsRead),
+                "listConversations",
+                "Conversations in creation order (or newest first), filtered, with their visitors and latest messages. Without conversations.read: the caller's own (assigneeId is the caller; another is 403)",
+                tag: "conversations", access: .signedIn,
                 parameters: OpenAPIDocument.pageParameters + filterParameters,
                 responses: ["200": OpenAPIDocument.json("A page of conversations", PageView<ListedConversationView>.schema(listedSchema)),
                             "422": OpenAPIDocument.problem]),

@@ -3,7 +3,8 @@ import Foundation
 import Hummingbird
 import Realtime
 
-/// `/api/v1/visitors`: who has chatted, and their profiles (`conversations.read`).
+/// `/api/v1/visitors`: who has chatted, and their profiles (`conversations.read`; an agent
+/// without it sees the visitors of their own conversations).
 public struct VisitorsController: Sendable {
     let visitors: VisitorQueries
 
@@ -13,7 +14,7 @@ public struct VisitorsController: Sendable {
 
     public func addRoutes(to group: RouterGroup<KefuRequestContext>) {
         group.on(.get, "visitors", access: .permission(.conversationsRead), use: list)
-        group.on(.get, "visitors/{id}", access: .permission(.conversationsRead), use: get)
+        group.on(.get, "visitors/{id}", access: .signedIn, use: get)
     }
 
     @Sendable func list(request: Request, context: KefuRequestContext) async throws -> PageView<Visitor> {
@@ -32,8 +33,12 @@ public struct VisitorsController: Sendable {
         return PageView(try await visitors.list(widgetID: widgetID, text: text, page: page, tenantID: principal.tenantID)) { $0 }
     }
 
+    /// Without `conversations.read`, only a visitor one of the caller's conversations is with
+    /// (the workspace's visitor panel); any other is 404, as if it did not exist.
     @Sendable func get(request: Request, context: KefuRequestContext) async throws -> Visitor {
-        try await visitors.get(try context.id(), tenantID: try context.requirePrincipal().tenantID)
+        let principal = try context.requirePrincipal()
+        return try await visitors.get(try context.id(), tenantID: principal.tenantID,
+                                      assignedTo: principal.has(.conversationsRead) ? nil : principal.userID)
     }
 
     static let visitorSchema: JSONValue = [
@@ -61,7 +66,8 @@ public struct VisitorsController: Sendable {
         ],
         "/api/v1/visitors/{id}": [
             "get": OpenAPIDocument.operation(
-                "getVisitor", "One visitor's profile", tag: "visitors", access: .permission(.conversationsRead),
+                "getVisitor", "One visitor's profile. Without conversations.read: only a visitor of one of the caller's conversations (any other is 404)",
+                tag: "visitors", access: .signedIn,
                 parameters: [OpenAPIDocument.idParameter],
                 responses: ["200": OpenAPIDocument.json("The visitor", visitorSchema), "404": OpenAPIDocument.problem]),
         ],

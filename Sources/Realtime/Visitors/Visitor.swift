@@ -49,9 +49,14 @@ public struct VisitorQueries: Sendable {
         }
     }
 
-    public func get(_ id: UUID, tenantID: UUID) async throws -> Visitor {
+    /// The visitor; with `assignedTo`, only if one of their conversations is assigned to that agent.
+    public func get(_ id: UUID, tenantID: UUID, assignedTo agentID: UUID? = nil) async throws -> Visitor {
         try await database.withTenant(tenantID) { tx in
-            let rows = try await tx.query("SELECT \(unescaped: Self.columns) FROM visitors WHERE id = \(id)")
+            let rows = try await tx.query("""
+                SELECT \(unescaped: Self.columns) FROM visitors
+                WHERE id = \(id) AND (\(agentID)::uuid IS NULL
+                    OR EXISTS (SELECT 1 FROM conversations c WHERE c.visitor_id = visitors.id AND c.assignee_id = \(agentID)))
+                """)
             guard let visitor = try await Self.decode(rows).first?.item else { throw RealtimeError.visitorNotFound }
             return visitor
         }
