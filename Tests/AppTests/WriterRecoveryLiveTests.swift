@@ -11,6 +11,8 @@ import TestSupport
 /// The node runs its own built-in cluster (never the suite's shared one), which the test
 /// restarts (fast and immediate) and stops for five seconds while twenty visitors write.
 @Suite(.serialized) struct WriterRecoveryLiveTests {
+    static let window: Duration = .seconds(15)
+
     @Test func everyResentSendIsAcknowledgedAfterPostgreSQLRestartsAndNothingIsLostOrDoubled() async throws {
         let node = try await PrivateClusterNode.start()
         defer { node.stop() }
@@ -18,19 +20,22 @@ import TestSupport
         try await load.connect()
         let writers = Task { await load.run() }
 
+        // Caught up within 10 s of PostgreSQL being back when the machine is otherwise quiet; in a
+        // full fresh-clone CI run on two busy cores the last resend was once acknowledged right at
+        // 10.0 s (the pool reconnects with a growing backoff), so the window here is 15 s.
         try await Task.sleep(for: .seconds(2))
         try await node.pgCtl(["restart", "-m", "fast"])
-        try await load.expectCaughtUp(within: .seconds(10), after: "restart -m fast")
+        try await load.expectCaughtUp(within: Self.window, after: "restart -m fast")
 
         try await Task.sleep(for: .seconds(2))
         try await node.pgCtl(["restart", "-m", "immediate"])
-        try await load.expectCaughtUp(within: .seconds(10), after: "restart -m immediate")
+        try await load.expectCaughtUp(within: Self.window, after: "restart -m immediate")
 
         try await Task.sleep(for: .seconds(2))
         try await node.pgCtl(["stop", "-m", "fast"])
         try await Task.sleep(for: .seconds(5))
         try await node.pgCtl(["start"])
-        try await load.expectCaughtUp(within: .seconds(10), after: "stopped for 5 s")
+        try await load.expectCaughtUp(within: Self.window, after: "stopped for 5 s")
 
         try await Task.sleep(for: .seconds(1))
         load.stopSending()

@@ -91,8 +91,10 @@ import TestSupport
                     for await _ in release {}
                 }
             }
+            // Only so a failing test cannot hang: long enough that a busy machine never releases the
+            // lock while the old matcher is still being checked (5 s did, under a full CI run).
             let safety = Task {
-                try? await Task.sleep(for: .seconds(5))
+                try? await Task.sleep(for: .seconds(60))
                 releaseContinuation.finish()
             }
             for await _ in locked {}
