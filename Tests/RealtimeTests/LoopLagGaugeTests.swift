@@ -35,8 +35,10 @@ import TestSupport
 
                 try await busy.get()
                 try await eventually("sends to be admitted once the loop caught up") { writer.refusal(forConversation: conversationID) == nil }
-                #expect(gauge.takePeak() >= .milliseconds(500), "/metrics reports the worst lag since its last read")
-                #expect(gauge.takePeak() < .milliseconds(500), "and starts again after reading it")
+                // The loop was blocked 600 ms; the tick that measures it may itself start late on a
+                // busy machine (480 ms was seen in a full CI run), so the bar is 400 ms.
+                #expect(gauge.takePeak() >= .milliseconds(400), "/metrics reports the worst lag since its last read")
+                #expect(gauge.takePeak() < .milliseconds(400), "and starts again after reading it")
             }
             try await group.shutdownGracefully()
         }

@@ -78,19 +78,24 @@ public final class BotResponder: Sendable {
     private func answer(tenantID: UUID, conversationID: UUID, widget: Widget) async {
         for _ in 0..<Self.leaseRounds {
             // The lease is claimed in the first read of the answer's context (one transaction).
-            let claim = await withTaskGroup(of: Void.self) { group in
+            let end = await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.renewLease(conversationID, tenantID: tenantID) }
-                let claim = await answerRound(tenantID: tenantID, conversationID: conversationID, widget: widget)
+                let end = await answerRound(tenantID: tenantID, conversationID: conversationID, widget: widget)
                 group.cancelAll()
-                return claim
+                return end
             }
-            switch claim {
-            case .notWithBot: return
-            case .heldElsewhere(let until):
+            switch end {
+            case .handedOver:
+                // The handoff commits in its own task: until it has, the question still looks
+                // unanswered and the conversation still the bot's, so nothing is looked for again.
+                try? await lease.release(conversationID, tenantID: tenantID)
+                return
+            case .lease(.notWithBot): return
+            case .lease(.heldElsewhere(let until)):
                 let wait = max(200, Int(until.timeIntervalSinceNow * 1000)) + Int.random(in: 0...500)
                 guard (try? await Task.sleep(for: .milliseconds(wait))) != nil else { return }
                 continue
-            case .held: break
+            case .lease(.held): break
             }
             guard !Task.isCancelled else { return }
             try? await lease.release(conversationID, tenantID: tenantID)
@@ -108,16 +113,22 @@ public final class BotResponder: Sendable {
         }
     }
 
+    /// How a round of answers ended.
+    enum RoundEnd {
+        /// The lease as the round's first read found it (`held` also when that read failed).
+        case lease(BotAnswerLease.Claim)
+        /// The round handed the conversation over to people.
+        case handedOver
+    }
+
     /// Answers until the visitor's latest message has its answer (a visitor may write again
     /// while the bot writes), or the conversation is handed over.
-    /// - Returns: the lease as the first read found it (`held` also when that read failed: the
-    ///   conversation was handed over then, and the lease is let go).
-    private func answerRound(tenantID: UUID, conversationID: UUID, widget: Widget) async -> BotAnswerLease.Claim {
+    private func answerRound(tenantID: UUID, conversationID: UUID, widget: Widget) async -> RoundEnd {
         // The seq of the last question answered here: one written while it was being answered
         // comes before that answer in seq, and still wants its own.
         var answered: Int64 = 0
         for round in 0..<5 {
-            guard !Task.isCancelled else { return .held }
+            guard !Task.isCancelled else { return .lease(.held) }
             _ = hub.botStreams.takePending(conversationID)
             let outcome: Outcome
             do {
@@ -125,17 +136,17 @@ public final class BotResponder: Sendable {
                 let start = try await database.withTenant(tenantID) { tx in
                     try await BotAnswerStart.read(conversationID, widget: widget, answered: answered, claimingFor: node, secrets: secrets, in: tx)
                 }
-                guard start.claim == .held else { return start.claim }
+                guard start.claim == .held else { return .lease(start.claim) }
                 guard let conversation = start.conversation, conversation.status == .bot, let question = start.question else {
                     if hub.botStreams.takePending(conversationID) { continue }
-                    return .held
+                    return .lease(.held)
                 }
                 outcome = try await answerOnce(conversation, start: start, question: question, widget: widget)
                 answered = question.seq
             } catch is CancellationError {
-                return .held
+                return .lease(.held)
             } catch where Task.isCancelled {
-                return .held
+                return .lease(.held)
             } catch {
                 // Whatever went wrong (the database, the writer), the visitor is not left waiting.
                 logger.warning("bot answer failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
@@ -150,10 +161,10 @@ public final class BotResponder: Sendable {
                         logger.warning("bot handoff failed", metadata: ["conversation": "\(conversationID)", "error": "\(error)"])
                     }
                 }
-                return .held
+                return .handedOver
             }
         }
-        return .held
+        return .lease(.held)
     }
 
     enum Outcome {
