@@ -32,7 +32,12 @@ struct RealtimeFixture: Sendable {
             }
             let background = BackgroundWork()
             let hub = Hub(database: database, background: background, logger: TestDatabase.logger)
-            let writer = MessageWriter(database: database, nodeID: "test", logger: TestDatabase.logger) { hub.deliver($0) }
+            // Generous deadlines: these tests are about conversations, not the writer's deadlines
+            // (WriterBoundsTests and WriterRecoveryLiveTests own those), and a full CI run on two
+            // busy cores once kept a round trip waiting past the default 5 s.
+            let writer = MessageWriter(database: database, nodeID: "test",
+                                       limits: .init(roundTripDeadline: .seconds(30), stallAfter: .seconds(30)),
+                                       logger: TestDatabase.logger) { hub.deliver($0) }
             let fixture = RealtimeFixture(
                 database: database, tenantID: tenantID, widgetID: widgetID, hub: hub, writer: writer,
                 service: ConversationService(
