@@ -6,7 +6,7 @@
  */
 import { get } from "./api.js";
 import { upper } from "./directory.js";
-import { Thread } from "./thread.js";
+import { isUnreadForAgents, Thread } from "./thread.js";
 
 const historyPage = 50;
 const keptThreads = 24;
@@ -55,7 +55,7 @@ export const threadMethods = {
       }
       const read = conversation.agentReadSeq ?? 0;
       if (read >= message.seq) conversation.unread = 0;
-      else if (message.senderType === "visitor" && (message.kind === "text" || message.kind === "attachment")) conversation.unread = (conversation.unread ?? 0) + 1;
+      else if (isUnreadForAgents(message)) conversation.unread = (conversation.unread ?? 0) + 1;
       this.emit("conversation", { conversation, previous: conversation });
     }
     if (message.senderType === "visitor") this.clearTyping(id, "visitor");

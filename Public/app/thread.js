@@ -4,6 +4,12 @@
  * never doubles a message. It knows the lowest and highest seq it holds and whether older pages
  * remain, which is all scroll-back and resume need.
  */
+/** Whether a message counts as unread for agents: the visitor's texts and files (as the server
+ * counts, migration 0026), not events, notes or replies. */
+export function isUnreadForAgents(message) {
+  return message.senderType === "visitor" && (message.kind === "text" || message.kind === "attachment");
+}
+
 export class Thread {
   constructor(conversationId) {
     this.conversationId = conversationId;
@@ -79,7 +85,7 @@ export class Thread {
     for (let i = this.seqs.length - 1; i >= 0 && this.seqs[i] > seq; i -= 1) {
       if (this.seqs[i] !== expected) return null;
       const message = this.bySeq.get(this.seqs[i]);
-      if (message.senderType === "visitor" && (message.kind === "text" || message.kind === "attachment")) count += 1;
+      if (isUnreadForAgents(message)) count += 1;
       expected -= 1;
     }
     return expected === seq ? count : null;
